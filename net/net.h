@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * net.h — the network stage, seen from the launcher.
+ *
+ * Owner: net/.  Three calls in the order of ARCHITECTURE.md "Processes":
+ *   launcher: net_prepare()        before the fork: read allowlists, resolve
+ *                                  domains on the host, compile the policy
+ *   child:    net_child_setup()    namespace-root in the new netns: lo, tap0,
+ *                                  addresses/routes, nft ruleset, hand fds out
+ *   launcher: net_launcher_attach() receive the fds, start libslirp + DNS on
+ *                                  the GLib main context, say "network up"
+ * CHAN is one end of a SOCK_SEQPACKET socketpair made by the launcher before
+ * the fork, used only by these two functions.
+ */
+#pragma once
+
+#include "common/config.h"
+
+typedef struct SbxNet SbxNet;
+
+/* Never NULL on success, also for modes without a network (then trivial). */
+SbxNet *net_prepare(const SbxConfig *cfg, GError **error);
+
+/* Contents for the sandbox's /etc/resolv.conf and /etc/hosts, or NULL when
+ * the host's files should be shown (modes other than mini-tapbox). */
+const char *net_resolv_conf(const SbxNet *net);
+const char *net_hosts_file(const SbxNet *net);
+
+/* Child side.  Returns only when the network is fully up (launcher said so)
+ * or FALSE + error; the payload must not start on FALSE. */
+gboolean net_child_setup(SbxNet *net, int chan, GError **error);
+
+/* Launcher side, after the fork.  Attaches sources to CTX. */
+gboolean net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error);
+
+/* At exit: print the one-line denial summary (mini-tapbox) and release. */
+void net_finish(SbxNet *net);
+void net_free(SbxNet *net);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SbxNet, net_free)

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#include "error.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+G_DEFINE_QUARK(sbx-error-quark, sbx_error)
+
+gboolean
+sbx_set_errno(GError **error, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *what = NULL;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error(error, SBX_ERROR, SBX_ERR_OS, "%s: %s", what, g_strerror(errnum));
+	return FALSE;
+}
+
+gboolean
+sbx_prefix_error(GError **error, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *prefix = NULL;
+
+	if (!error || !*error)
+		return FALSE;
+	va_start(ap, fmt);
+	prefix = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_prefix_error(error, "%s: ", prefix);
+	return FALSE;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * error.h — one GError domain for the whole project.
+ *
+ * The codes are the public libminisandbox error codes (same values as the
+ * original mini-sandbox project), so an error raised deep in mounts/ or net/
+ * reaches mini_sandbox_get_last_error_code() unchanged.  Modules return
+ * gboolean + GError **; only main() and the pre-exec child turn an error into
+ * an exit status (always SBX_EXIT_SETUP = 125 for the launcher's own errors).
+ */
+#pragma once
+
+#include <glib.h>
+
+#define SBX_ERROR (sbx_error_quark())
+GQuark sbx_error_quark(void);
+
+typedef enum {
+	SBX_ERR_NONE = 0,
+	SBX_ERR_INVALID_MODE = -1,          /* two filesystem modes */
+	SBX_ERR_ROOT_NOT_UNIQUE = -2,       /* -o / -h given twice */
+	SBX_ERR_INVALID_FOLDER = -3,        /* not a directory / cannot be used */
+	SBX_ERR_OVERLAY_NOT_SET = -4,       /* -k / -d without -o */
+	SBX_ERR_PATH_MISSING = -5,          /* path does not exist */
+	SBX_ERR_NOT_ABSOLUTE = -6,          /* relative path */
+	SBX_ERR_LOG_NOT_UNIQUE = -7,        /* -D twice */
+	SBX_ERR_ILLEGAL_CONFIG = -8,        /* contradictory options */
+	SBX_ERR_READ_AND_WRITE = -9,        /* same path -w and -M */
+	SBX_ERR_ILLEGAL_NETWORK = -10,      /* contradictory network options, bad allowlist */
+	SBX_ERR_TMP_REMOUNT = -11,          /* /tmp remounted in -x */
+	SBX_ERR_OS = -100,                  /* a syscall failed during set-up */
+	SBX_ERR_NESTED = -201,              /* already inside a mini-sandbox */
+	SBX_ERR_ALREADY_STARTED = -202,     /* configuration after start() */
+} SbxErrorCode;
+
+/* Exit statuses of the CLI (documented in mini-sandbox(1)). */
+enum {
+	SBX_EXIT_NOT_EXECUTABLE = 126,
+	SBX_EXIT_NOT_FOUND = 127,
+	SBX_EXIT_SETUP = 125,
+};
+
+/* Set *error to SBX_ERR_OS with "what: strerror(errnum)" and a hint when one
+ * is known for that errno.  Returns FALSE so callers can
+ * `return sbx_set_errno(error, errno, "mount %s", p);`.  Save errno first. */
+gboolean sbx_set_errno(GError **error, int errnum, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* Prefix an error message with context; returns FALSE. */
+gboolean sbx_prefix_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * launcher.h — the process model of ARCHITECTURE.md "Processes".
+ *
+ * launcher (caller's uid, outside) ─clone(NEWUSER|NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS|NEWCGROUP)→
+ *   set-up child = pid 1 (namespace-root): network stage, filesystem stage, then init loop
+ *     └─ payload: nested user namespace for the requested identity, privilege drop, exec
+ */
+#pragma once
+
+#include "common/config.h"
+
+/* CLI: run cfg->argv sandboxed.  Returns the exit status the CLI should exit
+ * with: the payload's code, 128+N if it died of signal N, 126/127 when it
+ * could not be executed, 125 with *error set when set-up failed (then
+ * nothing ran). */
+int sbx_run(const SbxConfig *cfg, GError **error);
+
+/* Library mode (mini_sandbox_start): returns TRUE in the sandboxed
+ * continuation (a child of pid 1).  In the caller it never returns on
+ * success: the caller becomes the launcher and exits with the sandbox's
+ * status.  FALSE + error in the caller when set-up failed; nothing ran. */
+gboolean sbx_enter(const SbxConfig *cfg, GError **error);
+
+/* Spawn-style: run cfg->argv sandboxed in a child launcher process; returns
+ * its pid (waitpid() it: its exit status is as sbx_run's) or -1 + error. */
+pid_t sbx_spawn(const SbxConfig *cfg, GError **error);
