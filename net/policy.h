@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * policy.h — the egress allowlist, from text to kernel.
+ *
+ * Owner: allowlist/nft work (allowlist.c grammar, policy.c compile + host
+ * resolution, nft.c ruleset batch, frame-filter in policy.c).
+ * Users: net.c (net_prepare / child setup / per-frame check) and the DNS
+ * responder (dns.h: name lookups, run-time additions for *.domain entries).
+ */
+#pragma once
+
+#include "common/config.h"
+#include <netinet/in.h>
+#include <stdint.h>
+
+typedef struct EgressPolicy EgressPolicy;
+
+/* Parse every -F file and --allow entry of CFG, resolve domains on the host
+ * (cfg->resolver or the system resolver), refuse answers in loopback /
+ * link-local / multicast / metadata ranges unless listed literally, and
+ * compile interval sets.  Errors: "FILE:LINE: what is wrong" (code
+ * SBX_ERR_ILLEGAL_NETWORK).  cfg->allow_all → a policy that allows all. */
+EgressPolicy *egress_policy_load(const SbxConfig *cfg, GError **error);
+void egress_policy_free(EgressPolicy *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EgressPolicy, egress_policy_free)
+
+/* TRUE when the policy restricts anything (FALSE for unrestricted tapbox). */
+gboolean egress_policy_is_restricted(const EgressPolicy *p);
+
+/* /etc/hosts for the sandbox: localhost lines + each allowlisted domain
+ * pinned to its start-up addresses.  Caller frees. */
+char *egress_policy_hosts_file(const EgressPolicy *p);
+
+/* Child side (namespace-root in the sandbox netns): install table
+ * inet mini_sandbox in ONE batch, read it back and verify it. */
+gboolean egress_policy_install(const EgressPolicy *p, GError **error);
+
+/* Launcher side, per frame from the tap (defence in depth): TRUE if the
+ * frame's destination is allowed by the compiled policy (ARP, IPv6 ND and
+ * frames to the built-in resolver / gateway are allowed as the ruleset
+ * allows them).  Must be cheap: called for every frame. */
+gboolean egress_policy_allows_frame(EgressPolicy *p, const uint8_t *frame, size_t len);
+/* Frames refused by egress_policy_allows_frame so far. */
+guint64 egress_policy_dropped_frames(const EgressPolicy *p);
+
+/* DNS view of the policy.  Look NAME up (case-insensitive, no trailing dot):
+ * returns TRUE if allowlisted (exact entry or *.suffix match); fills
+ * *addrs4 / *addrs6 (GArray of struct in_addr / struct in6_addr, borrowed,
+ * may be empty) from the start-up resolution for exact entries;
+ * *is_wildcard tells the caller to resolve upstream on demand. */
+gboolean egress_policy_lookup_name(EgressPolicy *p, const char *name,
+				   GArray **addrs4, GArray **addrs6, gboolean *is_wildcard);
+
+/* Is ADDR in a range refused for resolved answers (loopback, link-local,
+ * multicast, metadata, unspecified)?  FAMILY is AF_INET / AF_INET6. */
+gboolean egress_addr_is_refused_range(int family, const void *addr);
