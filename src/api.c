@@ -1,0 +1,797 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * api.c — libminisandbox, the public C API of minisandbox.h.
+ *
+ * Each configuration call works on a copy of the process-wide SbxConfig:
+ * check the argument, apply it to the copy, run the same whole-config
+ * validation as the command line (sbx_config_validate), and only then make
+ * the copy current.  So a failed call leaves the configuration untouched and
+ * the library accepts exactly what the CLI accepts, in any order the CLI
+ * accepts.  mini_sandbox_start() hands the config to sbx_enter() (the same
+ * launcher the CLI uses) and tidies up the continuation: host-reaching fds
+ * closed, nesting marker set.
+ */
+#include "minisandbox.h"
+
+#include "common/config.h"
+#include "common/error.h"
+#include "common/fdutil.h"
+#include "common/log.h"
+#include "launcher.h"
+#include "options.h"
+#include "api-internal.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The public codes are the internal ones; keep them in step. */
+G_STATIC_ASSERT(MINI_SANDBOX_ERR_INVALID_MODE == SBX_ERR_INVALID_MODE);
+G_STATIC_ASSERT(MINI_SANDBOX_ERR_TMP_REMOUNT == SBX_ERR_TMP_REMOUNT);
+G_STATIC_ASSERT(MINI_SANDBOX_ERR_OS == SBX_ERR_OS);
+G_STATIC_ASSERT(MINI_SANDBOX_ERR_NESTED == SBX_ERR_NESTED);
+G_STATIC_ASSERT(MINI_SANDBOX_ERR_ALREADY_STARTED == SBX_ERR_ALREADY_STARTED);
+
+#define API_EXPORT __attribute__((visibility("default")))
+
+static GMutex api_lock;
+static SbxConfig *api_cfg;          /* current configuration, lazily made */
+static gboolean api_started;        /* TRUE in the continuation */
+static char *api_resolver;          /* mini_sandbox_set_resolver() */
+static guint api_max_connections;   /* mini_sandbox_allow_max_connections() */
+
+static __thread int last_code;
+static __thread char last_msg[1024];
+
+/* ---- error state --------------------------------------------------------- */
+
+static int
+api_ok(void)
+{
+	last_code = 0;
+	last_msg[0] = '\0';
+	return 0;
+}
+
+static int api_fail(int code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static int
+api_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Never report success for a failure (the original returned 0 after a
+	 * failed start). */
+	if (code >= 0)
+		code = SBX_ERR_OS;
+	va_start(ap, fmt);
+	g_vsnprintf(last_msg, sizeof last_msg, fmt, ap);
+	va_end(ap);
+	last_code = code;
+	return code;
+}
+
+static int
+api_fail_gerror(const char *what, const GError *error)
+{
+	int code = SBX_ERR_OS;
+
+	if (error && error->domain == SBX_ERROR && error->code < 0)
+		code = error->code;
+	return api_fail(code, "%s: %s", what, error ? error->message : "unknown error");
+}
+
+/* ---- configuration copy (every call is tentative until validated) ------- */
+
+static GPtrArray *
+strv_array_copy(const GPtrArray *src)
+{
+	GPtrArray *dst = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < src->len; i++)
+		g_ptr_array_add(dst, g_strdup(g_ptr_array_index(src, i)));
+	return dst;
+}
+
+static SbxConfig *
+api_config_copy(const SbxConfig *src)
+{
+	SbxConfig *dst = sbx_config_new();
+
+	/* Scalars first, then replace every owned pointer with a deep copy. */
+	GArray *mounts = dst->mounts, *keep_fds = dst->keep_fds;
+	GArray *host_ports = dst->host_ports, *publish = dst->publish;
+
+	g_ptr_array_unref(dst->allow_files);
+	g_ptr_array_unref(dst->allow_entries);
+	*dst = *src;
+	dst->mounts = mounts;
+	dst->keep_fds = keep_fds;
+	dst->host_ports = host_ports;
+	dst->publish = publish;
+	dst->custom_root = g_strdup(src->custom_root);
+	dst->overlay_dir = g_strdup(src->overlay_dir);
+	dst->hermetic_dir = g_strdup(src->hermetic_dir);
+	dst->workdir = g_strdup(src->workdir);
+	dst->debug_log = g_strdup(src->debug_log);
+	dst->resolver = g_strdup(src->resolver);
+	dst->log_file = g_strdup(src->log_file);
+	dst->argv = g_strdupv(src->argv);
+	dst->allow_files = strv_array_copy(src->allow_files);
+	dst->allow_entries = strv_array_copy(src->allow_entries);
+	for (guint i = 0; i < src->mounts->len; i++) {
+		const SbxMountOpt *m = &g_array_index(src->mounts, SbxMountOpt, i);
+
+		sbx_config_add_mount(dst, m->kind, m->path);
+	}
+	g_array_append_vals(dst->keep_fds, src->keep_fds->data, src->keep_fds->len);
+	g_array_append_vals(dst->host_ports, src->host_ports->data, src->host_ports->len);
+	for (guint i = 0; i < src->publish->len; i++) {
+		SbxPublish pub = g_array_index(src->publish, SbxPublish, i);
+
+		pub.host_addr = g_strdup(pub.host_addr);
+		g_array_append_val(dst->publish, pub);
+	}
+	return dst;
+}
+
+/* Start a configuration call: lock, refuse after start(), hand out a copy
+ * to modify.  Pair with api_commit() or api_abort(). */
+static SbxConfig *
+api_begin(int *code)
+{
+	g_mutex_lock(&api_lock);
+	if (api_started) {
+		g_mutex_unlock(&api_lock);
+		*code = api_fail(SBX_ERR_ALREADY_STARTED,
+				 "the sandbox is already started: the configuration cannot change");
+		return NULL;
+	}
+	if (!api_cfg)
+		api_cfg = sbx_config_new();
+	return api_config_copy(api_cfg);
+}
+
+static int
+api_abort(SbxConfig *tentative, int code)
+{
+	sbx_config_free(tentative);
+	g_mutex_unlock(&api_lock);
+	return code;
+}
+
+/* Validate the whole tentative config as the CLI would; make it current. */
+static int
+api_commit(SbxConfig *tentative, const char *what)
+{
+	g_autoptr(GError) error = NULL;
+
+	tentative->is_tapbox = tentative->net_mode == SBX_NET_TAP;
+	if (!sbx_config_validate(tentative, &error))
+		return api_abort(tentative, api_fail_gerror(what, error));
+	sbx_config_free(api_cfg);
+	api_cfg = tentative;
+	g_mutex_unlock(&api_lock);
+	return api_ok();
+}
+
+/* ---- argument checks ----------------------------------------------------- */
+
+typedef enum { PATH_ANY, PATH_DIR, PATH_FILE } PathKind;
+
+static int
+api_check_path(const char *what, const char *path, PathKind kind)
+{
+	struct stat st;
+
+	if (!path || !*path)
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG, "%s: empty path", what);
+	if (path[0] != '/')
+		return api_fail(SBX_ERR_NOT_ABSOLUTE, "%s: %s: not an absolute path", what, path);
+	if (stat(path, &st) < 0) {
+		int saved = errno;
+
+		return api_fail(saved == ENOENT || saved == ENOTDIR ? SBX_ERR_PATH_MISSING : SBX_ERR_OS,
+				"%s: %s: %s", what, path, g_strerror(saved));
+	}
+	if (kind == PATH_DIR && !S_ISDIR(st.st_mode))
+		return api_fail(SBX_ERR_INVALID_FOLDER, "%s: %s: not a directory", what, path);
+	if (kind == PATH_FILE && !S_ISREG(st.st_mode))
+		return api_fail(SBX_ERR_PATH_MISSING, "%s: %s: not a regular file", what, path);
+	return 0;
+}
+
+/* Is the parent directory of PATH an existing directory? */
+static int
+api_check_parent_dir(const char *what, const char *path)
+{
+	g_autofree char *dir = NULL;
+
+	if (!path || !*path)
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG, "%s: empty path", what);
+	if (path[0] != '/')
+		return api_fail(SBX_ERR_NOT_ABSOLUTE, "%s: %s: not an absolute path", what, path);
+	dir = g_path_get_dirname(path);
+	return api_check_path(what, dir, PATH_DIR);
+}
+
+static gboolean
+api_has_allow_entries(const SbxConfig *cfg)
+{
+	return cfg->allow_entries->len > 0 || cfg->allow_files->len > 0;
+}
+
+static gboolean
+is_ipv4(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
+static gboolean
+is_ipv4_cidr(const char *s)
+{
+	g_autofree char *addr = g_strdup(s);
+	char *slash = strchr(addr, '/');
+	char *end = NULL;
+	long bits;
+
+	if (!slash)
+		return FALSE;
+	*slash = '\0';
+	if (!g_ascii_isdigit(slash[1]))
+		return FALSE;
+	bits = strtol(slash + 1, &end, 10);
+	return *end == '\0' && bits >= 0 && bits <= 32 && is_ipv4(addr);
+}
+
+/* A DNS name as the allowlist grammar takes it: LDH labels, optional
+ * leading "*." for subdomains. */
+static gboolean
+is_domain(const char *s)
+{
+	const char *label = s;
+	size_t len = strlen(s);
+
+	if (g_str_has_prefix(s, "*."))
+		label = s + 2;
+	if (len == 0 || len > 253 || !strchr(label, '.'))
+		return FALSE;
+	for (const char *p = label; ; p++) {
+		if (*p == '.' || *p == '\0') {
+			size_t n = (size_t)(p - label);
+
+			if (n == 0 || n > 63 || label[0] == '-' || p[-1] == '-')
+				return FALSE;
+			if (*p == '\0')
+				return TRUE;
+			label = p + 1;
+		} else if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_') {
+			return FALSE;
+		}
+	}
+}
+
+/* Cheap syntax check of a grammar entry here, so the caller learns of a
+ * typo at the call; the allowlist parser in the launcher's net_prepare is
+ * the authority and checks everything again at start(). */
+static int
+api_check_entry(const char *what, const char *entry)
+{
+	if (!entry || !*entry || g_ascii_isspace(entry[0]))
+		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "%s: empty allowlist entry", what);
+	for (const char *p = entry; *p; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '#' || (guchar)*p < 0x20)
+			return api_fail(SBX_ERR_ILLEGAL_NETWORK,
+					"%s: \"%s\": one entry, without newlines or comments",
+					what, entry);
+	}
+	return 0;
+}
+
+/* ---- filesystem mode ----------------------------------------------------- */
+
+/* The CLI's setter decides: a second, different mode is INVALID_MODE, a
+ * second -o/-h is ROOT_NOT_UNIQUE (as in the original), -x twice is fine. */
+static int
+api_set_mode(const char *what, SbxFsMode mode, const char *root, const char *overlay)
+{
+	g_autoptr(GError) error = NULL;
+	int code = 0;
+	SbxConfig *cfg = api_begin(&code);
+
+	if (!cfg)
+		return code;
+	if (!sbx_config_set_fs_mode(cfg, mode, root, &error))
+		return api_abort(cfg, api_fail_gerror(what, error));
+	if (overlay)
+		cfg->overlay_dir = g_strdup(overlay);
+	return api_commit(cfg, what);
+}
+
+API_EXPORT int
+mini_sandbox_setup_default(void)
+{
+	return api_set_mode("mini_sandbox_setup_default", SBX_FS_DEFAULT, NULL, NULL);
+}
+
+/* An existing directory, or a path whose parent exists (the filesystem stage
+ * creates it, as the original did). */
+static int
+api_check_dir_or_creatable(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (path && path[0] == '/' && stat(path, &st) == 0)
+		return api_check_path(what, path, PATH_DIR);
+	return api_check_parent_dir(what, path);
+}
+
+API_EXPORT int
+mini_sandbox_setup_custom(const char *overlayfs_dir, const char *sandbox_root)
+{
+	const char *what = "mini_sandbox_setup_custom";
+	int code;
+
+	if ((code = api_check_dir_or_creatable(what, sandbox_root)) < 0 ||
+	    (code = api_check_dir_or_creatable(what, overlayfs_dir)) < 0)
+		return code;
+	return api_set_mode(what, SBX_FS_CUSTOM, sandbox_root, overlayfs_dir);
+}
+
+API_EXPORT int
+mini_sandbox_setup_hermetic(const char *sandbox_root)
+{
+	const char *what = "mini_sandbox_setup_hermetic";
+	int code;
+
+	if ((code = api_check_dir_or_creatable(what, sandbox_root)) < 0)
+		return code;
+	return api_set_mode(what, SBX_FS_HERMETIC, sandbox_root, NULL);
+}
+
+/* ---- per-path options ---------------------------------------------------- */
+
+static int
+api_add_mount(const char *what, SbxMountKind kind, const char *path, PathKind path_kind)
+{
+	int code = 0;
+	SbxConfig *cfg;
+
+	if ((code = api_check_path(what, path, path_kind)) < 0)
+		return code;
+	if (!(cfg = api_begin(&code)))
+		return code;
+	sbx_config_add_mount(cfg, kind, path);
+	return api_commit(cfg, what);
+}
+
+API_EXPORT int
+mini_sandbox_mount_bind(const char *path)
+{
+	return api_add_mount("mini_sandbox_mount_bind", SBX_MOUNT_READ, path, PATH_ANY);
+}
+
+API_EXPORT int
+mini_sandbox_mount_write(const char *path)
+{
+	return api_add_mount("mini_sandbox_mount_write", SBX_MOUNT_WRITE, path, PATH_ANY);
+}
+
+API_EXPORT int
+mini_sandbox_mount_tmpfs(const char *path)
+{
+	return api_add_mount("mini_sandbox_mount_tmpfs", SBX_MOUNT_TMPFS, path, PATH_DIR);
+}
+
+API_EXPORT int
+mini_sandbox_mount_overlay(const char *path)
+{
+	return api_add_mount("mini_sandbox_mount_overlay", SBX_MOUNT_OVERLAY, path, PATH_ANY);
+}
+
+API_EXPORT int
+mini_sandbox_mount_empty_output_file(const char *path)
+{
+	const char *what = "mini_sandbox_mount_empty_output_file";
+	struct stat st;
+	int code;
+
+	if ((code = api_check_parent_dir(what, path)) < 0)
+		return code;
+	if (lstat(path, &st) < 0) {
+		/* O_EXCL|O_NOFOLLOW: never follow a symlink planted at PATH. */
+		autoclose int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+
+		if (fd < 0 && errno != EEXIST) {
+			int saved = errno;
+
+			return api_fail(SBX_ERR_OS, "%s: create %s: %s", what, path, g_strerror(saved));
+		}
+	}
+	return api_add_mount(what, SBX_MOUNT_EMPTY_FILE, path, PATH_FILE);
+}
+
+API_EXPORT int
+mini_sandbox_set_working_dir(const char *path)
+{
+	const char *what = "mini_sandbox_set_working_dir";
+	int code = 0;
+	SbxConfig *cfg;
+
+	if ((code = api_check_path(what, path, PATH_DIR)) < 0)
+		return code;
+	if (!(cfg = api_begin(&code)))
+		return code;
+	g_free(cfg->workdir);
+	cfg->workdir = g_strdup(path);
+	return api_commit(cfg, what);
+}
+
+API_EXPORT int
+mini_sandbox_mount_parents_write(void)
+{
+	int code = 0;
+	SbxConfig *cfg = api_begin(&code);
+
+	if (!cfg)
+		return code;
+	cfg->parents_write = TRUE;
+	return api_commit(cfg, "mini_sandbox_mount_parents_write");
+}
+
+API_EXPORT int
+mini_sandbox_enable_log(const char *path)
+{
+	const char *what = "mini_sandbox_enable_log";
+	g_autoptr(GError) error = NULL;
+	int code = 0;
+	SbxConfig *cfg;
+
+	if ((code = api_check_parent_dir(what, path)) < 0)
+		return code;
+	if (!(cfg = api_begin(&code)))
+		return code;
+	if (!sbx_config_set_debug_log(cfg, path, &error))
+		return api_abort(cfg, api_fail_gerror(what, error));
+	return api_commit(cfg, what);
+}
+
+/* ---- network ------------------------------------------------------------- */
+
+API_EXPORT int
+mini_sandbox_share_network(void)
+{
+	const char *what = "mini_sandbox_share_network";
+	g_autoptr(GError) error = NULL;
+	int code = 0;
+	SbxConfig *cfg = api_begin(&code);
+
+	if (!cfg)
+		return code;
+	if (!sbx_config_set_net_mode(cfg, SBX_NET_HOST, &error))
+		return api_abort(cfg, api_fail_gerror(what, error));
+	return api_commit(cfg, what);
+}
+
+/* Common part of every allow call: the mode rule of minisandbox.h. */
+static SbxConfig *
+api_begin_allow(const char *what, gboolean is_entry, int *code)
+{
+	SbxConfig *cfg = api_begin(code);
+
+	if (!cfg)
+		return NULL;
+	if (cfg->net_mode == SBX_NET_HOST) {
+		*code = api_abort(cfg, api_fail(SBX_ERR_ILLEGAL_NETWORK,
+			"%s: the host network is shared (mini_sandbox_share_network); "
+			"an allowlist cannot apply to it", what));
+		return NULL;
+	}
+	if (is_entry && cfg->allow_all) {
+		*code = api_abort(cfg, api_fail(SBX_ERR_ILLEGAL_NETWORK,
+			"%s: all destinations are already allowed (mini_sandbox_allow_all_domains)",
+			what));
+		return NULL;
+	}
+	cfg->net_mode = SBX_NET_TAP;
+	return cfg;
+}
+
+static int
+api_add_entry(const char *what, const char *entry)
+{
+	int code = 0;
+	SbxConfig *cfg;
+
+	if ((code = api_check_entry(what, entry)) < 0)
+		return code;
+	if (!(cfg = api_begin_allow(what, TRUE, &code)))
+		return code;
+	g_ptr_array_add(cfg->allow_entries, g_strdup(entry));
+	return api_commit(cfg, what);
+}
+
+API_EXPORT int
+mini_sandbox_allow(const char *entry)
+{
+	return api_add_entry("mini_sandbox_allow", entry);
+}
+
+API_EXPORT int
+mini_sandbox_allow_ipv4(const char *ip)
+{
+	if (!ip || !is_ipv4(ip))
+		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "mini_sandbox_allow_ipv4: \"%s\": "
+				"not an IPv4 address", ip ? ip : "(null)");
+	return api_add_entry("mini_sandbox_allow_ipv4", ip);
+}
+
+API_EXPORT int
+mini_sandbox_allow_ipv4_subnet(const char *subnet)
+{
+	if (!subnet || !is_ipv4_cidr(subnet))
+		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "mini_sandbox_allow_ipv4_subnet: \"%s\": "
+				"not an IPv4 CIDR (ADDRESS/BITS)", subnet ? subnet : "(null)");
+	return api_add_entry("mini_sandbox_allow_ipv4_subnet", subnet);
+}
+
+API_EXPORT int
+mini_sandbox_allow_domain(const char *domain)
+{
+	if (!domain || !is_domain(domain))
+		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "mini_sandbox_allow_domain: \"%s\": "
+				"not a domain name", domain ? domain : "(null)");
+	return api_add_entry("mini_sandbox_allow_domain", domain);
+}
+
+API_EXPORT int
+mini_sandbox_allow_connections(const char *path)
+{
+	const char *what = "mini_sandbox_allow_connections";
+	int code = 0;
+	SbxConfig *cfg;
+
+	if ((code = api_check_path(what, path, PATH_FILE)) < 0)
+		return code;
+	if (!(cfg = api_begin_allow(what, TRUE, &code)))
+		return code;
+	g_ptr_array_add(cfg->allow_files, g_strdup(path));
+	return api_commit(cfg, what);
+}
+
+API_EXPORT int
+mini_sandbox_allow_all_domains(void)
+{
+	const char *what = "mini_sandbox_allow_all_domains";
+	int code = 0;
+	SbxConfig *cfg;
+
+	if (!(cfg = api_begin_allow(what, FALSE, &code)))
+		return code;
+	if (api_has_allow_entries(cfg))
+		return api_abort(cfg, api_fail(SBX_ERR_ILLEGAL_NETWORK,
+			"%s: cannot allow all domains after specifying a network rule", what));
+	cfg->allow_all = TRUE;
+	return api_commit(cfg, what);
+}
+
+API_EXPORT int
+mini_sandbox_allow_host_port(int port)
+{
+	const char *what = "mini_sandbox_allow_host_port";
+	int code = 0;
+	SbxConfig *cfg;
+	guint16 p;
+
+	if (port < 1 || port > 65535)
+		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "%s: %d: not a port (1..65535)", what, port);
+	if (!(cfg = api_begin_allow(what, FALSE, &code)))
+		return code;
+	p = (guint16)port;
+	g_array_append_val(cfg->host_ports, p);
+	return api_commit(cfg, what);
+}
+
+/* The resolver and the connection limit only mean something for the
+ * mini-tapbox network; they are kept aside and join the configuration at
+ * start()/spawn() when that network is chosen, so they may be set before
+ * or after the allow calls (the CLI's validation rejects them without
+ * mini-tapbox). */
+API_EXPORT int
+mini_sandbox_set_resolver(const char *addr)
+{
+	const char *what = "mini_sandbox_set_resolver";
+	g_autoptr(GError) error = NULL;
+	int code = 0;
+	SbxConfig *cfg;
+
+	if ((code = api_check_entry(what, addr)) < 0)
+		return code;
+	if (!(cfg = api_begin(&code)))
+		return code;
+	/* Let the CLI's checker judge the syntax, on the side. */
+	cfg->net_mode = SBX_NET_TAP;
+	cfg->resolver = g_strdup(addr);
+	if (!sbx_config_validate(cfg, &error))
+		return api_abort(cfg, api_fail_gerror(what, error));
+	g_free(api_resolver);
+	api_resolver = g_strdup(addr);
+	return api_abort(cfg, api_ok());
+}
+
+API_EXPORT int
+mini_sandbox_allow_max_connections(int max_connections)
+{
+	const char *what = "mini_sandbox_allow_max_connections";
+	int code = 0;
+	SbxConfig *cfg;
+
+	if (max_connections <= 0)
+		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "%s: %d: must be > 0", what, max_connections);
+	if (!(cfg = api_begin(&code)))
+		return code;
+	api_max_connections = (guint)max_connections;
+	return api_abort(cfg, api_ok());
+}
+
+API_EXPORT int
+mini_sandbox_reset(void)
+{
+	int code = 0;
+	SbxConfig *cfg = api_begin(&code);
+
+	if (!cfg)
+		return code;
+	sbx_config_free(cfg);
+	g_clear_pointer(&api_resolver, g_free);
+	api_max_connections = 0;
+	return api_commit(sbx_config_new(), "mini_sandbox_reset");
+}
+
+/* ---- running ------------------------------------------------------------- */
+
+/* The configuration to run: the current one, plus the settings kept aside
+ * when the mini-tapbox network is chosen, plus ARGV (NULL for start()),
+ * validated as a whole.  Called with the lock held. */
+static SbxConfig *
+api_config_for_run(const char *const argv[], GError **error)
+{
+	g_autoptr(SbxConfig) cfg = NULL;
+
+	if (!api_cfg)
+		api_cfg = sbx_config_new();
+	cfg = api_config_copy(api_cfg);
+	if (cfg->net_mode == SBX_NET_TAP) {
+		cfg->resolver = g_strdup(api_resolver);
+		cfg->max_connections = api_max_connections;
+	}
+	cfg->is_tapbox = cfg->net_mode == SBX_NET_TAP;
+	cfg->argv = argv ? g_strdupv((char **)argv) : NULL;
+	if (!sbx_config_validate(cfg, error))
+		return NULL;
+	return g_steal_pointer(&cfg);
+}
+
+API_EXPORT int
+mini_sandbox_start(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SbxConfig) cfg = NULL;
+	const char *what = "mini_sandbox_start";
+
+	g_mutex_lock(&api_lock);
+	if (api_started) {
+		g_mutex_unlock(&api_lock);
+		return api_fail(SBX_ERR_ALREADY_STARTED, "%s: the sandbox is already started", what);
+	}
+	if (api_inside_sandbox()) {
+		g_mutex_unlock(&api_lock);
+		return api_fail(SBX_ERR_NESTED, "%s: this process already runs inside a mini-sandbox",
+				what);
+	}
+	if (!(cfg = api_config_for_run(NULL, &error))) {
+		g_mutex_unlock(&api_lock);
+		return api_fail_gerror(what, error);
+	}
+	/* Unflushed stdio would be written twice: by the launcher's exit()
+	 * and by the continuation. */
+	fflush(NULL);
+
+	/* The lock stays held across the fork: in the caller this never
+	 * returns on success (other threads' calls wait forever, outside), in
+	 * the continuation we are the only thread and release it below. */
+	if (!sbx_enter(cfg, &error)) {
+		g_mutex_unlock(&api_lock);
+		return api_fail_gerror(what, error);
+	}
+
+	/* The continuation, inside the sandbox. */
+	api_started = TRUE;
+	api_close_host_reaching_fds();
+	setenv(SBX_INSIDE_ENV, "1", 1);
+	g_mutex_unlock(&api_lock);
+	return api_ok();
+}
+
+API_EXPORT int
+mini_sandbox_is_running(void)
+{
+	int running;
+
+	g_mutex_lock(&api_lock);
+	running = api_started ? 1 : 0;
+	g_mutex_unlock(&api_lock);
+	return running;
+}
+
+API_EXPORT pid_t
+mini_sandbox_spawn_fds(const char *const argv[], int stdin_fd, int stdout_fd, int stderr_fd)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SbxConfig) cfg = NULL;
+	const char *what = "mini_sandbox_spawn";
+	const int fds[3] = { stdin_fd, stdout_fd, stderr_fd };
+	pid_t parent = getpid(), pid;
+
+	if (!argv || !argv[0] || !*argv[0])
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG, "%s: no command given", what);
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0 && fcntl(fds[i], F_GETFD) < 0)
+			return api_fail(SBX_ERR_ILLEGAL_CONFIG, "%s: fd %d: %s", what, fds[i],
+					g_strerror(EBADF));
+	g_mutex_lock(&api_lock);
+	if (api_started) {
+		g_mutex_unlock(&api_lock);
+		return api_fail(SBX_ERR_ALREADY_STARTED, "%s: the sandbox is already started", what);
+	}
+	if (api_inside_sandbox()) {
+		g_mutex_unlock(&api_lock);
+		return api_fail(SBX_ERR_NESTED, "%s: this process already runs inside a mini-sandbox",
+				what);
+	}
+	if (!(cfg = api_config_for_run(argv, &error))) {
+		g_mutex_unlock(&api_lock);
+		return api_fail_gerror(what, error);
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		api_spawn_child(cfg, parent, fds);
+	g_mutex_unlock(&api_lock);
+	if (pid < 0) {
+		int saved = errno;
+
+		return api_fail(SBX_ERR_OS, "%s: fork: %s", what, g_strerror(saved));
+	}
+	api_ok();
+	return pid;
+}
+
+API_EXPORT pid_t
+mini_sandbox_spawn(const char *const argv[])
+{
+	return mini_sandbox_spawn_fds(argv, -1, -1, -1);
+}
+
+API_EXPORT int
+mini_sandbox_get_last_error_code(void)
+{
+	return last_code;
+}
+
+API_EXPORT const char *
+mini_sandbox_get_last_error_msg(void)
+{
+	return last_msg;
+}

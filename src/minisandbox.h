@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * minisandbox.h — libminisandbox: sandbox a running program from the inside.
+ *
+ *	#include <minisandbox.h>        (pkg-config --cflags --libs minisandbox)
+ *
+ *	if (mini_sandbox_setup_default() < 0 ||
+ *	    mini_sandbox_mount_write("/home/me/out") < 0 ||
+ *	    mini_sandbox_allow("pypi.org:443") < 0 ||
+ *	    mini_sandbox_start() < 0) {
+ *		fprintf(stderr, "sandbox: %s\n", mini_sandbox_get_last_error_msg());
+ *		return 1;               // nothing ran unsandboxed
+ *	}
+ *	// from here on the program runs inside the sandbox
+ *
+ * Function names, arguments, meanings and error codes are those of the
+ * original mini-sandbox project (github.com/qualcomm/mini-sandbox), so its
+ * users can switch without changing a line.  Where the original was wrong,
+ * this library is right:
+ *
+ *  - configuration calls check their arguments at once: a relative path, a
+ *    path that does not exist or a malformed allowlist entry is an error
+ *    (the original accepted some of them silently);
+ *  - after a failed mini_sandbox_start() the error code is < 0 and
+ *    mini_sandbox_is_running() is 0 (the original reported 0 and "running");
+ *  - a caller with threads is supported and the rule is documented (see
+ *    mini_sandbox_start()), threads are not silently lost;
+ *  - nothing in the environment can switch the sandbox off (see
+ *    MINI_SANDBOX_ERR_NESTED).
+ *
+ * All functions return 0 (or a pid / a flag where stated) on success and a
+ * negative MINI_SANDBOX_ERR_* code on failure; the code and a message naming
+ * the operation and the object are then also available from
+ * mini_sandbox_get_last_error_code() / mini_sandbox_get_last_error_msg().
+ * A failed configuration call leaves the configuration as it was.
+ *
+ * The configuration is one per process, guarded by a lock, so calls from
+ * several threads are safe; the last error is per thread (like errno).
+ * The library never calls exit() in the caller's process, except in the one
+ * case mini_sandbox_start() documents: after a successful start, the outer
+ * process (the launcher) exits with the sandbox's status.
+ *
+ * Reference: libminisandbox(3).
+ */
+#ifndef MINISANDBOX_H
+#define MINISANDBOX_H
+
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MINI_SANDBOX_VERSION_MAJOR 0
+#define MINI_SANDBOX_VERSION_MINOR 1
+#define MINI_SANDBOX_VERSION_MICRO 0
+
+/* Error codes (same values as the original project). */
+#define MINI_SANDBOX_ERR_NONE               0
+#define MINI_SANDBOX_ERR_INVALID_MODE      -1   /* two filesystem modes */
+#define MINI_SANDBOX_ERR_ROOT_NOT_UNIQUE   -2   /* sandbox root given twice */
+#define MINI_SANDBOX_ERR_INVALID_FOLDER    -3   /* not a directory / unusable */
+#define MINI_SANDBOX_ERR_OVERLAY_NOT_SET   -4   /* overlay option without custom mode */
+#define MINI_SANDBOX_ERR_PATH_MISSING      -5   /* path does not exist */
+#define MINI_SANDBOX_ERR_NOT_ABSOLUTE      -6   /* relative path */
+#define MINI_SANDBOX_ERR_LOG_NOT_UNIQUE    -7   /* debug log given twice */
+#define MINI_SANDBOX_ERR_ILLEGAL_CONFIG    -8   /* contradictory options, bad argument */
+#define MINI_SANDBOX_ERR_READ_AND_WRITE    -9   /* same path read-only and writable */
+#define MINI_SANDBOX_ERR_ILLEGAL_NETWORK  -10   /* contradictory network options, bad allowlist */
+#define MINI_SANDBOX_ERR_TMP_REMOUNT      -11   /* /tmp remounted in default mode */
+#define MINI_SANDBOX_ERR_OS              -100   /* a system call failed during set-up */
+#define MINI_SANDBOX_ERR_NESTED          -201   /* already inside a mini-sandbox */
+#define MINI_SANDBOX_ERR_ALREADY_STARTED -202   /* configuration or start after start() */
+
+/* ---- filesystem mode (at most one; none = read-only mode) ----------------
+ * Calling the same mode twice with the same arguments is fine; a second,
+ * different mode is MINI_SANDBOX_ERR_INVALID_MODE. */
+
+/* Default mode (mini-sandbox -x): fresh root, system directories read-only,
+ * the working directory writable, $HOME an empty scratch, private /tmp. */
+int mini_sandbox_setup_default(void);
+/* Custom mode (-o SANDBOX_ROOT -d OVERLAYFS_DIR): absolute paths; an
+ * existing SANDBOX_ROOT must be a directory. */
+int mini_sandbox_setup_custom(const char *overlayfs_dir, const char *sandbox_root);
+/* Hermetic mode (-h SANDBOX_ROOT): only what is mounted explicitly. */
+int mini_sandbox_setup_hermetic(const char *sandbox_root);
+
+/* ---- per-path options; PATH must be absolute and exist ------------------ */
+
+/* Read-only bind (-M). */
+int mini_sandbox_mount_bind(const char *path);
+/* Read-write bind (-w): writes persist on the host. */
+int mini_sandbox_mount_write(const char *path);
+/* Empty tmpfs over an existing directory (-e). */
+int mini_sandbox_mount_tmpfs(const char *path);
+/* Overlay (-k): writable inside, changes thrown away. */
+int mini_sandbox_mount_overlay(const char *path);
+/* Make PATH a writable output file: created empty on the host (mode 0666
+ * minus umask) if it does not exist yet (its directory must), then bound
+ * read-write like mini_sandbox_mount_write(). */
+int mini_sandbox_mount_empty_output_file(const char *path);
+/* Working directory of the sandbox (-W); default: the caller's CWD. */
+int mini_sandbox_set_working_dir(const char *path);
+/* Make the folders above the working directory writable (shared with the
+ * host) instead of an overlay whose changes are thrown away. */
+int mini_sandbox_mount_parents_write(void);
+/* Write a debug log of the set-up stages to PATH (-D); its directory must
+ * exist.  Only once: a second call is MINI_SANDBOX_ERR_LOG_NOT_UNIQUE. */
+int mini_sandbox_enable_log(const char *path);
+
+/* ---- network -------------------------------------------------------------
+ * The rule, decided by the calls made before start():
+ *  - no network call:            a private network namespace with only lo;
+ *  - mini_sandbox_share_network(): the host's network (-N);
+ *  - any allow call (allow, allow_connections, allow_ipv4, allow_ipv4_subnet,
+ *    allow_domain, allow_host_port): the mini-tapbox user-mode network whose
+ *    egress is limited to exactly the allowed entries (-F / --allow);
+ *  - mini_sandbox_allow_all_domains(): the mini-tapbox network, egress
+ *    unrestricted.
+ * share_network with any allow call, or allow_all_domains with any allow
+ * entry, is MINI_SANDBOX_ERR_ILLEGAL_NETWORK, whichever comes first.
+ * allow_max_connections and set_resolver do not choose a mode; they apply
+ * when the mini-tapbox network is used. */
+
+/* The host's network namespace (mini-sandbox -N). */
+int mini_sandbox_share_network(void);
+/* Any entry of the allowlist grammar, mini-sandbox-allowlist(5):
+ * "10.0.0.1", "10.0.0.0/8:5432", "[2001:db8::1]:443", "pypi.org:443 tcp",
+ * "*.example.com". */
+int mini_sandbox_allow(const char *entry);
+/* Every entry of an allowlist file (-F PATH); PATH must be a regular file. */
+int mini_sandbox_allow_connections(const char *path);
+/* One IPv4 address (dotted quad). */
+int mini_sandbox_allow_ipv4(const char *ip);
+/* One IPv4 CIDR ("10.1.0.0/16"). */
+int mini_sandbox_allow_ipv4_subnet(const char *subnet);
+/* One domain name (resolved on the host at start, pinned in /etc/hosts). */
+int mini_sandbox_allow_domain(const char *domain);
+/* mini-tapbox network without an allowlist: any destination. */
+int mini_sandbox_allow_all_domains(void);
+/* TCP port PORT (1..65535) of the host's loopback, reachable from the
+ * sandbox as 10.0.2.2:PORT (--allow-host-port). */
+int mini_sandbox_allow_host_port(int port);
+/* Upstream DNS server for resolving allowlisted domains, "ADDR[:PORT]"
+ * (--resolver); default: the host's system resolver. */
+int mini_sandbox_set_resolver(const char *addr);
+/* Limit of simultaneous connections the sandbox may open (> 0). */
+int mini_sandbox_allow_max_connections(int max_connections);
+
+/* ---- running ------------------------------------------------------------ */
+
+/* Enter the sandbox; the rest of the program runs inside it.
+ *
+ * The calling process forks and stays OUTSIDE as the launcher: it runs the
+ * network loop, waits for the sandbox and exits with its status (the
+ * continuation's exit code, 128+N if it died of signal N).  On success this
+ * call therefore never returns in the caller.  The continuation, a child of
+ * the sandbox's pid 1 (not pid 1 itself), is where mini_sandbox_start()
+ * returns 0.  Killing the outer process (even with SIGKILL) kills the
+ * sandbox.
+ *
+ * On failure nothing ran unsandboxed: it returns < 0 in the caller with a
+ * specific code (MINI_SANDBOX_ERR_OS with a message naming the failing
+ * operation and a hint when user namespaces are unavailable, a
+ * configuration code when the configuration as a whole is contradictory)
+ * and the caller may fix the configuration and try again.
+ *
+ * Threads: only the calling thread continues inside the sandbox.  The
+ * caller's other threads are not carried in; they keep existing in the
+ * outer (launcher) process, unsandboxed, until it exits with the sandbox.
+ * Start the sandbox before creating threads, or make sure they do nothing
+ * that needs sandboxing.  (Python: pyminisandbox holds the interpreter lock
+ * in the outer process, so other Python threads stop there.)
+ *
+ * File descriptors: the continuation keeps what the caller had open, except
+ * descriptors that could reach the host's file tree: every directory fd and
+ * every O_PATH fd (and pidfds) are closed on entry, so an fd opened before
+ * start() cannot be used with openat() to escape.  Regular files, pipes,
+ * sockets and terminals keep working (a dup of stderr, an open log file);
+ * they reach exactly what they reached before.
+ *
+ * Buffered C stdio output is flushed before the fork (so nothing is printed
+ * twice).  Calls after a successful start() return
+ * MINI_SANDBOX_ERR_ALREADY_STARTED, so does a second start().  Inside a
+ * sandbox that was started by mini-sandbox or this library,
+ * MINI_SANDBOX_ERR_NESTED is returned: that happens only when the process
+ * really is confined (user namespace, no capabilities, no-new-privs,
+ * seccomp) — the MINI_SANDBOX_INSIDE environment marker alone is never
+ * enough, so the environment cannot switch the sandbox off. */
+int mini_sandbox_start(void);
+
+/* 1 in the continuation after a successful mini_sandbox_start(), else 0. */
+int mini_sandbox_is_running(void);
+
+/* Run ARGV (NULL-terminated; ARGV[0] looked up in PATH inside the sandbox)
+ * in a sandbox built from the current configuration, as a child while the
+ * caller stays outside.  Returns the pid of the child launcher (> 0): reap
+ * it with waitpid(); its exit status is that of mini-sandbox(1) (the
+ * command's code, 128+N on signal N, 126/127 if it could not be run, 125
+ * when set-up failed).  The configuration is kept, so several commands can
+ * be spawned.  The child inherits stdin/stdout/stderr. */
+pid_t mini_sandbox_spawn(const char *const argv[]);
+/* As mini_sandbox_spawn(), with STDIN_FD, STDOUT_FD, STDERR_FD as the
+ * command's fds 0, 1, 2 (-1: inherit the caller's).  No other fd of the
+ * caller reaches the child. */
+pid_t mini_sandbox_spawn_fds(const char *const argv[], int stdin_fd, int stdout_fd,
+			     int stderr_fd);
+
+/* Forget the whole configuration (back to read-only mode, no network).
+ * MINI_SANDBOX_ERR_ALREADY_STARTED after start(). */
+int mini_sandbox_reset(void);
+
+/* Result code of the most recent call of this library in this thread:
+ * 0 if it succeeded, its negative MINI_SANDBOX_ERR_* code if it failed. */
+int mini_sandbox_get_last_error_code(void);
+/* Message of that call ("" if it succeeded); valid until the next call of
+ * this library in the same thread. */
+const char *mini_sandbox_get_last_error_msg(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MINISANDBOX_H */

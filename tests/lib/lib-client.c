@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * lib-client — a libminisandbox caller for tests/integration/test_lib.py.
+ *
+ *	lib-client SCENARIO [ARGS…]
+ *
+ * Each scenario configures the library, calls mini_sandbox_start() (or
+ * spawn) and reports what it sees as "key value" lines on stdout, so the
+ * Python side can check them and then look at the host for what leaked.
+ * Uses only the public header and the installed-style library, like a real
+ * client.  A line "start-failed CODE MESSAGE" means start() returned in the
+ * caller.
+ */
+#include <minisandbox.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void
+say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Report a failed call and stop: the caller learned of it (exit 3). */
+static void
+check(int rc, const char *call)
+{
+	if (rc < 0) {
+		say("call-failed %s %d %s", call, mini_sandbox_get_last_error_code(),
+		    mini_sandbox_get_last_error_msg());
+		exit(3);
+	}
+}
+
+static void
+start_or_report(void)
+{
+	int rc = mini_sandbox_start();
+
+	if (rc < 0) {
+		say("start-failed %d %s", mini_sandbox_get_last_error_code(),
+		    mini_sandbox_get_last_error_msg());
+		say("is-running %d", mini_sandbox_is_running());
+		exit(3);
+	}
+	say("inside pid=%d running=%d", (int)getpid(), mini_sandbox_is_running());
+}
+
+/* errno name of creating PATH, "ok" when it worked. */
+static const char *
+try_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return strerrorname_np(errno);
+	if (write(fd, "x\n", 2) != 2) {
+		close(fd);
+		return strerrorname_np(errno);
+	}
+	close(fd);
+	return "ok";
+}
+
+static const char *
+try_connect(const char *addr, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	const char *result = "ok";
+
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		result = strerrorname_np(errno);
+	} else {
+		char buf[64] = "";
+		ssize_t n;
+
+		/* The test server answers "hello" and closes. */
+		n = read(fd, buf, sizeof buf - 1);
+		if (n <= 0 || strncmp(buf, "hello", 5) != 0)
+			result = "no-greeting";
+	}
+	close(fd);
+	return result;
+}
+
+/* sandboxed WORKDIR_FILE OUTSIDE_FILE PORT: after start, a file in CWD
+ * persists, a file outside CWD does not reach the host, no network. */
+static int
+scenario_sandboxed(char **argv)
+{
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	say("write-cwd %s", try_create(argv[0]));
+	say("write-outside %s", try_create(argv[1]));
+	say("connect-host %s", try_connect("127.0.0.1", atoi(argv[2])));
+	say("connect-gateway %s", try_connect("10.0.2.2", atoi(argv[2])));
+	return 0;
+}
+
+/* exit CODE */
+static int
+scenario_exit(char **argv)
+{
+	start_or_report();
+	return atoi(argv[0]);
+}
+
+/* twice: after start, configuration and start give -202. */
+static int
+scenario_twice(char **argv)
+{
+	(void)argv;
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	say("second-start %d", mini_sandbox_start());
+	say("mount-after %d", mini_sandbox_mount_write("/tmp"));
+	say("allow-after %d", mini_sandbox_allow("10.0.0.1"));
+	say("reset-after %d", mini_sandbox_reset());
+	say("last-code %d", mini_sandbox_get_last_error_code());
+	return 0;
+}
+
+/* vanishing-path DIR MARKER: DIR exists when configured, is gone at start;
+ * start fails in the caller and nothing ran (MARKER never written). */
+static int
+scenario_vanishing_path(char **argv)
+{
+	check(mini_sandbox_mount_write(argv[0]), "mount_write");
+	if (rmdir(argv[0]) < 0) {
+		perror("rmdir");
+		return 99;
+	}
+	start_or_report();
+	try_create(argv[1]);
+	return 0;
+}
+
+/* start-only: start and print; used for nested, userns-off and forged
+ * marker checks. */
+static int
+scenario_start_only(char **argv)
+{
+	(void)argv;
+	start_or_report();
+	return 0;
+}
+
+/* fds DIR LOGFILE: a dup of stderr and a log file keep working, a directory
+ * fd and an O_PATH fd of DIR no longer reach it. */
+static int
+scenario_fds(char **argv)
+{
+	int err = dup(2);
+	int log = open(argv[1], O_WRONLY | O_APPEND | O_CLOEXEC);
+	int dir = open(argv[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int path = open(argv[0], O_PATH | O_CLOEXEC);
+	int fd;
+
+	if (err < 0 || log < 0 || dir < 0 || path < 0) {
+		perror("open");
+		return 99;
+	}
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	dprintf(err, "stderr-dup-works\n");
+	dprintf(log, "log-file-works\n");
+	fd = openat(dir, "secret", O_RDONLY | O_CLOEXEC);
+	say("openat-dir-read %s", fd < 0 ? strerrorname_np(errno) : "ok");
+	fd = openat(dir, "planted", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	say("openat-dir-create %s", fd < 0 ? strerrorname_np(errno) : "ok");
+	fd = openat(path, "secret", O_RDONLY | O_CLOEXEC);
+	say("openat-path-read %s", fd < 0 ? strerrorname_np(errno) : "ok");
+	say("fchdir %s", fchdir(dir) < 0 ? strerrorname_np(errno) : "ok");
+	return 0;
+}
+
+/* wait: start, say "ready", then block until killed. */
+static int
+scenario_wait(char **argv)
+{
+	(void)argv;
+	start_or_report();
+	say("ready");
+	while (pause() < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+static void *
+busy_thread(void *arg)
+{
+	volatile unsigned long *counter = arg;
+
+	for (;;) {
+		void *p = malloc(64 + (*counter % 4096));
+
+		free(p);
+		(*counter)++;
+	}
+	return NULL;
+}
+
+/* threads N CODE: N busy threads (malloc churn) in the caller, then start;
+ * the continuation is single-threaded and exits CODE. */
+static int
+scenario_threads(char **argv)
+{
+	static volatile unsigned long counters[64];
+	int n = atoi(argv[0]);
+	int tasks = 0;
+	char path[64];
+
+	for (int i = 0; i < n && i < 64; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, busy_thread, (void *)&counters[i]) != 0)
+			return 99;
+	}
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	for (int i = 1; i < 100000; i++) {
+		snprintf(path, sizeof path, "/proc/self/task/%d", i);
+		if (access(path, F_OK) == 0)
+			tasks++;
+	}
+	say("threads-inside %d", tasks);
+	return atoi(argv[1]);
+}
+
+/* net ALLOWED_PORT OTHER_PORT: only the allowed host port is reachable. */
+static int
+scenario_net(char **argv)
+{
+	check(mini_sandbox_allow_host_port(atoi(argv[0])), "allow_host_port");
+	start_or_report();
+	say("allowed %s", try_connect("10.0.2.2", atoi(argv[0])));
+	say("other %s", try_connect("10.0.2.2", atoi(argv[1])));
+	return 0;
+}
+
+/* spawn CODE: mini_sandbox_spawn() a shell that exits CODE; waitpid. */
+static int
+scenario_spawn(char **argv)
+{
+	char script[64];
+	const char *const cmd[] = { "sh", "-c", script, NULL };
+	int status = 0;
+	pid_t pid;
+
+	snprintf(script, sizeof script, "echo spawned-output; exit %d", atoi(argv[0]));
+	check(mini_sandbox_setup_default(), "setup_default");
+	pid = mini_sandbox_spawn(cmd);
+	check(pid, "spawn");
+	if (waitpid(pid, &status, 0) != pid)
+		return 99;
+	say("spawn-status %d", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	say("is-running %d", mini_sandbox_is_running());
+	return 0;
+}
+
+/* config: the configuration calls' error codes, no start. */
+static int
+scenario_config(char **argv)
+{
+	(void)argv;
+	say("relative %d", mini_sandbox_mount_write("relative/path"));
+	say("missing %d", mini_sandbox_mount_write("/nonexistent/mini-sandbox-test"));
+	say("missing-msg %s", mini_sandbox_get_last_error_msg());
+	say("workdir-missing %d", mini_sandbox_set_working_dir("/nonexistent/mini-sandbox-wd"));
+	say("tmpfs-file %d", mini_sandbox_mount_tmpfs("/etc/passwd"));
+	say("ok %d", mini_sandbox_mount_bind("/etc"));
+	say("ok-code %d", mini_sandbox_get_last_error_code());
+	say("read-and-write %d", mini_sandbox_mount_write("/etc"));
+	say("default %d", mini_sandbox_setup_default());
+	say("default-again %d", mini_sandbox_setup_default());
+	say("hermetic-after-default %d", mini_sandbox_setup_hermetic("/tmp"));
+	say("tmp-in-default %d", mini_sandbox_mount_write("/tmp"));
+	say("log %d", mini_sandbox_enable_log("/tmp/mini-sandbox-lib-test.log"));
+	say("log-again %d", mini_sandbox_enable_log("/tmp/mini-sandbox-lib-test2.log"));
+	say("bad-ipv4 %d", mini_sandbox_allow_ipv4("10.0.0.300"));
+	say("bad-subnet %d", mini_sandbox_allow_ipv4_subnet("10.0.0.0/33"));
+	say("bad-domain %d", mini_sandbox_allow_domain("exa mple.com"));
+	say("bad-entry %d", mini_sandbox_allow("a\nb"));
+	say("bad-port %d", mini_sandbox_allow_host_port(70000));
+	say("ipv4 %d", mini_sandbox_allow_ipv4("10.0.0.1"));
+	say("share-after-allow %d", mini_sandbox_share_network());
+	say("all-after-allow %d", mini_sandbox_allow_all_domains());
+	say("resolver-bad %d", mini_sandbox_set_resolver("not-an-address"));
+	say("resolver %d", mini_sandbox_set_resolver("127.0.0.1:5353"));
+	say("max-conn-bad %d", mini_sandbox_allow_max_connections(0));
+	say("reset %d", mini_sandbox_reset());
+	say("share %d", mini_sandbox_share_network());
+	say("allow-after-share %d", mini_sandbox_allow("10.0.0.1"));
+	say("spawn-empty %d", (int)mini_sandbox_spawn((const char *const[]){ NULL }));
+	say("is-running %d", mini_sandbox_is_running());
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int nargs;
+	int (*run)(char **argv);
+} scenarios[] = {
+	{ "sandboxed", 3, scenario_sandboxed },
+	{ "exit", 1, scenario_exit },
+	{ "twice", 0, scenario_twice },
+	{ "vanishing-path", 2, scenario_vanishing_path },
+	{ "start-only", 0, scenario_start_only },
+	{ "fds", 2, scenario_fds },
+	{ "wait", 0, scenario_wait },
+	{ "threads", 2, scenario_threads },
+	{ "net", 2, scenario_net },
+	{ "spawn", 1, scenario_spawn },
+	{ "config", 0, scenario_config },
+};
+
+int
+main(int argc, char **argv)
+{
+	for (size_t i = 0; argc >= 2 && i < sizeof scenarios / sizeof scenarios[0]; i++) {
+		if (strcmp(argv[1], scenarios[i].name) != 0)
+			continue;
+		if (argc - 2 != scenarios[i].nargs) {
+			fprintf(stderr, "lib-client %s: %d arguments expected\n", argv[1],
+				scenarios[i].nargs);
+			return 98;
+		}
+		return scenarios[i].run(argv + 2);
+	}
+	fprintf(stderr, "usage: lib-client SCENARIO [ARGS…] (see the source)\n");
+	return 98;
+}
