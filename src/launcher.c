@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * launcher.c — the host side of the process model (launcher.h).
+ *
+ *   prepare   net_prepare(), fs_plan_for_config()   errors → 125, nothing started
+ *   clone     raw clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET])
+ *   maps      caller uid/gid → 0 in the new user namespace, then "go" on the sync socket
+ *   network   net_launcher_attach() on our GMainContext
+ *   report    one set-up report from inside: OK, or the error text (→ 125)
+ *   wait      main loop: forward signals, -T/-t timeout, pid 1's exit
+ *   finish    net_finish(), fs_cleanup_after(); exit with pid 1's status
+ *
+ * The child's side is sandbox-child.c.  If this process dies, even by
+ * SIGKILL, pid 1's parent-death signal takes the whole pid namespace down.
+ */
+#include "launcher.h"
+#include "common/error.h"
+#include "common/fdutil.h"
+#include "common/log.h"
+#include "fs.h"
+#include "init.h"
+#include "net.h"
+#include "sandbox-child.h"
+#include "userns.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Signals the launcher passes on to the sandbox (pid 1 passes them on to
+ * the payload).  Keep in sync with init.c and mini-sandbox(1). */
+static const int forwarded_signals[] = {
+	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+};
+
+typedef struct {
+	const SbxConfig *cfg;
+	SbxNet *net;
+	MountPlan *plan;
+	pid_t pid1;               /* > 0 in the launcher until reaped */
+	int pidfd;                /* readable when pid 1 has exited */
+	int sync_fd;              /* our end of the sync socketpair */
+	int net_chan;             /* our end of the network stage's socketpair */
+	gboolean in_sandbox;      /* this copy is the library-mode continuation */
+	GMainContext *ctx;
+	GMainLoop *loop;
+	int wait_status;          /* pid 1's, once reaped */
+	gboolean terminating;     /* SIGTERM sent, SIGKILL scheduled */
+} Launcher;
+
+typedef enum {
+	LAUNCH_FAILED,            /* *error set, nothing of the payload ran */
+	LAUNCH_RUNNING,           /* launcher: the payload is running */
+	LAUNCH_IN_SANDBOX,        /* library mode: we are the continuation */
+} LaunchResult;
+
+static Launcher *
+launcher_new(const SbxConfig *cfg)
+{
+	Launcher *l = g_new0(Launcher, 1);
+
+	l->cfg = cfg;
+	l->pidfd = l->sync_fd = l->net_chan = -1;
+	l->ctx = g_main_context_new();
+	l->loop = g_main_loop_new(l->ctx, FALSE);
+	return l;
+}
+
+static void
+launcher_free(Launcher *l)
+{
+	if (!l)
+		return;
+	if (l->in_sandbox) {
+		/* A copy of the launcher's bookkeeping: the plan and the network
+		 * belong to the launcher; releasing them here could undo its
+		 * work.  Only drop what is ours. */
+		g_main_loop_unref(l->loop);
+		g_main_context_unref(l->ctx);
+		g_free(l);
+		return;
+	}
+	if (l->pid1 > 0) {
+		/* Error path: never leave a half-built sandbox behind. */
+		kill(l->pid1, SIGKILL);
+		while (waitpid(l->pid1, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	sbx_close_fdp(&l->pidfd);
+	sbx_close_fdp(&l->sync_fd);
+	sbx_close_fdp(&l->net_chan);
+	if (l->plan) {
+		fs_cleanup_after(l->plan);
+		mount_plan_free(l->plan);
+	}
+	net_free(l->net);
+	g_main_loop_unref(l->loop);
+	g_main_context_unref(l->ctx);
+	g_free(l);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Launcher, launcher_free)
+
+/* fork() with namespace flags: no new stack, the child continues here —
+ * like bubblewrap's raw_clone().  clone(CLONE_NEWUSER) works from a
+ * multithreaded caller, unlike unshare(). */
+static pid_t
+raw_clone(unsigned long flags)
+{
+#if defined(__s390__) || defined(__CRIS__)
+	return (pid_t)syscall(SYS_clone, 0, flags);
+#else
+	return (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
+#endif
+}
+
+static int
+pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static unsigned long
+clone_flags(const SbxConfig *cfg)
+{
+	unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+			      CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
+
+	if (cfg->net_mode != SBX_NET_HOST)
+		flags |= CLONE_NEWNET;
+	return flags;
+}
+
+static void
+payload_identity(const SbxConfig *cfg, uid_t *uid, gid_t *gid)
+{
+	switch (cfg->identity) {
+	case SBX_ID_ROOT:
+		*uid = 0;
+		*gid = 0;
+		break;
+	case SBX_ID_NOBODY:
+		*uid = 65534;
+		*gid = 65534;
+		break;
+	case SBX_ID_SAME:
+	default:
+		*uid = getuid();
+		*gid = getgid();
+		break;
+	}
+}
+
+/* Ubuntu's AppArmor restriction lets clone(CLONE_NEWUSER) succeed and then
+ * refuses every privileged operation inside, so an EPERM from a map write
+ * or a mount deserves the same explanation as a refused clone. */
+static gboolean
+add_userns_hint(GError **error, int errnum)
+{
+	if (!error || !*error)
+		return FALSE;
+	if (errnum == EPERM && sbx_userns_apparmor_restricted()) {
+		g_autofree char *hint = sbx_userns_explain_failure(errnum);
+		char *msg = g_strdup_printf("%s (%s)", (*error)->message, hint);
+
+		g_free((*error)->message);
+		(*error)->message = msg;
+	}
+	return FALSE;
+}
+
+/* The one report the sandbox sends before the payload runs. */
+static gboolean
+read_setup_report(Launcher *l, GError **error)
+{
+	SbxSetupReport report;
+	ssize_t n;
+
+	do
+		n = recv(l->sync_fd, &report, sizeof report, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return sbx_set_errno(error, errno, "read the sandbox's set-up report");
+	if (n < (ssize_t)sizeof report.code + 1) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
+			    "the sandbox's set-up ended without a report (see -D for details)");
+		return FALSE;
+	}
+	report.message[sizeof report.message - 1] = '\0';
+	if (report.code == 0) {
+		sbx_debug("launcher: sandbox reports %s", report.message);
+		return TRUE;
+	}
+	g_set_error(error, SBX_ERROR, report.code, "%s", report.message);
+	if (strstr(report.message, g_strerror(EPERM)))
+		add_userns_hint(error, EPERM);
+	return FALSE;
+}
+
+/* Prepare, clone, map, hand over.  Returns in the launcher and, in library
+ * mode, in the continuation too. */
+static LaunchResult
+launcher_start(Launcher *l, gboolean continuation, GError **error)
+{
+	const SbxConfig *cfg = l->cfg;
+	g_autoptr(GError) net_error = NULL;
+	int sync_pair[2], chan_pair[2];
+	SbxChildArgs args = { .cfg = cfg, .continuation = continuation };
+	const char go = 'G';
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	pid_t pid;
+	int r;
+
+	if (cfg->verbose)
+		sbx_log_set_verbose(TRUE);
+	if (cfg->debug_log && !sbx_log_open_debug(cfg->debug_log, error))
+		return LAUNCH_FAILED;
+
+	/* 1. Everything that can be checked on the host, before any process exists. */
+	sbx_debug("launcher: prepare network");
+	l->net = net_prepare(cfg, error);
+	if (!l->net)
+		return LAUNCH_FAILED;
+	sbx_debug("launcher: plan mounts");
+	l->plan = fs_plan_for_config(cfg, error);
+	if (!l->plan)
+		return LAUNCH_FAILED;
+	if (net_resolv_conf(l->net))
+		fs_plan_add_file(l->plan, "/etc/resolv.conf", net_resolv_conf(l->net));
+	if (net_hosts_file(l->net))
+		fs_plan_add_file(l->plan, "/etc/hosts", net_hosts_file(l->net));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0)
+		return sbx_set_errno(error, errno, "create the sync socketpair"), LAUNCH_FAILED;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan_pair) < 0) {
+		sbx_set_errno(error, errno, "create the network socketpair");
+		close(sync_pair[0]);
+		close(sync_pair[1]);
+		return LAUNCH_FAILED;
+	}
+	l->sync_fd = sync_pair[0];
+	l->net_chan = chan_pair[0];
+	args.net = l->net;
+	args.plan = l->plan;
+	args.sync_fd = sync_pair[1];
+	args.net_chan = chan_pair[1];
+	payload_identity(cfg, &args.payload_uid, &args.payload_gid);
+
+	/* 2. The namespaces.  Unflushed stdio would otherwise be written twice. */
+	fflush(NULL);
+	sbx_debug("launcher: clone namespaces (flags %#lx)", clone_flags(cfg));
+	pid = raw_clone(clone_flags(cfg));
+	if (pid < 0) {
+		int saved = errno;
+		g_autofree char *hint = sbx_userns_explain_failure(saved);
+
+		close(args.sync_fd);
+		close(args.net_chan);
+		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
+			    "cannot create the sandbox's user namespace (clone: %s): %s; "
+			    "the command was not run", g_strerror(saved), hint);
+		return LAUNCH_FAILED;
+	}
+	if (pid == 0) {
+		sbx_close_fdp(&l->sync_fd);
+		sbx_close_fdp(&l->net_chan);
+		l->in_sandbox = TRUE;
+		sbx_sandbox_child(&args);
+		return LAUNCH_IN_SANDBOX; /* library mode only: the payload */
+	}
+	l->pid1 = pid;
+	close(args.sync_fd);
+	close(args.net_chan);
+	l->pidfd = pidfd_open(pid);
+	if (l->pidfd < 0)
+		return sbx_set_errno(error, errno, "pidfd_open for the sandbox"), LAUNCH_FAILED;
+
+	/* 3. Caller's ids → 0 inside; then the child may go on. */
+	if (!sbx_userns_write_outer_maps(pid, uid, gid, error)) {
+		add_userns_hint(error, EPERM);
+		return LAUNCH_FAILED;
+	}
+	r = sbx_write_all(l->sync_fd, &go, 1);
+	if (r < 0)
+		return sbx_set_errno(error, -r, "start the sandbox's set-up"), LAUNCH_FAILED;
+
+	/* 4. Network: trivial except for mini-tapbox.  If it fails because
+	 * the child failed first, the child's report is the better message. */
+	sbx_debug("launcher: attach network");
+	if (!net_launcher_attach(l->net, l->net_chan, l->ctx, &net_error)) {
+		if (!read_setup_report(l, error))
+			return LAUNCH_FAILED;
+		g_propagate_error(error, g_steal_pointer(&net_error));
+		return LAUNCH_FAILED;
+	}
+
+	/* 5. The sandbox says OK right before exec (or why not). */
+	if (!read_setup_report(l, error))
+		return LAUNCH_FAILED;
+	return LAUNCH_RUNNING;
+}
+
+/* SIGTERM now, SIGKILL after the grace period.  pid 1 forwards SIGTERM to
+ * the payload; SIGKILL to pid 1 ends the whole pid namespace. */
+static gboolean
+on_grace_expired(gpointer data)
+{
+	Launcher *l = data;
+
+	sbx_debug("launcher: grace period over, SIGKILL");
+	if (l->pid1 > 0)
+		kill(l->pid1, SIGKILL);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+launcher_terminate(Launcher *l)
+{
+	GSource *grace;
+
+	if (l->terminating || l->pid1 <= 0)
+		return;
+	l->terminating = TRUE;
+	sbx_debug("launcher: SIGTERM, SIGKILL in %u s", l->cfg->grace_secs);
+	kill(l->pid1, SIGTERM);
+	grace = g_timeout_source_new((guint)MIN(l->cfg->grace_secs, G_MAXUINT / 1000) * 1000);
+	g_source_set_callback(grace, on_grace_expired, l, NULL);
+	g_source_attach(grace, l->ctx);
+	g_source_unref(grace);
+}
+
+static gboolean
+on_timeout(gpointer data)
+{
+	Launcher *l = data;
+
+	sbx_warn("time limit of %u s reached; stopping the sandbox", l->cfg->timeout_secs);
+	launcher_terminate(l);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_signal(int fd, GIOCondition cond, gpointer data)
+{
+	Launcher *l = data;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		int sig = (int)si.ssi_signo;
+
+		if (sig == SIGINT && l->cfg->sigint_polite) {
+			launcher_terminate(l);
+			continue;
+		}
+		/* From the terminal to the whole foreground process group: the
+		 * sandbox's processes got it too.  Forwarding would double it. */
+		if (si.ssi_code == SI_KERNEL)
+			continue;
+		sbx_debug("launcher: forward signal %d", sig);
+		if (l->pid1 > 0)
+			kill(l->pid1, sig);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_pid1_exit(int fd, GIOCondition cond, gpointer data)
+{
+	Launcher *l = data;
+	pid_t r;
+
+	do
+		r = waitpid(l->pid1, &l->wait_status, 0);
+	while (r < 0 && errno == EINTR);
+	sbx_debug("launcher: sandbox exited with %d", sbx_status_to_exit_code(l->wait_status));
+	l->pid1 = 0;
+	g_main_loop_quit(l->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static GSource *
+attach_fd(Launcher *l, int fd, GUnixFDSourceFunc func)
+{
+	GSource *src = g_unix_fd_source_new(fd, G_IO_IN);
+
+	g_source_set_callback(src, G_SOURCE_FUNC(func), l, NULL);
+	g_source_attach(src, l->ctx);
+	return src;
+}
+
+/* Run the main loop until pid 1 is gone; returns the CLI exit status. */
+static int
+launcher_wait(Launcher *l)
+{
+	g_autoptr(GSource) sig_source = NULL;
+	g_autoptr(GSource) exit_source = NULL;
+	g_autoptr(GSource) timeout_source = NULL;
+	autoclose int sigfd = -1;
+	sigset_t set, saved;
+
+	/* signalfd instead of g_unix_signal_add(): covers SIGQUIT and gives
+	 * si_code; blocked only now, so the sandbox inherited a clean mask. */
+	sigemptyset(&set);
+	for (size_t i = 0; i < G_N_ELEMENTS(forwarded_signals); i++)
+		sigaddset(&set, forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, &saved);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd >= 0)
+		sig_source = attach_fd(l, sigfd, on_signal);
+	else
+		sbx_warn("signalfd: %s; signals will not be forwarded", g_strerror(errno));
+	exit_source = attach_fd(l, l->pidfd, on_pid1_exit);
+	if (l->cfg->timeout_secs > 0) {
+		timeout_source = g_timeout_source_new(
+			(guint)MIN(l->cfg->timeout_secs, G_MAXUINT / 1000) * 1000);
+		g_source_set_callback(timeout_source, on_timeout, l, NULL);
+		g_source_attach(timeout_source, l->ctx);
+	}
+
+	sbx_debug("launcher: payload running");
+	g_main_loop_run(l->loop);
+
+	if (sig_source)
+		g_source_destroy(sig_source);
+	g_source_destroy(exit_source);
+	if (timeout_source)
+		g_source_destroy(timeout_source);
+	/* Discard what arrived after the end, then restore the caller's mask. */
+	if (sigfd >= 0) {
+		struct signalfd_siginfo si;
+
+		while (read(sigfd, &si, sizeof si) > 0)
+			;
+	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	net_finish(l->net);
+	return sbx_status_to_exit_code(l->wait_status);
+}
+
+int
+sbx_run(const SbxConfig *cfg, GError **error)
+{
+	g_autoptr(Launcher) l = launcher_new(cfg);
+
+	g_return_val_if_fail(cfg->argv && cfg->argv[0], SBX_EXIT_SETUP);
+	switch (launcher_start(l, FALSE, error)) {
+	case LAUNCH_RUNNING:
+		return launcher_wait(l);
+	case LAUNCH_IN_SANDBOX: /* not reached: without continuation the payload execs */
+	case LAUNCH_FAILED:
+	default:
+		sbx_debug("launcher: set-up failed: %s", error && *error ? (*error)->message : "?");
+		return SBX_EXIT_SETUP;
+	}
+}
+
+gboolean
+sbx_enter(const SbxConfig *cfg, GError **error)
+{
+	g_autoptr(Launcher) l = launcher_new(cfg);
+	int status;
+
+	switch (launcher_start(l, TRUE, error)) {
+	case LAUNCH_IN_SANDBOX:
+		return TRUE;
+	case LAUNCH_RUNNING:
+		break;
+	case LAUNCH_FAILED:
+	default:
+		return FALSE;
+	}
+	/* The caller is the launcher from here on; it never returns. */
+	status = launcher_wait(l);
+	g_clear_pointer(&l, launcher_free);
+	fflush(NULL);
+	exit(status);
+}
+
+pid_t
+sbx_spawn(const SbxConfig *cfg, GError **error)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		sbx_set_errno(error, errno, "fork the sandbox launcher");
+		return -1;
+	}
+	if (pid == 0) {
+		g_autoptr(GError) run_error = NULL;
+		int status = sbx_run(cfg, &run_error);
+
+		if (run_error)
+			fprintf(stderr, "%s: %s\n", sbx_log_prog(), run_error->message);
+		fflush(NULL);
+		_exit(status);
+	}
+	return pid;
+}

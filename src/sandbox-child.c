@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * sandbox-child.c — the stage list of ARCHITECTURE.md "Processes", child
+ * side.  sbx_sandbox_child() is the whole story in order; every stage is a
+ * named call.  Errors are sent to the launcher over the sync socket (it
+ * prints them and exits 125); nothing of the payload runs after a failure.
+ */
+#include "sandbox-child.h"
+#include "common/error.h"
+#include "common/fdutil.h"
+#include "common/log.h"
+#include "init.h"
+#include "privdrop.h"
+#include "seccomp-filter.h"
+#include "userns.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void
+send_report(int sync_fd, gint32 code, const char *message)
+{
+	SbxSetupReport report = { .code = code };
+	size_t len;
+
+	g_strlcpy(report.message, message, sizeof report.message);
+	len = sizeof report.code + strlen(report.message) + 1;
+	while (send(sync_fd, &report, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+/* Report ERROR to the launcher and end this process.  _exit: in library
+ * mode this is a copy of the caller, whose atexit handlers must not run. */
+G_GNUC_NORETURN static void
+fail(const SbxChildArgs *a, const char *stage, GError *error)
+{
+	sbx_debug("child: %s failed: %s", stage, error->message);
+	send_report(a->sync_fd,
+		    error->domain == SBX_ERROR && error->code != 0 ? error->code : SBX_ERR_OS,
+		    error->message);
+	_exit(SBX_EXIT_SETUP);
+}
+
+/* If the launcher dies, so does pid 1 — and with it the whole pid
+ * namespace.  The race (launcher died before prctl) is closed by the next
+ * stage: the launcher's end of the sync socket is then already closed, so
+ * waiting for the maps reads EOF.  (getppid() cannot tell: the parent is
+ * outside our pid namespace, so it reads 0 either way.) */
+static gboolean
+die_with_launcher(GError **error)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return sbx_set_errno(error, errno, "set the parent-death signal");
+	return TRUE;
+}
+
+static gboolean
+wait_for_maps(int sync_fd, GError **error)
+{
+	char byte;
+	int r = sbx_read_all(sync_fd, &byte, 1);
+
+	if (r < 0)
+		return sbx_set_errno(error, -r, "wait for the launcher's uid/gid maps");
+	return TRUE;
+}
+
+static gboolean
+set_hostname(const SbxConfig *cfg, GError **error)
+{
+	/* Without -H the new UTS namespace keeps the host's name: tools that
+	 * log or key caches by hostname keep working. */
+	if (!cfg->hostname_localhost)
+		return TRUE;
+	if (sethostname("localhost", strlen("localhost")) < 0)
+		return sbx_set_errno(error, errno, "set the hostname to localhost");
+	return TRUE;
+}
+
+/* The payload keeps 0, 1, 2 and --keep-fd; the sync socket and the debug
+ * log stay open only until the exec (both are CLOEXEC). */
+static gboolean
+close_stray_fds(const SbxChildArgs *a, GError **error)
+{
+	g_autoptr(GArray) keep = g_array_new(FALSE, FALSE, sizeof(int));
+	int debug_fd = sbx_log_debug_fd();
+
+	if (a->cfg->keep_fds)
+		g_array_append_vals(keep, a->cfg->keep_fds->data, a->cfg->keep_fds->len);
+	g_array_append_val(keep, a->sync_fd);
+	if (debug_fd >= 0)
+		g_array_append_val(keep, debug_fd);
+	return sbx_close_fds_except((const int *)(void *)keep->data, keep->len, error);
+}
+
+/* Is there a file named NAME in some $PATH directory?  execvp() reports
+ * EACCES when any directory on the way refused the search, even when the
+ * command exists nowhere; like a shell, we call that "not found". */
+static gboolean
+exists_on_path(const char *name)
+{
+	const char *path = g_getenv("PATH");
+	g_auto(GStrv) dirs = g_strsplit(path ? path : "/usr/local/bin:/bin:/usr/bin", ":", -1);
+
+	for (guint i = 0; dirs[i]; i++) {
+		g_autofree char *candidate = g_build_filename(*dirs[i] ? dirs[i] : ".", name, NULL);
+
+		if (access(candidate, F_OK) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+G_GNUC_NORETURN static void
+exec_payload(char **argv)
+{
+	int saved;
+
+	execvp(argv[0], argv);
+	saved = errno;
+	if (saved == EACCES && !strchr(argv[0], '/') && !exists_on_path(argv[0]))
+		saved = ENOENT;
+	fprintf(stderr, "%s: %s: %s\n", sbx_log_prog(), argv[0],
+		saved == ENOENT ? "command not found" : g_strerror(saved));
+	_exit(saved == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_NOT_EXECUTABLE);
+}
+
+void
+sbx_sandbox_child(const SbxChildArgs *a)
+{
+	g_autoptr(GError) error = NULL;
+
+	/* --- set-up child: pid 1, root of the new user namespace --- */
+	if (!die_with_launcher(&error))
+		fail(a, "parent-death signal", error);
+	if (!wait_for_maps(a->sync_fd, &error))
+		fail(a, "handshake", error);
+	sbx_debug("child: maps written; network stage");
+	if (!net_child_setup(a->net, a->net_chan, &error))
+		fail(a, "network", error);
+	close(a->net_chan);
+	sbx_debug("child: filesystem stage");
+	if (!fs_apply_plan(a->plan, &error))
+		fail(a, "filesystem", error);
+	if (!set_hostname(a->cfg, &error))
+		fail(a, "hostname", error);
+	sbx_debug("child: set-up done; becoming init");
+	if (!sbx_init_start(&error))
+		fail(a, "init", error);
+
+	/* --- payload: a child of pid 1 --- */
+	if (!sbx_userns_enter_identity(a->payload_uid, a->payload_gid, &error))
+		fail(a, "identity", error);
+	if (!close_stray_fds(a, &error))
+		fail(a, "close fds", error);
+	if (!sbx_drop_privileges(&error))
+		fail(a, "privilege drop", error);
+	if (!sbx_seccomp_apply(&error))
+		fail(a, "seccomp", error);
+	sbx_debug("payload: set-up OK; %s", a->continuation ? "continuing" : a->cfg->argv[0]);
+	send_report(a->sync_fd, 0, "set-up OK");
+	close(a->sync_fd);
+	sbx_log_close_debug();
+	if (a->continuation)
+		return;
+	exec_payload(a->cfg->argv);
+}

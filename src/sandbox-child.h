@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * sandbox-child.h — what runs inside the namespaces: the set-up child
+ * (pid 1, namespace-root) and, after the fork in init.c, the payload.
+ *
+ * The launcher and this code talk over SYNC, a SOCK_SEQPACKET socketpair:
+ *   launcher → child   one byte "maps written" (the child may now act as 0)
+ *   child/payload → launcher   exactly one SbxSetupReport: code 0 "set-up OK"
+ *                      (sent by the payload right before exec, after the
+ *                      privilege drop and seccomp), or an SBX_ERR_* code and
+ *                      the error text (nothing of the payload ran).
+ */
+#pragma once
+
+#include "common/config.h"
+#include "fs.h"
+#include "net.h"
+
+#include <sys/types.h>
+
+typedef struct {
+	const SbxConfig *cfg;
+	SbxNet *net;
+	const MountPlan *plan;
+	int sync_fd;           /* child's end of the sync socketpair */
+	int net_chan;          /* child's end of the network stage's socketpair */
+	uid_t payload_uid;     /* identity inside the nested user namespace */
+	gid_t payload_gid;
+	gboolean continuation; /* library mode: return in the payload, no exec */
+} SbxChildArgs;
+
+/* Largest report: code + message. */
+#define SBX_REPORT_MAX 4096
+
+typedef struct {
+	gint32 code;           /* 0 = set-up OK, else an SbxErrorCode */
+	char message[SBX_REPORT_MAX - sizeof(gint32)];
+} SbxSetupReport;
+
+/* Run in the clone()d child.  Never returns, except in the payload when
+ * ARGS->continuation is set (library mode): then the sandbox is complete
+ * and the caller's code continues inside it. */
+void sbx_sandbox_child(const SbxChildArgs *args);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * seccomp-filter.h — the payload's default seccomp filter (libseccomp).
+ *
+ * Default action: allow.  Refused with EPERM (the list is documented in
+ * mini-sandbox(1), "SECCOMP FILTER"; keep both in sync):
+ *   ioctl(TIOCSTI), ioctl(TIOCLINUX)   type into / control the host terminal
+ *   keyctl, add_key, request_key       the kernel keyring is not namespaced
+ *   bpf, perf_event_open, userfaultfd  large kernel attack surface, exploit aids
+ *   kexec_load, kexec_file_load, init_module, finit_module, delete_module
+ *   open_by_handle_at                  opens files by handle, around mounts
+ *   io_uring_setup/enter/register      io_uring operations bypass seccomp
+ *   syslog, acct, quotactl, swapon, swapoff, reboot, settimeofday,
+ *   clock_settime, clock_adjtime, uselib, lookup_dcookie, vhangup
+ *                                      host-wide administration
+ * ptrace stays allowed (debuggers inside the sandbox; it cannot cross the
+ * pid namespace).  New namespaces stay allowed (nested sandboxes, browsers).
+ * On x86-64 the filter also covers the i386 and x32 ABIs so a 32-bit
+ * syscall cannot go around it.
+ */
+#pragma once
+
+#include <glib.h>
+
+/* Load the filter into the calling thread.  Needs PR_SET_NO_NEW_PRIVS
+ * (set by sbx_drop_privileges) — so call it last, right before exec. */
+gboolean sbx_seccomp_apply(GError **error);

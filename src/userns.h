@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * userns.h — user namespaces: the outer one (caller's uid → 0, written by
+ * the launcher) and the payload's nested one (the requested identity).
+ *
+ *   host:   caller uid U ──outer userns──► 0 (namespace-root: mounts, nft)
+ *   payload:              0 ──nested userns──► X (U by default, 0 for -R, 65534 for -U)
+ *
+ * The nested namespace is what keeps a -R payload's capabilities away from
+ * the network namespace, which the outer namespace owns.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+/* Launcher side: map OUTSIDE_UID/GID to 0 in the user namespace of PID
+ * (setgroups "deny" first, as an unprivileged writer must).  FALSE + error
+ * naming the file. */
+gboolean sbx_userns_write_outer_maps(pid_t pid, uid_t outside_uid, gid_t outside_gid,
+				     GError **error);
+
+/* Payload side (namespace-root of the outer namespace): unshare a nested
+ * user namespace and map INSIDE_UID/GID there to our own outer 0, so that
+ * getuid() == INSIDE_UID.  Leaves the full (nested-namespace) capability
+ * set in place: the privilege drop comes after. */
+gboolean sbx_userns_enter_identity(uid_t inside_uid, gid_t inside_gid, GError **error);
+
+/* A sentence explaining why creating a user namespace failed with ERRNUM on
+ * this host and how to fix it: looks at kernel.unprivileged_userns_clone,
+ * user.max_user_namespaces, kernel.apparmor_restrict_unprivileged_userns,
+ * and otherwise names a container's seccomp profile.  Never NULL. */
+char *sbx_userns_explain_failure(int errnum);
+
+/* TRUE when Ubuntu's AppArmor restriction is on: then clone(CLONE_NEWUSER)
+ * succeeds but the namespace holds no capabilities, so the failure shows up
+ * later as EPERM on a mount or a map write. */
+gboolean sbx_userns_apparmor_restricted(void);

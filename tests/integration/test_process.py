@@ -1,0 +1,406 @@
+"""The process model of mini-sandbox (issue 2): exit statuses, signals, pid 1,
+orphans, launcher death, identity, capabilities, no network, seccomp, and
+failing closed when user namespaces are unavailable.
+
+Everything is checked from the host side where it can be (pgrep, the file
+system), and every wait is bounded.
+"""
+import ctypes
+import errno
+import os
+import platform
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from conftest import SANDBOX, run, sandbox
+
+PY = sys.executable if os.path.exists(sys.executable) else "/usr/bin/python3"
+CAP_FIELDS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+
+
+# --- helpers -----------------------------------------------------------------
+
+def start(args, cwd, **kw):
+    """Start mini-sandbox ARGS in the background (text pipes)."""
+    return subprocess.Popen([SANDBOX, *args], cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kw)
+
+
+def read_line(proc, timeout=20):
+    """One line of PROC's stdout, or fail after TIMEOUT seconds."""
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert ready, "no output from the sandbox within %ss" % timeout
+    return proc.stdout.readline().strip()
+
+
+def pids_with_marker(marker):
+    r = run(["pgrep", "-f", marker], timeout=10)
+    return [int(p) for p in r.stdout.split()]
+
+
+def wait_gone(marker, timeout=10):
+    """Poll (bounded) until no process has MARKER in its command line."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = pids_with_marker(marker)
+        if not left:
+            return []
+        time.sleep(0.05)
+    return pids_with_marker(marker)
+
+
+def status_fields(text):
+    out = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def keyctl_nr():
+    return {"x86_64": 250, "aarch64": 219}[platform.machine()]
+
+
+KEYCTL_SCRIPT = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+# keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, create=1)
+r = libc.syscall(%d, 0, -3, 1)
+print("ok" if r >= 0 else "errno %%d" %% ctypes.get_errno())
+"""
+
+TIOCSTI_SCRIPT = """
+import fcntl, os, termios
+master, slave = os.openpty()
+os.setsid()
+fcntl.ioctl(slave, termios.TIOCSCTTY, 0)   # TIOCSTI needs our controlling tty
+try:
+    fcntl.ioctl(slave, termios.TIOCSTI, b"x")
+    print("allowed")
+except OSError as e:
+    print("errno %d" % e.errno)
+"""
+
+
+# --- exit statuses -----------------------------------------------------------
+
+def test_exit_code_passes_through(workdir):
+    r = sandbox("--", "sh", "-c", "exit 42", cwd=workdir)
+    assert r.returncode == 42, r.stderr
+
+
+def test_killed_by_sigkill_is_137(workdir):
+    r = sandbox("--", "sh", "-c", "kill -9 $$", cwd=workdir)
+    assert r.returncode == 137, r.stderr
+
+
+def test_killed_by_sigterm_is_143(workdir):
+    r = sandbox("--", "sh", "-c", "kill -TERM $$", cwd=workdir)
+    assert r.returncode == 143, r.stderr
+
+
+def test_command_not_found_is_127(workdir):
+    r = sandbox("--", "no-such-command-%s" % uuid.uuid4().hex, cwd=workdir)
+    assert r.returncode == 127
+    assert "command not found" in r.stderr
+
+
+def test_not_executable_is_126(workdir):
+    script = workdir / "not-executable.sh"
+    script.write_text("#!/bin/sh\necho should-not-run\n")
+    script.chmod(0o644)
+    r = sandbox("--", str(script), cwd=workdir)
+    assert r.returncode == 126
+    assert "should-not-run" not in r.stdout
+
+
+def test_timeout_escalates_to_sigkill(workdir):
+    """-T: SIGTERM first; a payload ignoring it is SIGKILLed after -t."""
+    t0 = time.monotonic()
+    r = sandbox("-T", "1", "-t", "1", "--", PY, "-c",
+                "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "time.sleep(60)", cwd=workdir, timeout=30)
+    elapsed = time.monotonic() - t0
+    assert r.returncode == 137, r.stderr
+    assert "time limit" in r.stderr
+    assert elapsed < 15
+
+
+def test_timeout_sigterm_is_enough_for_a_polite_payload(workdir):
+    r = sandbox("-T", "1", "-t", "20", "--", "sleep", "60", cwd=workdir, timeout=30)
+    assert r.returncode == 143, r.stderr
+
+
+# --- signals -----------------------------------------------------------------
+
+PRINT_READY_AND_WAIT = ("import signal, sys, time\n"
+                        "def on_usr1(sig, frame):\n"
+                        "    print('got SIGUSR1', flush=True); sys.exit(7)\n"
+                        "signal.signal(signal.SIGUSR1, on_usr1)\n"
+                        "print('ready', flush=True)\n"
+                        "time.sleep(60)\n")
+
+
+def test_signals_are_forwarded_to_the_payload(workdir):
+    p = start(["--", PY, "-c", PRINT_READY_AND_WAIT], workdir)
+    try:
+        assert read_line(p) == "ready"
+        p.send_signal(signal.SIGUSR1)
+        out, err = p.communicate(timeout=20)
+    finally:
+        p.kill()
+    assert p.returncode == 7, err
+    assert "got SIGUSR1" in out
+
+
+def test_sigterm_to_launcher_reaches_payload(workdir):
+    p = start(["--", PY, "-c", PRINT_READY_AND_WAIT], workdir)
+    try:
+        assert read_line(p) == "ready"
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=20)
+    finally:
+        p.kill()
+    assert p.returncode == 143
+
+
+def test_sigint_polite_with_i(workdir):
+    """Without -i SIGINT is forwarded (Python dies of it: 130); with -i the
+    sandbox gets SIGTERM instead (143)."""
+    for args, expected in ((["--"], 130), (["-i", "--"], 143)):
+        p = start([*args, PY, "-c", PRINT_READY_AND_WAIT], workdir)
+        try:
+            assert read_line(p) == "ready"
+            p.send_signal(signal.SIGINT)
+            p.communicate(timeout=20)
+        finally:
+            p.kill()
+        assert p.returncode == expected, args
+
+
+# --- pid namespace, orphans, launcher death ----------------------------------
+
+def test_pid_namespace_shows_only_the_sandbox(workdir):
+    r = sandbox("--", "sh", "-c",
+                'echo "self $$"; for d in /proc/[0-9]*; do echo "pid ${d#/proc/}"; done',
+                cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    me = int(next(l.split()[1] for l in lines if l.startswith("self ")))
+    pids = {int(l.split()[1]) for l in lines if l.startswith("pid ")}
+    assert me != 1, "the payload must not be pid 1"
+    assert 1 in pids and me in pids
+    # pid 1 (init), the shell; nothing of the host
+    assert pids <= {1, me}, pids
+
+
+def test_ps_sees_only_sandbox_processes(workdir):
+    r = sandbox("--", "ps", "-e", "-o", "pid=,comm=", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    procs = [l.split(None, 1) for l in r.stdout.strip().splitlines()]
+    assert len(procs) == 2, procs                  # init + ps
+    assert [p for p in procs if p[0] == "1"][0][1] == "mini-sandbox"
+    assert [p for p in procs if p[1] == "ps"][0][0] != "1"
+
+
+def test_orphans_are_killed_when_the_payload_exits(workdir):
+    marker = "msbx-orphan-%s" % uuid.uuid4().hex
+    daemon = "import time; print('up', flush=True); time.sleep(300)"
+    # The daemon is orphaned inside (its subshell exits at once); head
+    # proves it ran.
+    r = sandbox("--", "sh", "-c", "(%s -c \"%s\" %s &) | head -n1" % (PY, daemon, marker),
+                cwd=workdir)
+    try:
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "up"
+        assert pids_with_marker(marker) == []
+    finally:
+        for pid in pids_with_marker(marker):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_sigkill_of_launcher_kills_the_sandbox(workdir):
+    marker = "msbx-orphan-%s" % uuid.uuid4().hex
+    p = start(["--", PY, "-c", "import time; print('ready', flush=True); time.sleep(300)",
+               marker], workdir)
+    try:
+        assert read_line(p) == "ready"
+        inside = [pid for pid in pids_with_marker(marker) if pid != p.pid]
+        assert inside, "payload not visible from the host"
+        p.kill()
+        p.wait(timeout=10)
+        assert wait_gone(marker) == []
+    finally:
+        for pid in pids_with_marker(marker):
+            os.kill(pid, signal.SIGKILL)
+
+
+# --- identity and privileges -------------------------------------------------
+
+@pytest.mark.parametrize("args,uid", [([], os.getuid()), (["-R"], 0), (["-U"], 65534)])
+def test_identity(workdir, args, uid):
+    gid = {0: 0, 65534: 65534}.get(uid, os.getgid())
+    r = sandbox(*args, "--", "sh", "-c", "id -u; id -g", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(uid), str(gid)]
+
+
+@pytest.mark.parametrize("args", [[], ["-R"], ["-U"]])
+def test_no_capabilities_no_new_privs_seccomp(workdir, args):
+    r = sandbox(*args, "--", "cat", "/proc/self/status", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    st = status_fields(r.stdout)
+    for field in CAP_FIELDS:
+        assert int(st[field], 16) == 0, (field, st[field])
+    assert st["NoNewPrivs"] == "1"
+    assert st["Seccomp"] == "2"
+
+
+def test_fake_root_cannot_touch_the_network_namespace(workdir):
+    """-R is root of a nested user namespace: bringing lo down (needs
+    CAP_NET_ADMIN over the netns the outer namespace owns) fails."""
+    r = sandbox("-R", "--", PY, "-c",
+                "import ctypes, fcntl, socket, struct\n"
+                "s = socket.socket()\n"
+                "req = struct.pack('16sH', b'lo', 0)\n"
+                "try:\n"
+                "    fcntl.ioctl(s, 0x8914, req)\n"      # SIOCSIFFLAGS
+                "    print('changed')\n"
+                "except OSError as e:\n"
+                "    print('errno', e.errno)\n", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "errno %d" % errno.EPERM
+
+
+# --- network -----------------------------------------------------------------
+
+def test_only_loopback_interface(workdir):
+    r = sandbox("--", "cat", "/proc/net/dev", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    ifaces = [l.split(":")[0].strip() for l in r.stdout.splitlines()[2:]]
+    assert ifaces == ["lo"]
+
+
+def test_host_loopback_server_unreachable(workdir):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    port = srv.getsockname()[1]
+    try:
+        r = sandbox("--", PY, "-c",
+                    "import socket\n"
+                    "try:\n"
+                    "    socket.create_connection(('127.0.0.1', %d), timeout=5)\n"
+                    "    print('connected')\n"
+                    "except OSError as e:\n"
+                    "    print('failed', e.errno)\n" % port, cwd=workdir)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("failed"), r.stdout
+        srv.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            srv.accept()
+    finally:
+        srv.close()
+
+
+def test_loopback_inside_works(workdir):
+    r = sandbox("--", PY, "-c",
+                "import socket\n"
+                "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+                "c = socket.create_connection(s.getsockname(), timeout=5)\n"
+                "a, _ = s.accept(); c.sendall(b'ping'); print(a.recv(4).decode())\n",
+                cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ping"
+
+
+# --- seccomp -----------------------------------------------------------------
+
+def test_tiocsti_refused(workdir):
+    # Control: on this host TIOCSTI on our own controlling tty works
+    # (legacy_tiocsti=1), so a refusal inside is the filter's doing.
+    outside = run([PY, "-c", TIOCSTI_SCRIPT], cwd=workdir)
+    assert outside.stdout.strip() == "allowed", outside.stderr
+    r = sandbox("--", PY, "-c", TIOCSTI_SCRIPT, cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "errno %d" % errno.EPERM
+
+
+def test_keyctl_refused(workdir):
+    script = KEYCTL_SCRIPT % keyctl_nr()
+    outside = run([PY, "-c", script], cwd=workdir)
+    assert outside.stdout.strip() == "ok", outside.stderr
+    r = sandbox("--", PY, "-c", script, cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "errno %d" % errno.EPERM
+
+
+# --- set-up, debug log, hostname ---------------------------------------------
+
+def test_fail_closed_without_user_namespaces(workdir):
+    canary = workdir / "payload-ran"
+    r = run(["unshare", "-Ur", "sh", "-c",
+             'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" -- touch "$1"',
+             SANDBOX, str(canary)], cwd=workdir)
+    assert r.returncode == 125, r.stderr
+    assert "max_user_namespaces" in r.stderr
+    assert not canary.exists()
+
+
+def test_debug_log_lists_the_stages(workdir, tmp_path):
+    log = tmp_path / "debug.log"
+    r = sandbox("-D", str(log), "--", "true", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    text = log.read_text()
+    for needle in ("clone namespaces", "map uid", "filesystem stage", "init: payload is pid",
+                   "capabilities dropped", "seccomp filter loaded", "set-up OK",
+                   "sandbox exited with 0"):
+        assert needle in text, needle
+
+
+def test_hostname(workdir):
+    r = sandbox("-H", "--", "hostname", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "localhost"
+    r = sandbox("--", "hostname", cwd=workdir)
+    assert r.stdout.strip() == socket.gethostname()
+
+
+def test_fds_are_not_inherited(workdir, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("x")
+    fd = os.open(secret, os.O_RDONLY)   # inheritable on purpose
+    os.set_inheritable(fd, True)
+    try:
+        r = sandbox("--", "ls", "/proc/self/fd", cwd=workdir, pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    assert r.returncode == 0, r.stderr
+    assert sorted(int(x) for x in r.stdout.split()) == [0, 1, 2, 3]  # 3: ls's own dir fd
+
+
+# --- launched as root --------------------------------------------------------
+
+@pytest.mark.root
+def test_root_exit_code(workdir):
+    r = sandbox("--", "sh", "-c", "exit 42", cwd=workdir)
+    assert r.returncode == 42, r.stderr
+
+
+@pytest.mark.root
+def test_root_identity_and_no_capabilities(workdir):
+    assert os.getuid() == 0
+    r = sandbox("--", "sh", "-c", "id -u; cat /proc/self/status", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[0] == "0"
+    st = status_fields(r.stdout)
+    for field in CAP_FIELDS:
+        assert int(st[field], 16) == 0, (field, st[field])
