@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * mount-apply.h — execute a MountPlan (syscalls only; the decisions are in
+ * mount-plan.c).
+ */
+#pragma once
+
+#include "mount-plan.h"
+
+/* In the set-up child (namespace-root of a fresh user+mount namespace, pid 1
+ * of the new pid namespace): make / a slave tree, mount the size-limited
+ * base tmpfs, pivot into it with the host at /oldroot, build the new root
+ * at /newroot from PLAN's ops, detach the host, pivot into the new root and
+ * chdir to PLAN->workdir.  FALSE + error naming the failing operation and
+ * path; the mount namespace is then half built and must be abandoned. */
+gboolean mount_apply_plan(const MountPlan *plan, GError **error);
+
+/* Escape , : \ for overlayfs' lowerdir/upperdir/workdir option values. */
+char *mount_escape_overlay_path(const char *path);

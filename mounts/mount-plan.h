@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * mount-plan.h — the pure half of the filesystem stage.
+ *
+ * mount_plan_build() turns an SbxConfig plus a HostView (facts gathered by
+ * hostview.c: CWD, $HOME, the host's top-level entries, the mount table,
+ * every user-given path resolved to its canonical form) into an ordered list
+ * of MountOp.  No syscalls happen here, so tests/unit/test-mount-plan.c can
+ * check every mode and option with hand-made HostViews.  mount-apply.c
+ * executes the list.
+ *
+ * Paths: MountOp.dest is a path *inside* the sandbox ("/usr"); MountOp.source
+ * is a path on the host ("/usr") — the applier reaches it through the old
+ * root during set-up.
+ */
+#pragma once
+
+#include "common/config.h"
+#include "hostview.h"
+#include "fs.h"
+
+/* Every scratch tmpfs (the base holding the new root and overlay uppers,
+ * /tmp, /dev/shm, the $HOME scratch) is capped at this size unless
+ * cfg->tmpfs_size (--tmpfs-size) says otherwise, so a runaway writer cannot
+ * eat all memory.  Documented in mini-sandbox(1). */
+#define SBX_DEFAULT_TMPFS_SIZE (G_GUINT64_CONSTANT(2) << 30)
+
+typedef enum {
+	MOUNT_OP_TMPFS = 0,    /* empty tmpfs at dest (options: mode, size) */
+	MOUNT_OP_BIND,         /* recursive bind of host source at dest */
+	MOUNT_OP_OVERLAY,      /* overlay: lower = host source, upper/work in scratch or -d */
+	MOUNT_OP_DEV,          /* minimal /dev (NOTES §5.5) at dest */
+	MOUNT_OP_PROC,         /* new procfs at dest */
+	MOUNT_OP_SYMLINK,      /* symlink dest → source (as the host has it) */
+	MOUNT_OP_MKDIR,        /* directory dest (e.g. $HOME in the /home scratch) */
+	MOUNT_OP_FILE,         /* generated file (contents), bound read-only at dest */
+	MOUNT_OP_EMPTY_FILE,   /* create/truncate host file source, bind it read-write */
+} MountOpKind;
+
+enum {
+	MOUNT_OP_F_RDONLY = 1 << 0,   /* every mount of the tree read-only */
+	MOUNT_OP_F_FILE = 1 << 1,     /* source is not a directory: mount point is a file */
+	MOUNT_OP_F_OPTIONAL = 1 << 2, /* source may vanish between plan and apply: skip */
+};
+
+typedef struct {
+	MountOpKind kind;
+	char *source;          /* host path; symlink target for SYMLINK; NULL otherwise */
+	char *dest;            /* absolute path inside the sandbox */
+	unsigned flags;        /* MOUNT_OP_F_* */
+	char *options;         /* tmpfs options ("mode=1777,size=…"), NULL otherwise */
+	char *contents;        /* MOUNT_OP_FILE only */
+	const char *why;       /* origin for messages: "-w", "CWD", "top-level", … (static) */
+} MountOp;
+
+struct MountPlan {
+	SbxFsMode mode;
+	GPtrArray *ops;        /* of MountOp *, parents before children (see mount_plan_insert) */
+	char *workdir;         /* where the payload starts, inside the sandbox */
+	char *overlay_dir;     /* host dir for overlay upper/work (-d run dir); NULL = base tmpfs */
+	gboolean keep_overlay;
+	guint64 tmpfs_size;    /* bytes, for every scratch tmpfs */
+	GPtrArray *warnings;   /* of char *: shown once by the launcher */
+	GHashTable *redirects; /* sandbox path → path a generated file must really cover
+				* (e.g. /etc/resolv.conf → /run/systemd/resolve/stub-resolv.conf) */
+	guint n_overlays;      /* numbering for overlay upper/work directories */
+};
+
+/* Decide every mount for CFG on the host described by VIEW.  Validates the
+ * path options against VIEW (missing, not a directory, symlink loop, both -w
+ * and -M, relative, /tmp remounted in -x …): NULL + an SBX_ERR_* error whose
+ * message names the option, the path and the fix. */
+MountPlan *mount_plan_build(const SbxConfig *cfg, const HostView *view, GError **error);
+
+/* Insert OP (taking ownership) keeping the order the applier needs: ops are
+ * sorted by the depth of dest (parents before children), and ops of equal
+ * depth keep insertion order, so a later op covers an earlier one. */
+void mount_plan_insert(MountPlan *plan, MountOp *op);
+
+/* Number of path components of an absolute path ("/" = 0, "/usr/bin" = 2). */
+guint mount_path_depth(const char *path);
+
+/* TRUE if PATH is DIR or below DIR (both absolute, normalised). */
+gboolean mount_path_is_under(const char *path, const char *dir);
+
+/* Human-readable one-line description, for the -D log and tests. */
+char *mount_op_describe(const MountOp *op);
+
+void mount_op_free(MountOp *op);
