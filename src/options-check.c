@@ -292,12 +292,13 @@ validate_mode(const SbxConfig *cfg, GError **error)
 			    fs_mode_option(cfg->fs_mode));
 		return FALSE;
 	}
-	/* Overlays need the machinery of the modes that build a new root from
-	 * overlays: -x (upper dirs in memory) and -o (upper dirs under -d). */
-	if (cfg->overlay_dir && !overlay_mode) {
+	/* Overlays need a mode that builds a new root with overlays, as in the
+	 * original: -x (upper directories in memory) or -o (in memory, or under
+	 * -d DIR — only custom mode keeps them on disk). */
+	if (cfg->overlay_dir && cfg->fs_mode != SBX_FS_CUSTOM) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_OVERLAY_NOT_SET,
-			    "-d %s: an overlay directory needs -o ROOT (or -x); this sandbox "
-			    "is in %s", cfg->overlay_dir, fs_mode_option(cfg->fs_mode));
+			    "-d %s: an overlay directory needs custom mode, -o ROOT; this "
+			    "sandbox is in %s", cfg->overlay_dir, fs_mode_option(cfg->fs_mode));
 		return FALSE;
 	}
 	for (guint i = 0; i < cfg->mounts->len; i++) {

@@ -251,7 +251,7 @@ static void
 test_every_short_option(void **state)
 {
 	g_autoptr(SbxConfig) cfg = PARSE_OK("-x", "-w", "/w", "-M", "/m", "-e", "/e",
-					    "-k", "/k", "-d", "/ovl", "-W", "/wd", "-R", "-H",
+					    "-k", "/k", "-W", "/wd", "-R", "-H",
 					    "-T", "30", "-t", "7", "-i", "-D", "/dbg", "-v",
 					    "--", "cmd");
 	g_autoptr(SbxConfig) n = PARSE_OK("-n", "-U", "--", "cmd");
@@ -270,7 +270,7 @@ test_every_short_option(void **state)
 	assert_string_equal(mount_at(cfg, 2)->path, "/e");
 	assert_int_equal(mount_at(cfg, 3)->kind, SBX_MOUNT_OVERLAY);
 	assert_string_equal(mount_at(cfg, 3)->path, "/k");
-	assert_string_equal(cfg->overlay_dir, "/ovl");
+	assert_null(cfg->overlay_dir);
 	assert_string_equal(cfg->workdir, "/wd");
 	assert_int_equal(cfg->identity, SBX_ID_ROOT);
 	assert_true(cfg->hostname_localhost);
@@ -402,10 +402,10 @@ test_long_short_equivalence(void **state)
 			assert_config_equal(ref, e);
 		}
 	}
-	/* -k and -d need an overlay mode: compare them under -x */
+	/* -k and -d need an overlay mode: compare them under -o */
 	{
-		g_autoptr(SbxConfig) a = PARSE_OK("-x", "-k", "/k", "-d", "/d", "--", "c");
-		g_autoptr(SbxConfig) b = PARSE_OK("--default", "--overlay", "/k",
+		g_autoptr(SbxConfig) a = PARSE_OK("-o", "/r", "-k", "/k", "-d", "/d", "--", "c");
+		g_autoptr(SbxConfig) b = PARSE_OK("--root=/r", "--overlay", "/k",
 						  "--overlay-dir=/d", "--", "c");
 
 		assert_config_equal(a, b);
@@ -440,7 +440,6 @@ test_order_independence(void **state)
 		{ "-e", "/d" }, { "-W", "/e" }, { "-U", NULL }, { "-H", NULL },
 		{ "-T", "3" }, { "-t", "1" }, { "-i", NULL }, { "-n", NULL },
 		{ "--keep-fd", "4" }, { "--tmpfs-size", "1g" }, { "-D", "/log" },
-		{ "-d", "/ovl" }, { "--keep-overlay", NULL },
 	};
 	const gsize ng = G_N_ELEMENTS(groups);
 	g_autoptr(SbxConfig) ref = NULL;
@@ -621,6 +620,10 @@ test_overlay_needs_mode(void **state)
 	EXPECT_ERROR(SBX_ERR_OVERLAY_NOT_SET, NEEDLES("-k /usr", "-o ROOT"), "-k", "/usr",
 		     "--", "c");
 	EXPECT_ERROR(SBX_ERR_OVERLAY_NOT_SET, NEEDLES("-d /ovl"), "-d", "/ovl", "--", "c");
+	EXPECT_ERROR(SBX_ERR_OVERLAY_NOT_SET, NEEDLES("-d /ovl", "-o ROOT", "-x"), "-x", "-d",
+		     "/ovl", "--", "c");
+	EXPECT_ERROR(SBX_ERR_OVERLAY_NOT_SET, NEEDLES("-k /usr", "read-only mode"), "-k",
+		     "/usr", "--", "c");
 	EXPECT_ERROR(SBX_ERR_OVERLAY_NOT_SET, NEEDLES("-k /usr", "-h"), "-h", "/h", "-k", "/usr",
 		     "--", "c");
 	EXPECT_ERROR(SBX_ERR_OVERLAY_NOT_SET, NEEDLES("--keep-overlay", "-d DIR"), "-x",
