@@ -83,12 +83,18 @@ set_hostname(const SbxConfig *cfg, GError **error)
 }
 
 /* The payload keeps 0, 1, 2 and --keep-fd; the sync socket and the debug
- * log stay open only until the exec (both are CLOEXEC). */
+ * log stay open only until the exec (both are CLOEXEC).  In library mode
+ * the continuation is the caller's own program, whose fds it still needs:
+ * there the API layer closes what could reach the host's file tree
+ * (api_close_host_reaching_fds), and we close only our own. */
 static gboolean
 close_stray_fds(const SbxChildArgs *a, GError **error)
 {
 	g_autoptr(GArray) keep = g_array_new(FALSE, FALSE, sizeof(int));
 	int debug_fd = sbx_log_debug_fd();
+
+	if (a->continuation)
+		return TRUE; /* sync socket and debug log are closed below */
 
 	if (a->cfg->keep_fds)
 		g_array_append_vals(keep, a->cfg->keep_fds->data, a->cfg->keep_fds->len);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Start-up cost of mini-sandbox next to its peers, side by side in one
+# hyperfine run:
+#   mini-sandbox -- true            read-only mode (no new root)
+#   mini-sandbox -x -- true         default isolation mode
+#   bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true
+#   unshare -Urmnpi --fork true     the bare namespaces, nothing else
+# Prints hyperfine's table and each command's mean as a ratio to the bwrap
+# line (the issue's targets: read-only ≤ 1.0×, -x ≤ 1.5×).
+#
+# usage: bench/startup.sh [BUILD_DIR] [extra hyperfine args…]
+# Run it as an unprivileged user from a directory of your own (mini-sandbox
+# shares the working directory; the results land in $OUT, default
+# ./startup.json).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(cd "${1:-$HERE/../build}" && pwd)
+shift || true
+SBX=$BUILD/src/mini-sandbox
+OUT=${OUT:-$PWD/startup.json}
+
+for tool in hyperfine bwrap unshare python3; do
+	command -v "$tool" >/dev/null || { echo "startup.sh: $tool is missing" >&2; exit 1; }
+done
+[ -x "$SBX" ] || { echo "startup.sh: no $SBX (build first)" >&2; exit 1; }
+
+hyperfine --shell=none --warmup 10 --min-runs 100 --export-json "$OUT" \
+	-n "mini-sandbox -- true" "$SBX -- true" \
+	-n "mini-sandbox -x -- true" "$SBX -x -- true" \
+	-n "bwrap (unshare-all, ro /)" "bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true" \
+	-n "unshare -Urmnpi --fork" "unshare -Urmnpi --fork true" \
+	"$@"
+
+python3 - "$OUT" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+ref = next(r for r in results if r["command"].startswith("bwrap"))
+print("\n%-28s %10s %10s %8s" % ("command", "mean ms", "stddev", "× bwrap"))
+for r in results:
+    print("%-28s %10.2f %10.2f %8.2f" % (r["command"], r["mean"] * 1e3,
+                                        r["stddev"] * 1e3, r["mean"] / ref["mean"]))
+PY
