@@ -168,6 +168,19 @@ scenario_start_only(char **argv)
 	return 0;
 }
 
+/* nested CLIENT: start, then run CLIENT start-only inside: the inner start
+ * must be refused with ERR_NESTED (and the marker must be set). */
+static int
+scenario_nested(char **argv)
+{
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	say("marker %s", getenv("MINI_SANDBOX_INSIDE") ? getenv("MINI_SANDBOX_INSIDE") : "unset");
+	execl(argv[0], argv[0], "start-only", (char *)NULL);
+	say("exec-failed %s", strerrorname_np(errno));
+	return 99;
+}
+
 /* fds DIR LOGFILE: a dup of stderr and a log file keep working, a directory
  * fd and an O_PATH fd of DIR no longer reach it. */
 static int
@@ -197,7 +210,8 @@ scenario_fds(char **argv)
 	return 0;
 }
 
-/* wait: start, say "ready", then block until killed. */
+/* wait TOKEN: start, say "ready", then block until killed (TOKEN lets the
+ * test find every process of this sandbox in the host's /proc). */
 static int
 scenario_wait(char **argv)
 {
@@ -330,7 +344,8 @@ static const struct {
 	{ "vanishing-path", 2, scenario_vanishing_path },
 	{ "start-only", 0, scenario_start_only },
 	{ "fds", 2, scenario_fds },
-	{ "wait", 0, scenario_wait },
+	{ "wait", 1, scenario_wait },
+	{ "nested", 1, scenario_nested },
 	{ "threads", 2, scenario_threads },
 	{ "net", 2, scenario_net },
 	{ "spawn", 1, scenario_spawn },
