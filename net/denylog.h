@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * denylog.h — what the sandbox was not allowed to do, reported.
+ *
+ * Three kinds of denial: a refused name (DNS query for a name that is not
+ * allowlisted: NXDOMAIN), a refused answer (an upstream answer for a
+ * *.domain entry pointing into a refused range), and a blocked destination
+ * (a packet the ruleset rejected, reported through NFLOG), with the name
+ * that led to the address when the resolver handed it out.
+ *
+ * Each denial goes, as it happens, to stderr with -v and as one JSON object
+ * per line to --log FILE (written with O_APPEND, one write per line, so a
+ * reader never sees half a record):
+ *
+ *   {"time":"…Z","event":"name","name":"evil.test","qtype":"A"}
+ *   {"time":"…Z","event":"answer","name":"a.example.test","addr":"127.0.0.1","reason":"…"}
+ *   {"time":"…Z","event":"connection","proto":"tcp","addr":"192.0.2.7","port":80,"name":"x.test"}
+ *   {"time":"…Z","event":"summary","connections":3,"names":2}   (last line, at exit)
+ *
+ * Memory is bounded: at most DENYLOG_MAX_NAMES distinct names are
+ * remembered for the "names" count; beyond that every further refusal of
+ * an unremembered name counts as a new one.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#define DENYLOG_MAX_NAMES 4096
+
+typedef struct DenyLog DenyLog;
+
+/* PROG prefixes stderr lines ("mini-tapbox").  PATH (or NULL): the JSON
+ * lines file, created 0600 / appended.  VERBOSE: report each denial on
+ * stderr.  NULL + error when PATH cannot be opened. */
+DenyLog *denylog_new(const char *prog, const char *path, gboolean verbose, GError **error);
+void denylog_free(DenyLog *l);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DenyLog, denylog_free)
+
+/* A query for NAME (presentation form, see dns-msg.h) of type QTYPE was
+ * refused. */
+void denylog_name(DenyLog *l, const char *name, guint16 qtype);
+
+/* An upstream answer ADDR (FAMILY AF_INET/AF_INET6, network order) for
+ * NAME was refused (REASON, e.g. "loopback/link-local/multicast/metadata
+ * range") and not added to the allowed sets. */
+void denylog_answer(DenyLog *l, const char *name, int family, const void *addr,
+		    const char *reason);
+
+/* The ruleset blocked a packet to ADDR (FAMILY, network order), L4PROTO
+ * (IPPROTO_*), PORT (host order, 0 when none); NAME is the name the
+ * resolver answered with that address, or NULL. */
+void denylog_connection(DenyLog *l, int family, const void *addr, guint8 l4proto, guint16 port,
+			const char *name);
+
+guint64 denylog_blocked_connections(const DenyLog *l);
+guint64 denylog_refused_names(const DenyLog *l);
+
+/* "blocked 3 connections, 2 names".  Caller frees. */
+char *denylog_summary(const DenyLog *l);
+
+/* At exit: the summary line on stderr ("PROG: blocked …") when anything
+ * was denied or -v was given, and the summary record in the log file. */
+void denylog_finish(DenyLog *l);
+
+/* Append S to OUT as a JSON string literal (quotes included), escaping
+ * quotes, backslashes and control characters.  Exposed for tests. */
+void denylog_json_string(GString *out, const char *s);
