@@ -304,8 +304,8 @@ add_user_mounts(MountPlan *plan, const SbxConfig *cfg, const HostView *view)
 }
 
 /* The original project's "top folder above CWD": the first component below
- * the scratch area CWD lives in ($HOME, /home, /tmp), else below CWD's
- * mount point.  Returns NULL when CWD is that folder itself. */
+ * the scratch area CWD lives in ($HOME, /home), else below CWD's mount
+ * point.  Returns NULL when CWD is that folder itself, or under /tmp. */
 static char *
 project_top(const char *cwd, const HostView *view, gboolean home_scratch)
 {
@@ -314,12 +314,15 @@ project_top(const char *cwd, const HostView *view, gboolean home_scratch)
 	const char *rest;
 	const char *slash;
 
+	/* /tmp is shared by every program on the host: its first-level
+	 * directories hold agent and X11 sockets (/tmp/ssh-XXXX/agent.N), which
+	 * an overlay would make reachable.  Under /tmp only CWD is shared. */
+	if (mount_path_is_under(cwd, "/tmp"))
+		return NULL;
 	if (view->home && mount_path_is_under(cwd, view->home))
 		base = view->home;
 	else if (home_scratch && mount_path_is_under(cwd, "/home"))
 		base = "/home";
-	else if (mount_path_is_under(cwd, "/tmp"))
-		base = "/tmp";
 	else if ((m = host_view_mount_of(view, cwd)))
 		base = m->mount_point;
 	else
@@ -476,7 +479,7 @@ MountPlan *
 mount_plan_build(const SbxConfig *cfg, const HostView *view, GError **error)
 {
 	g_autoptr(MountPlan) plan = g_new0(MountPlan, 1);
-	const char *wd = view->cwd;
+	const char *wd;
 	const char *dir = NULL;
 
 	plan->mode = cfg->fs_mode;
@@ -486,7 +489,11 @@ mount_plan_build(const SbxConfig *cfg, const HostView *view, GError **error)
 	plan->tmpfs_size = cfg->tmpfs_size ? cfg->tmpfs_size : SBX_DEFAULT_TMPFS_SIZE;
 	plan->keep_overlay = cfg->keep_overlay;
 
-	if (cfg->workdir && !(wd = checked_path(view, "-W", cfg->workdir, TRUE, error)))
+	if (cfg->workdir)
+		wd = checked_path(view, "-W", cfg->workdir, TRUE, error);
+	else
+		wd = view->cwd;
+	if (cfg->workdir && !wd)
 		return NULL;
 	if (!wd || !g_path_is_absolute(wd)) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_INVALID_FOLDER,
