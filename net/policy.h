@@ -51,6 +51,17 @@ guint64 egress_policy_dropped_frames(const EgressPolicy *p);
 gboolean egress_policy_lookup_name(EgressPolicy *p, const char *name,
 				   GArray **addrs4, GArray **addrs6, gboolean *is_wildcard);
 
+/* Run-time addition for a *.domain answer (DNS responder, launcher side):
+ * for every wildcard entry NAME matches, add the N addresses of FAMILY
+ * (AF_INET: struct in_addr[], AF_INET6: struct in6_addr[]) that are not in
+ * a refused range to that entry's timeout sets (dyn4/dyn6, or dN_PROTO_PORT
+ * for entries with a port) through NFT_SOCK (nft.h nft_add_runtime_addrs;
+ * -1 = frame filter only, for tests), expiring after TTL_SECS, and to the
+ * frame filter.  Call before answering the query. */
+gboolean egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name,
+				    int family, const void *addrs, guint n, guint ttl_secs,
+				    GError **error);
+
 /* Is ADDR in a range refused for resolved answers (loopback, link-local,
  * multicast, metadata, unspecified)?  FAMILY is AF_INET / AF_INET6. */
 gboolean egress_addr_is_refused_range(int family, const void *addr);

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * allowlist.c — the allowlist grammar; see allowlist.h and
+ * man/mini-sandbox-allowlist.5.  Every malformed line is an error: a typo
+ * that silently dropped an entry (or widened one) is worse than a refusal.
+ */
+#include "allowlist.h"
+#include "common/error.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+void
+allow_entry_clear(gpointer p)
+{
+	AllowEntry *e = p;
+
+	g_clear_pointer(&e->domain, g_free);
+	g_clear_pointer(&e->where, g_free);
+}
+
+GArray *
+allowlist_new(void)
+{
+	GArray *a = g_array_new(FALSE, TRUE, sizeof(AllowEntry));
+
+	g_array_set_clear_func(a, allow_entry_clear);
+	return a;
+}
+
+static gboolean G_GNUC_PRINTF(3, 4)
+bad_line(GError **error, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *what = NULL;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK, "%s: %s", where, what);
+	return FALSE;
+}
+
+static gboolean
+is_label_char(char c)
+{
+	return g_ascii_isalnum(c) || c == '-' || c == '_';
+}
+
+char *
+allowlist_normalize_domain(const char *name)
+{
+	g_autofree char *d = g_ascii_strdown(name, -1);
+	size_t len = strlen(d);
+	const char *label;
+
+	if (len && d[len - 1] == '.')
+		d[--len] = '\0';
+	if (len == 0 || len > ALLOW_DOMAIN_MAX)
+		return NULL;
+	label = d;
+	for (size_t i = 0; i <= len; i++) {
+		if (d[i] == '.' || d[i] == '\0') {
+			size_t llen = (size_t)(d + i - label);
+
+			if (llen == 0 || llen > 63 || label[0] == '-' || d[i - 1] == '-')
+				return NULL;
+			label = d + i + 1;
+		} else if (!is_label_char(d[i])) {
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&d);
+}
+
+gboolean
+allowlist_name_matches_wildcard(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), s = strlen(suffix);
+
+	return n > s + 1 && name[n - s - 1] == '.' &&
+	       g_ascii_strcasecmp(name + n - s, suffix) == 0;
+}
+
+/* Parse the decimal number in [S, S+LEN) into *OUT (<= MAX). */
+static gboolean
+parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 5)
+		return FALSE;
+	for (size_t i = 0; i < len; i++) {
+		if (!g_ascii_isdigit(s[i]))
+			return FALSE;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return FALSE;
+	*out = v;
+	return TRUE;
+}
+
+/* "PORT" or "PORT/tcp" / "PORT/udp". */
+static gboolean
+parse_port_spec(const char *spec, const char *where, AllowEntry *e, GError **error)
+{
+	const char *slash = strchr(spec, '/');
+	size_t plen = slash ? (size_t)(slash - spec) : strlen(spec);
+	unsigned port;
+
+	if (plen == 0)
+		return bad_line(error, where, "missing port after ':'");
+	if (!parse_uint(spec, plen, 65535, &port) || port == 0)
+		return bad_line(error, where, "invalid port '%.*s' (expected 1-65535)",
+				(int)plen, spec);
+	e->port = (guint16)port;
+	e->protos = ALLOW_PROTO_ANY;
+	if (slash) {
+		if (g_ascii_strcasecmp(slash + 1, "tcp") == 0)
+			e->protos = ALLOW_PROTO_TCP;
+		else if (g_ascii_strcasecmp(slash + 1, "udp") == 0)
+			e->protos = ALLOW_PROTO_UDP;
+		else
+			return bad_line(error, where, "unknown protocol '%s' (expected tcp or udp)",
+					slash + 1);
+	}
+	return TRUE;
+}
+
+static gboolean
+all_digits_and_dots(const char *s)
+{
+	for (; *s; s++)
+		if (!g_ascii_isdigit(*s) && *s != '.')
+			return FALSE;
+	return TRUE;
+}
+
+/* Clear the host bits of ADDR (LEN bytes) beyond PREFIX; TRUE if any was set. */
+static gboolean
+mask_host_bits(guint8 *addr, size_t len, unsigned prefix)
+{
+	gboolean had = FALSE;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - (unsigned)i * 8 : 0;
+		guint8 mask = bits >= 8 ? 0xff : (guint8)(0xff << (8 - bits));
+
+		if (addr[i] & ~mask)
+			had = TRUE;
+		addr[i] &= mask;
+	}
+	return had;
+}
+
+/* HOST is an address, a CIDR, a domain or a wildcard (no port). */
+static gboolean
+parse_host(const char *host, gboolean bracketed, const char *where, AllowEntry *e,
+	   GError **error)
+{
+	const char *slash = strchr(host, '/');
+	g_autofree char *addr = g_strndup(host, slash ? (size_t)(slash - host) : strlen(host));
+
+	if (inet_pton(AF_INET6, addr, &e->addr.v6) == 1) {
+		e->kind = ALLOW_ADDR6;
+		e->prefix = 128;
+	} else if (!bracketed && inet_pton(AF_INET, addr, &e->addr.v4) == 1) {
+		e->kind = ALLOW_ADDR4;
+		e->prefix = 32;
+	} else if (bracketed) {
+		return bad_line(error, where, "'%s' in brackets is not an IPv6 address", addr);
+	} else if (slash) {
+		return bad_line(error, where, "'%s' before '/' is not an IP address", addr);
+	} else if (all_digits_and_dots(addr)) {
+		return bad_line(error, where, "invalid IPv4 address '%s'", addr);
+	} else if (strchr(addr, ':')) {
+		return bad_line(error, where, "invalid IPv6 address '%s'", addr);
+	} else {
+		gboolean wild = g_str_has_prefix(addr, "*.");
+		g_autofree char *d = allowlist_normalize_domain(wild ? addr + 2 : addr);
+
+		if (!d || strchr(d, '*'))
+			return bad_line(error, where, "invalid domain name '%s'", addr);
+		e->kind = wild ? ALLOW_WILDCARD : ALLOW_DOMAIN;
+		e->domain = g_steal_pointer(&d);
+		return TRUE;
+	}
+
+	if (slash) {
+		unsigned max = e->kind == ALLOW_ADDR4 ? 32 : 128, len;
+
+		if (!parse_uint(slash + 1, strlen(slash + 1), max, &len))
+			return bad_line(error, where, "invalid prefix length '/%s' (expected 0-%u)",
+					slash + 1, max);
+		e->prefix = (guint8)len;
+		if (mask_host_bits((guint8 *)&e->addr, e->kind == ALLOW_ADDR4 ? 4 : 16, len)) {
+			char buf[INET6_ADDRSTRLEN];
+
+			inet_ntop(e->kind == ALLOW_ADDR4 ? AF_INET : AF_INET6, &e->addr, buf,
+				  sizeof buf);
+			return bad_line(error, where, "'%s' has host bits set (did you mean %s/%u?)",
+					host, buf, len);
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+allowlist_parse_line(const char *line, const char *where, GArray *entries, GError **error)
+{
+	g_autofree char *text = g_strdup(line);
+	AllowEntry e = { .protos = ALLOW_PROTO_ANY };
+	char *hash = strchr(text, '#');
+	char *s, *colon;
+	g_autofree char *host = NULL;
+	const char *port_spec = NULL;
+	gboolean bracketed = FALSE;
+
+	if (hash)
+		*hash = '\0';
+	/* tolerate CRLF files: a trailing CR is line-end noise, not content */
+	if (!hash && *text && text[strlen(text) - 1] == '\r')
+		text[strlen(text) - 1] = '\0';
+	s = g_strstrip(text);
+	if (*s == '\0')
+		return TRUE;
+	for (char *c = s; *c; c++) {
+		if (g_ascii_isspace(*c))
+			return bad_line(error, where, "unexpected space in '%s' (one entry per line)", s);
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			return bad_line(error, where, "unexpected character 0x%02x", (unsigned char)*c);
+	}
+
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+
+		if (!close)
+			return bad_line(error, where, "missing ']' after IPv6 address");
+		host = g_strndup(s + 1, (size_t)(close - s - 1));
+		bracketed = TRUE;
+		if (close[1] == ':')
+			port_spec = close + 2;
+		else if (close[1] != '\0')
+			return bad_line(error, where, "unexpected '%s' after ']'", close + 1);
+	} else if ((colon = strchr(s, ':')) && !strchr(colon + 1, ':')) {
+		/* exactly one ':' → HOST:PORT; several → bare IPv6 */
+		host = g_strndup(s, (size_t)(colon - s));
+		port_spec = colon + 1;
+	} else {
+		const char *slash = strrchr(s, '/');
+
+		host = g_strdup(s);
+		if (!colon && slash && (g_ascii_strcasecmp(slash + 1, "tcp") == 0 ||
+					g_ascii_strcasecmp(slash + 1, "udp") == 0))
+			return bad_line(error, where, "a protocol needs a port, e.g. '%.*s:443%s'",
+					(int)(slash - s), s, slash);
+	}
+	if (*host == '\0')
+		return bad_line(error, where, "missing address or name");
+	if (!parse_host(host, bracketed, where, &e, error))
+		return FALSE;
+	if (port_spec && !parse_port_spec(port_spec, where, &e, error)) {
+		allow_entry_clear(&e);
+		return FALSE;
+	}
+	e.where = g_strdup(where);
+	g_array_append_val(entries, e);
+	return TRUE;
+}
+
+gboolean
+allowlist_parse_text(const char *text, gsize len, const char *source, GArray *entries,
+		     GError **error)
+{
+	gsize start = 0;
+	guint lineno = 0;
+
+	while (start < len) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		gsize end = nl ? (gsize)(nl - text) : len;
+		g_autofree char *line = g_strndup(text + start, end - start);
+		g_autofree char *where = g_strdup_printf("%s:%u", source, ++lineno);
+
+		if (strlen(line) != end - start)
+			return bad_line(error, where, "NUL byte in line");
+		if (!allowlist_parse_line(line, where, entries, error))
+			return FALSE;
+		start = end + 1;
+	}
+	return TRUE;
+}
+
+gboolean
+allowlist_parse_file(const char *path, GArray *entries, GError **error)
+{
+	g_autofree char *text = NULL;
+	gsize len;
+	g_autoptr(GError) local = NULL;
+
+	if (!g_file_get_contents(path, &text, &len, &local)) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK,
+			    "cannot read allowlist %s: %s", path, local->message);
+		return FALSE;
+	}
+	return allowlist_parse_text(text, len, path, entries, error);
+}
+
+char *
+allow_entry_to_string(const AllowEntry *e)
+{
+	GString *s = g_string_new(NULL);
+	char buf[INET6_ADDRSTRLEN];
+	gboolean v6 = e->kind == ALLOW_ADDR6;
+
+	switch (e->kind) {
+	case ALLOW_ADDR4:
+	case ALLOW_ADDR6:
+		inet_ntop(v6 ? AF_INET6 : AF_INET, &e->addr, buf, sizeof buf);
+		if (v6 && e->port)
+			g_string_append_c(s, '[');
+		g_string_append(s, buf);
+		if (e->prefix != (v6 ? 128 : 32))
+			g_string_append_printf(s, "/%u", e->prefix);
+		if (v6 && e->port)
+			g_string_append_c(s, ']');
+		break;
+	case ALLOW_DOMAIN:
+		g_string_append(s, e->domain);
+		break;
+	case ALLOW_WILDCARD:
+		g_string_append_printf(s, "*.%s", e->domain);
+		break;
+	default:
+		break;
+	}
+	if (e->port)
+		g_string_append_printf(s, ":%u", e->port);
+	if (e->port && e->protos != ALLOW_PROTO_ANY)
+		g_string_append(s, e->protos == ALLOW_PROTO_TCP ? "/tcp" : "/udp");
+	return g_string_free(s, FALSE);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * allowlist.h — the allowlist grammar (mini-sandbox-allowlist(5)), pure.
+ *
+ * One entry per line:
+ *
+ *     ENTRY [ ":" PORT [ "/" PROTO ] ]      PROTO = tcp | udp (default: both)
+ *     ENTRY = IPV4 | IPV4/LEN | IPV6 | IPV6/LEN | DOMAIN | *.DOMAIN
+ *
+ * An IPv6 entry with a port is bracketed: "[2001:db8::/32]:443/tcp".
+ * '#' starts a comment, blank lines are skipped.  Parsing never resolves
+ * anything and never touches the file system except allowlist_parse_file().
+ */
+#pragma once
+
+#include <glib.h>
+#include <netinet/in.h>
+
+typedef enum {
+	ALLOW_ADDR4 = 0,    /* IPv4 address or CIDR */
+	ALLOW_ADDR6,        /* IPv6 address or CIDR */
+	ALLOW_DOMAIN,       /* exact name, resolved on the host at start-up */
+	ALLOW_WILDCARD,     /* *.suffix: any name below suffix, resolved on demand */
+} AllowKind;
+
+/* Protocol bits of an entry. */
+enum {
+	ALLOW_PROTO_TCP = 1,
+	ALLOW_PROTO_UDP = 2,
+	ALLOW_PROTO_ANY = ALLOW_PROTO_TCP | ALLOW_PROTO_UDP,
+};
+
+#define ALLOW_DOMAIN_MAX 253
+
+typedef struct {
+	AllowKind kind;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;             /* ADDR4/ADDR6: network address (host bits cleared) */
+	guint8 prefix;      /* ADDR4/ADDR6: prefix length (32/128 for a single address) */
+	char *domain;       /* DOMAIN: lower case, no trailing dot; WILDCARD: the suffix */
+	guint16 port;       /* 0 = every port */
+	guint8 protos;      /* ALLOW_PROTO_* bits; ANY when no port */
+	char *where;        /* "FILE:LINE" or "--allow:N", for messages */
+} AllowEntry;
+
+/* Free the strings an entry owns (used as the GArray clear func). */
+void allow_entry_clear(gpointer entry);
+
+/* A GArray of AllowEntry that clears its elements. */
+GArray *allowlist_new(void);
+
+/* Parse one line.  Appends 0 entries (blank / comment) or 1 entry to
+ * ENTRIES.  WHERE ("FILE:LINE") prefixes every error, which is
+ * SBX_ERR_ILLEGAL_NETWORK "WHERE: what is wrong". */
+gboolean allowlist_parse_line(const char *line, const char *where, GArray *entries,
+			      GError **error);
+
+/* Parse a whole text (lines split on '\n'); SOURCE names it in messages
+ * (lines numbered from 1).  NUL bytes in TEXT (length LEN) are an error. */
+gboolean allowlist_parse_text(const char *text, gsize len, const char *source,
+			      GArray *entries, GError **error);
+
+/* Read and parse FILE.  An unreadable file is SBX_ERR_ILLEGAL_NETWORK too. */
+gboolean allowlist_parse_file(const char *path, GArray *entries, GError **error);
+
+/* Normalise a DNS name for comparison: lower case, trailing dot removed.
+ * Returns NULL when NAME is not a valid host name (labels 1..63 of
+ * [a-z0-9-_], not starting/ending with '-', total <= 253).  Caller frees. */
+char *allowlist_normalize_domain(const char *name);
+
+/* TRUE if NAME (normalised) is below SUFFIX: "a.example.com" matches
+ * "example.com"; "example.com" itself and "badexample.com" do not. */
+gboolean allowlist_name_matches_wildcard(const char *name, const char *suffix);
+
+/* Entry as canonical text ("10.0.0.0/8:5432/tcp"), for messages and tests. */
+char *allow_entry_to_string(const AllowEntry *e);

@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * nft.c — compiled policy model (address ranges) and the pure batch builder.
+ * The socket side (send, drain, read back, run-time additions) is in
+ * nft-apply.c.  Expression sequences follow what `nft --debug=netlink`
+ * prints for the same rules (NOTES-platform.md §2.4).
+ */
+#include "nft.h"
+#include "nft-int.h"
+#include "dns.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <netinet/in.h>
+#include <string.h>
+
+/* ---------- address ranges ---------- */
+
+void
+nft_range_set_init(NftRangeSet *s, guint keylen)
+{
+	s->keylen = keylen;
+	s->ranges = g_array_new(FALSE, TRUE, sizeof(NftRange));
+}
+
+void
+nft_range_set_clear(NftRangeSet *s)
+{
+	g_clear_pointer(&s->ranges, g_array_unref);
+}
+
+void
+nft_range_set_add_prefix(NftRangeSet *s, const guint8 *addr, guint prefix)
+{
+	NftRange r = { 0 };
+
+	for (guint i = 0; i < s->keylen; i++) {
+		guint bits = prefix > i * 8 ? prefix - i * 8 : 0;
+		guint8 mask = bits >= 8 ? 0xff : (guint8)(0xff << (8 - bits));
+
+		r.lo[i] = addr[i] & mask;
+		r.hi[i] = (guint8)(addr[i] | (guint8)~mask);
+	}
+	g_array_append_val(s->ranges, r);
+}
+
+static int
+range_cmp(gconstpointer a, gconstpointer b, gpointer keylen)
+{
+	return memcmp(((const NftRange *)a)->lo, ((const NftRange *)b)->lo,
+		      GPOINTER_TO_UINT(keylen));
+}
+
+/* ADDR + 1 in place (big-endian); FALSE on wrap-around (ADDR was all ones). */
+gboolean
+nft_addr_increment(guint8 *addr, guint keylen)
+{
+	for (guint i = keylen; i-- > 0;)
+		if (++addr[i] != 0)
+			return TRUE;
+	return FALSE;
+}
+
+void
+nft_range_set_normalize(NftRangeSet *s)
+{
+	guint out = 0;
+
+	if (s->ranges->len < 2)
+		return;
+	g_array_sort_with_data(s->ranges, range_cmp, GUINT_TO_POINTER(s->keylen));
+	for (guint i = 1; i < s->ranges->len; i++) {
+		NftRange *cur = &g_array_index(s->ranges, NftRange, out);
+		NftRange *next = &g_array_index(s->ranges, NftRange, i);
+		guint8 after[16];
+		gboolean top;
+
+		memcpy(after, cur->hi, s->keylen);
+		top = !nft_addr_increment(after, s->keylen);
+		/* overlapping or adjacent: the kernel refuses overlaps (EEXIST) */
+		if (top || memcmp(next->lo, after, s->keylen) <= 0) {
+			if (memcmp(next->hi, cur->hi, s->keylen) > 0)
+				memcpy(cur->hi, next->hi, s->keylen);
+		} else {
+			g_array_index(s->ranges, NftRange, ++out) = *next;
+		}
+	}
+	g_array_set_size(s->ranges, out + 1);
+}
+
+gboolean
+nft_range_set_contains(const NftRangeSet *s, const guint8 *addr)
+{
+	guint lo = 0, hi = s->ranges->len;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		const NftRange *r = &g_array_index(s->ranges, NftRange, mid);
+
+		if (memcmp(addr, r->lo, s->keylen) < 0)
+			hi = mid;
+		else if (memcmp(addr, r->hi, s->keylen) > 0)
+			lo = mid + 1;
+		else
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+group_clear(gpointer p)
+{
+	NftPortGroup *g = p;
+
+	nft_range_set_clear(&g->v4);
+	nft_range_set_clear(&g->v6);
+}
+
+NftPolicy *
+nft_policy_new(void)
+{
+	NftPolicy *p = g_new0(NftPolicy, 1);
+
+	nft_range_set_init(&p->allow4, 4);
+	nft_range_set_init(&p->allow6, 16);
+	p->groups = g_array_new(FALSE, TRUE, sizeof(NftPortGroup));
+	g_array_set_clear_func(p->groups, group_clear);
+	p->host_ports = g_array_new(FALSE, TRUE, sizeof(guint16));
+	return p;
+}
+
+void
+nft_policy_free(NftPolicy *p)
+{
+	if (!p)
+		return;
+	nft_range_set_clear(&p->allow4);
+	nft_range_set_clear(&p->allow6);
+	g_array_unref(p->groups);
+	g_array_unref(p->host_ports);
+	g_free(p);
+}
+
+NftPortGroup *
+nft_policy_group(NftPolicy *p, guint8 l4proto, guint16 port)
+{
+	guint i;
+	NftPortGroup g = { .l4proto = l4proto, .port = port };
+
+	for (i = 0; i < p->groups->len; i++) {
+		NftPortGroup *cur = &g_array_index(p->groups, NftPortGroup, i);
+
+		if (cur->l4proto == l4proto && cur->port == port)
+			return cur;
+		if (cur->l4proto > l4proto || (cur->l4proto == l4proto && cur->port > port))
+			break;
+	}
+	nft_range_set_init(&g.v4, 4);
+	nft_range_set_init(&g.v6, 16);
+	g_array_insert_val(p->groups, i, g);
+	return &g_array_index(p->groups, NftPortGroup, i);
+}
+
+void
+nft_policy_normalize(NftPolicy *p)
+{
+	nft_range_set_normalize(&p->allow4);
+	nft_range_set_normalize(&p->allow6);
+	for (guint i = 0; i < p->groups->len; i++) {
+		NftPortGroup *g = &g_array_index(p->groups, NftPortGroup, i);
+
+		nft_range_set_normalize(&g->v4);
+		nft_range_set_normalize(&g->v6);
+	}
+}
+
+const char *
+nft_set_name(char *buf, gsize size, char kind, int family, const NftPortGroup *g)
+{
+	if (!g)
+		g_snprintf(buf, size, "%s%d", kind == 'd' ? "dyn" : "allow", family);
+	else
+		g_snprintf(buf, size, "%c%d_%s_%u", kind, family,
+			   g->l4proto == IPPROTO_TCP ? "tcp" : "udp", g->port);
+	return buf;
+}
+
+/* ---------- expressions ---------- */
+
+static void
+add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	nftnl_rule_add_expr(r, e);
+}
+
+static void
+add_meta(struct nftnl_rule *r, guint32 key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	add_expr(r, e);
+}
+
+static void
+add_cmp(struct nftnl_rule *r, guint32 op, const void *data, guint32 len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	add_expr(r, e);
+}
+
+static void
+add_cmp_u8(struct nftnl_rule *r, guint8 v)
+{
+	add_cmp(r, NFT_CMP_EQ, &v, 1);
+}
+
+static void
+add_payload(struct nftnl_rule *r, guint32 base, guint32 offset, guint32 len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	add_expr(r, e);
+}
+
+static void
+add_bitwise(struct nftnl_rule *r, const void *mask, guint32 len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+	guint8 zero[16] = { 0 };
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	add_expr(r, e);
+}
+
+static void
+add_lookup(struct nftnl_rule *r, const char *set, guint32 set_id)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+	add_expr(r, e);
+}
+
+static void
+add_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (guint32)verdict);
+	if (chain)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	add_expr(r, e);
+}
+
+static void
+add_reject(struct nftnl_rule *r, guint32 type, guint8 code)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, type);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, code);
+	add_expr(r, e);
+}
+
+/* "meta nfproto ipv4|ipv6" + "payload daddr" — the dependency nft adds in
+ * an inet table before every ip/ip6 header match. */
+static void
+add_daddr(struct nftnl_rule *r, int family)
+{
+	add_meta(r, NFT_META_NFPROTO);
+	add_cmp_u8(r, family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, family == 4 ? 16 : 24, family == 4 ? 4 : 16);
+}
+
+static void
+add_l4proto(struct nftnl_rule *r, guint8 proto)
+{
+	add_meta(r, NFT_META_L4PROTO);
+	add_cmp_u8(r, proto);
+}
+
+/* th dport: offset 2 of the transport header, both for TCP and UDP */
+static void
+add_dport(struct nftnl_rule *r)
+{
+	add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+}
+
+static struct nftnl_rule *
+new_rule(NftObjects *o, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	g_ptr_array_add(o->rules, r);
+	return r;
+}
+
+/* ---------- sets ---------- */
+
+static struct nftnl_set *
+new_set(NftObjects *o, const char *name, guint32 key_type, guint32 key_len, guint32 flags)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, o->sets->len + 1);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+	g_ptr_array_add(o->sets, s);
+	g_ptr_array_add(o->set_keys, g_array_new(FALSE, TRUE, sizeof(NftElemKey)));
+	return s;
+}
+
+/* The element list of the set new_set() made last. */
+static GArray *
+last_keys(NftObjects *o)
+{
+	return o->set_keys->pdata[o->set_keys->len - 1];
+}
+
+static void
+add_key(GArray *keys, const guint8 *key, guint len, gboolean end)
+{
+	NftElemKey k = { .len = (guint8)len, .end = end ? 1 : 0 };
+
+	memcpy(k.key, key, len);
+	g_array_append_val(keys, k);
+}
+
+void
+nft_interval_keys(const NftRangeSet *rs, GArray *keys)
+{
+	static const guint8 zero[16];
+
+	/* nft adds a leading end element at 0 when the first range does not
+	 * start there (nftables src/intervals.c segtree_needs_first_segment) */
+	if (rs->ranges->len && memcmp(g_array_index(rs->ranges, NftRange, 0).lo, zero,
+				      rs->keylen) != 0)
+		add_key(keys, zero, rs->keylen, TRUE);
+	for (guint i = 0; i < rs->ranges->len; i++) {
+		const NftRange *r = &g_array_index(rs->ranges, NftRange, i);
+		guint8 end[16];
+
+		add_key(keys, r->lo, rs->keylen, FALSE);
+		memcpy(end, r->hi, rs->keylen);
+		/* a range ending at the top of the address space has no end */
+		if (nft_addr_increment(end, rs->keylen))
+			add_key(keys, end, rs->keylen, TRUE);
+	}
+}
+
+/* Interval set NAME holding RS, plus the rule "[proto·port] daddr @NAME accept". */
+static void
+add_allow_set(NftObjects *o, const char *name, int family, const NftRangeSet *rs,
+	      const NftPortGroup *g, gboolean timeout)
+{
+	struct nftnl_set *s = new_set(o, name, family == 4 ? NFT_TYPE_IPV4 : NFT_TYPE_IPV6,
+				      rs->keylen, timeout ? NFT_SET_TIMEOUT : NFT_SET_INTERVAL);
+	struct nftnl_rule *r;
+	guint16 port_be;
+
+	if (!timeout)
+		nft_interval_keys(rs, last_keys(o));
+	r = new_rule(o, NFT_CHAIN_OUTPUT);
+	if (g) {
+		/* proto·port first, the address last so REG_1 holds it for lookup */
+		add_meta(r, NFT_META_NFPROTO);
+		add_cmp_u8(r, family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+		add_l4proto(r, g->l4proto);
+		add_dport(r);
+		port_be = htons(g->port);
+		add_cmp(r, NFT_CMP_EQ, &port_be, 2);
+		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, family == 4 ? 16 : 24, rs->keylen);
+	} else {
+		add_daddr(r, family);
+	}
+	add_lookup(r, name, nftnl_set_get_u32(s, NFTNL_SET_ID));
+	add_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* ---------- the ruleset ---------- */
+
+static const guint8 gw4[4] = { 10, 0, 2, 2 };
+static const guint8 dns4[4] = { 10, 0, 2, 3 };
+static const guint8 gw6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+static const guint8 dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+
+static void
+add_gateway_rules(NftObjects *o, const NftPolicy *p)
+{
+	static const guint8 mask4[4] = { 0xff, 0xff, 0xff, 0xfe };
+	static const guint8 mask6[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe };
+	struct nftnl_rule *r;
+
+	if (p->host_ports->len) {
+		struct nftnl_set *s = new_set(o, "host_ports", NFT_TYPE_INET_SERVICE, 2, 0);
+
+		for (guint i = 0; i < p->host_ports->len; i++) {
+			guint16 be = htons(g_array_index(p->host_ports, guint16, i));
+
+			add_key(last_keys(o), (const guint8 *)&be, 2, FALSE);
+		}
+		r = new_rule(o, NFT_CHAIN_OUTPUT);
+		add_daddr(r, 4);
+		add_cmp(r, NFT_CMP_EQ, gw4, 4);
+		add_l4proto(r, IPPROTO_TCP);
+		add_dport(r);
+		add_lookup(r, "host_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
+		add_verdict(r, NF_ACCEPT, NULL);
+	}
+	/* 10.0.2.2/31 = gateway + resolver: nothing else reaches them, even
+	 * when a broad CIDR (0.0.0.0/0) would accept them below */
+	r = new_rule(o, NFT_CHAIN_OUTPUT);
+	add_daddr(r, 4);
+	add_bitwise(r, mask4, 4);
+	add_cmp(r, NFT_CMP_EQ, gw4, 4);
+	add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
+	r = new_rule(o, NFT_CHAIN_OUTPUT);
+	add_daddr(r, 6);
+	add_bitwise(r, mask6, 16);
+	add_cmp(r, NFT_CMP_EQ, gw6, 16);
+	add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
+}
+
+static void
+add_deny_chain_rules(NftObjects *o)
+{
+	struct nftnl_rule *r = new_rule(o, NFT_CHAIN_DENY);
+	struct nftnl_expr *log = nftnl_expr_alloc("log");
+
+	/* blocked packets to the launcher's nfnetlink_log socket (denial log) */
+	nftnl_expr_set_u16(log, NFTNL_EXPR_LOG_GROUP, SBX_NFLOG_GROUP);
+	add_expr(r, log);
+	r = new_rule(o, NFT_CHAIN_DENY);
+	add_l4proto(r, IPPROTO_TCP);
+	add_reject(r, NFT_REJECT_TCP_RST, 0);
+	r = new_rule(o, NFT_CHAIN_DENY);
+	add_reject(r, NFT_REJECT_ICMPX_UNREACH, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+}
+
+static void
+add_resolver_rule(NftObjects *o, int family)
+{
+	struct nftnl_rule *r = new_rule(o, NFT_CHAIN_OUTPUT);
+	guint16 port_be = htons(53);
+
+	add_daddr(r, family);
+	add_cmp(r, NFT_CMP_EQ, family == 4 ? dns4 : dns6, family == 4 ? 4 : 16);
+	add_l4proto(r, IPPROTO_UDP);
+	add_dport(r);
+	add_cmp(r, NFT_CMP_EQ, &port_be, 2);
+	add_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* IPv6 neighbour discovery (types 133-137) must pass, also to the
+ * gateway fd00::2 and solicited-node multicast, or IPv6 never works. */
+static void
+add_nd_rule(NftObjects *o)
+{
+	struct nftnl_rule *r = new_rule(o, NFT_CHAIN_OUTPUT);
+	guint8 lo = 133, hi = 137;
+
+	add_meta(r, NFT_META_NFPROTO);
+	add_cmp_u8(r, NFPROTO_IPV6);
+	add_l4proto(r, IPPROTO_ICMPV6);
+	add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1);
+	add_cmp(r, NFT_CMP_GTE, &lo, 1);
+	add_cmp(r, NFT_CMP_LTE, &hi, 1);
+	add_verdict(r, NF_ACCEPT, NULL);
+}
+
+NftObjects *
+nft_objects_build(const NftPolicy *p)
+{
+	NftObjects *o = g_new0(NftObjects, 1);
+	struct nftnl_rule *r;
+	char name[32];
+	static const char lo[IFNAMSIZ] = "lo";
+	guint32 ct_bits = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	guint32 zero = 0;
+
+	o->sets = g_ptr_array_new_with_free_func((GDestroyNotify)nftnl_set_free);
+	o->set_keys = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+	o->rules = g_ptr_array_new_with_free_func((GDestroyNotify)nftnl_rule_free);
+	o->table = nftnl_table_alloc();
+	nftnl_table_set_u32(o->table, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(o->table, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+
+	o->output = nftnl_chain_alloc();
+	nftnl_chain_set_str(o->output, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nftnl_chain_set_str(o->output, NFTNL_CHAIN_NAME, NFT_CHAIN_OUTPUT);
+	nftnl_chain_set_u32(o->output, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(o->output, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(o->output, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_OUT);
+	nftnl_chain_set_s32(o->output, NFTNL_CHAIN_PRIO, 0);
+	nftnl_chain_set_u32(o->output, NFTNL_CHAIN_POLICY, p->allow_all ? NF_ACCEPT : NF_DROP);
+	o->deny = nftnl_chain_alloc();
+	nftnl_chain_set_str(o->deny, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nftnl_chain_set_str(o->deny, NFTNL_CHAIN_NAME, NFT_CHAIN_DENY);
+	nftnl_chain_set_u32(o->deny, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	add_deny_chain_rules(o);
+
+	r = new_rule(o, NFT_CHAIN_OUTPUT);
+	add_meta(r, NFT_META_OIFNAME);
+	add_cmp(r, NFT_CMP_EQ, lo, IFNAMSIZ);
+	add_verdict(r, NF_ACCEPT, NULL);
+	if (!p->allow_all) {
+		struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+
+		r = new_rule(o, NFT_CHAIN_OUTPUT);
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+		add_expr(r, ct);
+		add_bitwise(r, &ct_bits, 4);
+		add_cmp(r, NFT_CMP_NEQ, &zero, 4);
+		add_verdict(r, NF_ACCEPT, NULL);
+		if (p->max_connections) {
+			struct nftnl_expr *e = nftnl_expr_alloc("connlimit");
+
+			/* "ct count over N": new connections beyond N are denied */
+			r = new_rule(o, NFT_CHAIN_OUTPUT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT, p->max_connections);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV);
+			add_expr(r, e);
+			add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
+		}
+	}
+	add_nd_rule(o);
+	add_resolver_rule(o, 4);
+	add_resolver_rule(o, 6);
+	add_gateway_rules(o, p);
+	if (p->allow_all)
+		return o;
+
+	add_allow_set(o, "allow4", 4, &p->allow4, NULL, FALSE);
+	add_allow_set(o, "allow6", 6, &p->allow6, NULL, FALSE);
+	add_allow_set(o, "dyn4", 4, &p->allow4, NULL, TRUE);
+	add_allow_set(o, "dyn6", 6, &p->allow6, NULL, TRUE);
+	for (guint i = 0; i < p->groups->len; i++) {
+		const NftPortGroup *g = &g_array_index(p->groups, NftPortGroup, i);
+
+		add_allow_set(o, nft_set_name(name, sizeof name, 'p', 4, g), 4, &g->v4, g, FALSE);
+		add_allow_set(o, nft_set_name(name, sizeof name, 'p', 6, g), 6, &g->v6, g, FALSE);
+		if (g->dynamic) {
+			add_allow_set(o, nft_set_name(name, sizeof name, 'd', 4, g), 4, &g->v4, g,
+				      TRUE);
+			add_allow_set(o, nft_set_name(name, sizeof name, 'd', 6, g), 6, &g->v6, g,
+				      TRUE);
+		}
+	}
+	r = new_rule(o, NFT_CHAIN_OUTPUT);
+	add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
+	return o;
+}
+
+void
+nft_objects_free(NftObjects *o)
+{
+	if (!o)
+		return;
+	nftnl_table_free(o->table);
+	nftnl_chain_free(o->output);
+	nftnl_chain_free(o->deny);
+	g_ptr_array_unref(o->sets);
+	g_ptr_array_unref(o->set_keys);
+	g_ptr_array_unref(o->rules);
+	g_free(o);
+}
+
+/* ---------- serialisation ---------- */
+
+struct NftBatch {
+	struct nftnl_batch *batch;
+	guint acks;
+	guint32 first_seq;
+	GPtrArray *what;       /* description per message, index = seq - first_seq */
+};
+
+/* Large sets are split over several NEWSETELEM messages so every message
+ * stays well inside one batch page's overrun area. */
+#define ELEMS_PER_MSG 128
+
+static void
+put_msg(NftBatch *b, guint16 type, guint16 flags, guint32 *seq,
+	void (*payload)(struct nlmsghdr *, const void *), const void *obj, char *what)
+{
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->batch), type,
+						     NFPROTO_INET, flags, (*seq)++);
+
+	payload(nlh, obj);
+	nftnl_batch_update(b->batch);
+	g_ptr_array_add(b->what, what);
+	if (flags & NLM_F_ACK)
+		b->acks++;
+}
+
+#define PAYLOAD_FN(name, type, fn) \
+	static void name(struct nlmsghdr *nlh, const void *obj) { fn(nlh, (type *)obj); }
+PAYLOAD_FN(table_payload, struct nftnl_table, nftnl_table_nlmsg_build_payload)
+PAYLOAD_FN(set_payload, struct nftnl_set, nftnl_set_nlmsg_build_payload)
+PAYLOAD_FN(elems_payload, struct nftnl_set, nftnl_set_elems_nlmsg_build_payload)
+PAYLOAD_FN(chain_payload, struct nftnl_chain, nftnl_chain_nlmsg_build_payload)
+PAYLOAD_FN(rule_payload, struct nftnl_rule, nftnl_rule_nlmsg_build_payload)
+
+/* NEWSETELEM messages for KEYS of set S, ELEMS_PER_MSG at a time.  No
+ * NLM_F_ACK: errors are reported anyway, and thousands of ACKs would only
+ * fill the receive buffer. */
+static void
+put_elements(NftBatch *b, guint32 *seq, const struct nftnl_set *s, const GArray *keys)
+{
+	for (guint start = 0; start < keys->len; start += ELEMS_PER_MSG) {
+		struct nftnl_set *chunk = nftnl_set_alloc();
+
+		nftnl_set_set_str(chunk, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+		nftnl_set_set_str(chunk, NFTNL_SET_NAME, nftnl_set_get_str(s, NFTNL_SET_NAME));
+		nftnl_set_set_u32(chunk, NFTNL_SET_ID, nftnl_set_get_u32(s, NFTNL_SET_ID));
+		nftnl_set_set_u32(chunk, NFTNL_SET_FAMILY, NFPROTO_INET);
+		for (guint i = start; i < keys->len && i < start + ELEMS_PER_MSG; i++) {
+			const NftElemKey *k = &g_array_index(keys, NftElemKey, i);
+			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k->key, k->len);
+			if (k->end)
+				nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS,
+						       NFT_SET_ELEM_INTERVAL_END);
+			nftnl_set_elem_add(chunk, e);
+		}
+		put_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, seq, elems_payload, chunk,
+			g_strdup_printf("elements of set %s", nftnl_set_get_str(s, NFTNL_SET_NAME)));
+		nftnl_set_free(chunk);
+	}
+}
+
+NftBatch *
+nft_build_batch(const NftPolicy *p, guint32 seq)
+{
+	g_autoptr(NftObjects) o = nft_objects_build(p);
+
+	return nft_objects_batch(o, seq);
+}
+
+NftBatch *
+nft_objects_batch(const NftObjects *o, guint32 seq)
+{
+	NftBatch *b = g_new0(NftBatch, 1);
+
+	b->batch = nftnl_batch_alloc(NFT_BATCH_PAGE, MNL_SOCKET_BUFFER_SIZE);
+	b->what = g_ptr_array_new_with_free_func(g_free);
+	nftnl_batch_begin(nftnl_batch_buffer(b->batch), seq++);
+	nftnl_batch_update(b->batch);
+	b->first_seq = seq;
+	put_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, &seq, table_payload, o->table,
+		g_strdup("table inet " NFT_TABLE_NAME));
+	for (guint i = 0; i < o->sets->len; i++) {
+		struct nftnl_set *s = o->sets->pdata[i];
+
+		put_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK, &seq, set_payload, s,
+			g_strdup_printf("set %s", nftnl_set_get_str(s, NFTNL_SET_NAME)));
+		put_elements(b, &seq, s, o->set_keys->pdata[i]);
+	}
+	put_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, &seq, chain_payload, o->deny,
+		g_strdup("chain " NFT_CHAIN_DENY));
+	put_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, &seq, chain_payload, o->output,
+		g_strdup("chain " NFT_CHAIN_OUTPUT));
+	for (guint i = 0; i < o->rules->len; i++) {
+		struct nftnl_rule *r = o->rules->pdata[i];
+		char text[512];
+
+		nftnl_rule_snprintf(text, sizeof text, r, NFTNL_OUTPUT_DEFAULT, 0);
+		put_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, &seq,
+			rule_payload, r, g_strdup_printf("rule %u (%s)", i + 1, g_strstrip(text)));
+	}
+	nftnl_batch_end(nftnl_batch_buffer(b->batch), seq++);
+	nftnl_batch_update(b->batch);
+	return b;
+}
+
+void
+nft_batch_free(NftBatch *b)
+{
+	if (!b)
+		return;
+	nftnl_batch_free(b->batch);
+	g_ptr_array_unref(b->what);
+	g_free(b);
+}
+
+guint
+nft_batch_acks(const NftBatch *b)
+{
+	return b->acks;
+}
+
+int
+nft_batch_iov(NftBatch *b, struct iovec **iov)
+{
+	int n = nftnl_batch_iovec_len(b->batch);
+
+	*iov = g_new0(struct iovec, n);
+	nftnl_batch_iovec(b->batch, *iov, (guint32)n);
+	return n;
+}
+
+GBytes *
+nft_batch_bytes(NftBatch *b)
+{
+	g_autofree struct iovec *iov = NULL;
+	int n = nft_batch_iov(b, &iov);
+	GByteArray *out = g_byte_array_new();
+
+	for (int i = 0; i < n; i++)
+		g_byte_array_append(out, iov[i].iov_base, (guint)iov[i].iov_len);
+	return g_byte_array_free_to_bytes(out);
+}
+
+const char *
+nft_batch_describe(const NftBatch *b, guint32 seq)
+{
+	if (seq < b->first_seq || seq - b->first_seq >= b->what->len)
+		return "batch";
+	return b->what->pdata[seq - b->first_seq];
+}

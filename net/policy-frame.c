@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * policy-frame.c — the launcher's per-frame check (defence in depth behind
+ * the nft ruleset) and run-time additions for *.domain answers.
+ *
+ * The frame filter answers the same question as the ruleset's output
+ * chain, without conntrack: frames of established flows need no special
+ * case because the guest's packets of an allowed flow go to the same
+ * allowed destination; the one exception is replies of --publish'ed
+ * (inbound) connections, which go to the gateway from a published port.
+ */
+#include "policy-int.h"
+#include "allowlist.h"
+#include "nft-int.h"
+#include "common/error.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#define ETH_HLEN 14
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_IPV6 0x86dd
+
+static const guint8 gw4[4] = { 10, 0, 2, 2 };
+static const guint8 dns4[4] = { 10, 0, 2, 3 };
+static const guint8 gw6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+static const guint8 dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+
+static gboolean
+dyn_allows(EgressPolicy *p, gint32 group, const guint8 *addr, guint keylen)
+{
+	DynKey k = { .group = group, .keylen = (guint8)keylen };
+	gint64 *expiry;
+
+	if (g_hash_table_size(p->dyn) == 0)
+		return FALSE;
+	memcpy(k.addr, addr, keylen);
+	expiry = g_hash_table_lookup(p->dyn, &k);
+	if (!expiry)
+		return FALSE;
+	if (*expiry > g_get_monotonic_time())
+		return TRUE;
+	g_hash_table_remove(p->dyn, &k);
+	return FALSE;
+}
+
+static gboolean
+has_port(const GArray *ports, guint16 port)
+{
+	for (guint i = 0; i < ports->len; i++)
+		if (g_array_index(ports, guint16, i) == port)
+			return TRUE;
+	return FALSE;
+}
+
+/* Same decision as the output chain for a packet to DADDR (KEYLEN bytes);
+ * L4PROTO / SPORT / DPORT are 0 when the frame has no TCP/UDP header. */
+static gboolean
+policy_allows(EgressPolicy *p, guint keylen, const guint8 *daddr, guint8 l4proto,
+	      guint16 sport, guint16 dport, guint8 icmp6_type)
+{
+	const NftPolicy *n = p->nft;
+	gboolean v4 = keylen == 4;
+	const guint8 *gw = v4 ? gw4 : gw6, *dns = v4 ? dns4 : dns6;
+
+	/* IPv6 neighbour discovery (router/neighbour solicit/advert, redirect) */
+	if (!v4 && l4proto == IPPROTO_ICMPV6 && icmp6_type >= 133 && icmp6_type <= 137)
+		return TRUE;
+	if (memcmp(daddr, dns, keylen) == 0)
+		return l4proto == IPPROTO_UDP && dport == 53;
+	if (memcmp(daddr, gw, keylen) == 0) {
+		/* replies of inbound (--publish) connections come from their port */
+		if (l4proto == IPPROTO_TCP && has_port(p->publish_ports, sport))
+			return TRUE;
+		return v4 && l4proto == IPPROTO_TCP && has_port(n->host_ports, dport);
+	}
+	if (!p->restricted)
+		return TRUE;
+	if (nft_range_set_contains(v4 ? &n->allow4 : &n->allow6, daddr) ||
+	    dyn_allows(p, -1, daddr, keylen))
+		return TRUE;
+	if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP)
+		return FALSE;
+	for (guint i = 0; i < n->groups->len; i++) {
+		const NftPortGroup *g = &g_array_index(n->groups, NftPortGroup, i);
+
+		if (g->l4proto != l4proto || g->port != dport)
+			continue;
+		if (nft_range_set_contains(v4 ? &g->v4 : &g->v6, daddr) ||
+		    (g->dynamic && dyn_allows(p, (gint32)i, daddr, keylen)))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+frame_allowed(EgressPolicy *p, const uint8_t *f, size_t len)
+{
+	guint16 type;
+	guint8 l4proto, icmp6_type = 0;
+	const guint8 *l4 = NULL, *daddr;
+	size_t l4len = 0;
+	guint keylen;
+	guint16 sport = 0, dport = 0;
+
+	if (len < ETH_HLEN)
+		return FALSE;
+	type = (guint16)(f[12] << 8 | f[13]);
+	f += ETH_HLEN;
+	len -= ETH_HLEN;
+	if (type == ETHERTYPE_ARP)
+		return TRUE;
+	if (type == ETHERTYPE_IPV4) {
+		size_t ihl;
+
+		if (len < 20 || (f[0] >> 4) != 4)
+			return FALSE;
+		ihl = (size_t)(f[0] & 0x0f) * 4;
+		if (ihl < 20 || ihl > len)
+			return FALSE;
+		l4proto = f[9];
+		daddr = f + 16;
+		keylen = 4;
+		/* only the first fragment carries the ports */
+		if ((((f[6] << 8) | f[7]) & 0x1fff) == 0) {
+			l4 = f + ihl;
+			l4len = len - ihl;
+		}
+	} else if (type == ETHERTYPE_IPV6) {
+		if (len < 40 || (f[0] >> 4) != 6)
+			return FALSE;
+		l4proto = f[6];
+		daddr = f + 24;
+		keylen = 16;
+		l4 = f + 40;
+		l4len = len - 40;
+	} else {
+		return FALSE;
+	}
+	if (l4 && (l4proto == IPPROTO_TCP || l4proto == IPPROTO_UDP) && l4len >= 4) {
+		sport = (guint16)(l4[0] << 8 | l4[1]);
+		dport = (guint16)(l4[2] << 8 | l4[3]);
+	} else if (l4 && (l4proto == IPPROTO_TCP || l4proto == IPPROTO_UDP)) {
+		return FALSE;   /* truncated transport header */
+	} else if (l4 && l4proto == IPPROTO_ICMPV6 && l4len >= 1) {
+		icmp6_type = l4[0];
+	}
+	return policy_allows(p, keylen, daddr, l4proto, sport, dport, icmp6_type);
+}
+
+gboolean
+egress_policy_allows_frame(EgressPolicy *p, const uint8_t *frame, size_t len)
+{
+	if (frame_allowed(p, frame, len))
+		return TRUE;
+	p->dropped++;
+	return FALSE;
+}
+
+guint64
+egress_policy_dropped_frames(const EgressPolicy *p)
+{
+	return p->dropped;
+}
+
+static void
+dyn_add(EgressPolicy *p, gint32 group, const guint8 *addr, guint keylen, gint64 expiry)
+{
+	DynKey *k = g_new0(DynKey, 1);
+	gint64 *v = g_new(gint64, 1);
+
+	k->group = group;
+	k->keylen = (guint8)keylen;
+	memcpy(k->addr, addr, keylen);
+	*v = expiry;
+	g_hash_table_replace(p->dyn, k, v);
+}
+
+gboolean
+egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name, int family,
+			   const void *addrs, guint n, guint ttl_secs, GError **error)
+{
+	g_autofree char *norm = allowlist_normalize_domain(name);
+	guint keylen = family == AF_INET ? 4 : 16;
+	g_autoptr(GByteArray) ok = g_byte_array_new();
+	gint64 expiry;
+	guint count;
+	char set[32];
+
+	if (!norm || (family != AF_INET && family != AF_INET6)) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK,
+			    "run-time allow: bad name or family for '%s'", name);
+		return FALSE;
+	}
+	for (guint i = 0; i < n; i++) {
+		const guint8 *a = (const guint8 *)addrs + i * keylen;
+
+		if (!egress_addr_is_refused_range(family, a))
+			g_byte_array_append(ok, a, keylen);
+	}
+	count = ok->len / keylen;
+	if (count == 0)
+		return TRUE;
+	ttl_secs = MAX(ttl_secs, 1u);
+	expiry = g_get_monotonic_time() + (gint64)ttl_secs * G_USEC_PER_SEC;
+	for (guint w = 0; w < p->wildcards->len; w++) {
+		const Wildcard *wc = &g_array_index(p->wildcards, Wildcard, w);
+
+		if (!allowlist_name_matches_wildcard(norm, wc->suffix))
+			continue;
+		if (!wc->port) {
+			if (nft_sock >= 0 &&
+			    !nft_add_runtime_addrs(nft_sock, nft_set_name(set, sizeof set, 'd',
+									  keylen == 4 ? 4 : 6, NULL),
+						   family, ok->data, count, ttl_secs, error))
+				return FALSE;
+			for (guint i = 0; i < count; i++)
+				dyn_add(p, -1, ok->data + i * keylen, keylen, expiry);
+			continue;
+		}
+		for (guint gi = 0; gi < p->nft->groups->len; gi++) {
+			const NftPortGroup *g = &g_array_index(p->nft->groups, NftPortGroup, gi);
+			guint8 bit = g->l4proto == IPPROTO_TCP ? ALLOW_PROTO_TCP : ALLOW_PROTO_UDP;
+
+			if (g->port != wc->port || !(wc->protos & bit))
+				continue;
+			if (nft_sock >= 0 &&
+			    !nft_add_runtime_addrs(nft_sock, nft_set_name(set, sizeof set, 'd',
+									  keylen == 4 ? 4 : 6, g),
+						   family, ok->data, count, ttl_secs, error))
+				return FALSE;
+			for (guint i = 0; i < count; i++)
+				dyn_add(p, (gint32)gi, ok->data + i * keylen, keylen, expiry);
+		}
+	}
+	return TRUE;
+}
