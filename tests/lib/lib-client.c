@@ -229,8 +229,10 @@ busy_thread(void *arg)
 	volatile unsigned long *counter = arg;
 
 	for (;;) {
-		void *p = malloc(64 + (*counter % 4096));
+		char *p = malloc(64 + (*counter % 4096));
 
+		if (p)
+			p[0] = (char)*counter;
 		free(p);
 		(*counter)++;
 	}
