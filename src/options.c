@@ -137,11 +137,12 @@ typedef struct {
 	char **args;            /* owned for files, borrowed for argv */
 	int n;
 	int pos;
-	char *file;             /* NULL for argv */
+	gboolean owned;
 } ArgSource;
 
 typedef struct {
 	GArray *stack;          /* of ArgSource */
+	GPtrArray *retired;     /* lines of finished files, freed between options */
 	SbxConfig *cfg;
 	gboolean is_tapbox;
 	const char *prog;
@@ -153,12 +154,13 @@ arg_source_clear(gpointer p)
 {
 	ArgSource *src = p;
 
-	if (src->file) {
+	if (src->owned)
 		g_strfreev(src->args);
-		g_free(src->file);
-	}
 }
 
+/* The next argument, from whichever source is on top.  A file that runs
+ * dry is retired, not freed: the option being parsed may still point into
+ * it (its last line was "-W", and the value comes from the next source). */
 static const char *
 parser_next(Parser *p)
 {
@@ -167,6 +169,10 @@ parser_next(Parser *p)
 
 		if (top->pos < top->n)
 			return top->args[top->pos++];
+		if (top->owned) {
+			g_ptr_array_add(p->retired, top->args);
+			top->owned = FALSE;
+		}
 		g_array_set_size(p->stack, p->stack->len - 1);
 	}
 	return NULL;
@@ -258,7 +264,7 @@ parser_push_file(Parser *p, const char *arg, GError **error)
 	src.args = read_arg_file(path, &src.n, error);
 	if (!src.args)
 		return FALSE;
-	src.file = g_strdup(path);
+	src.owned = TRUE;
 	g_array_append_val(p->stack, src);
 	return TRUE;
 }
@@ -560,6 +566,10 @@ parse_all(Parser *p, GError **error)
 	while ((arg = parser_next(p))) {
 		gboolean exit_ok = FALSE;
 
+		/* the previous option is applied (its values copied), and ARG
+		 * comes from a source still on the stack: retired files can go */
+		g_ptr_array_set_size(p->retired, 0);
+
 		if (strcmp(arg, "--") == 0)
 			break;
 		if (arg[0] == '@') {
@@ -599,9 +609,11 @@ sbx_options_parse(int argc, char **argv, gboolean is_tapbox, SbxConfig **out, GE
 {
 	g_autoptr(SbxConfig) cfg = sbx_config_new();
 	g_autoptr(GArray) stack = g_array_new(FALSE, TRUE, sizeof(ArgSource));
+	g_autoptr(GPtrArray) retired = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
 	ArgSource top = { .args = argv + 1, .n = argc > 0 ? argc - 1 : 0 };
 	Parser p = {
 		.stack = stack,
+		.retired = retired,
 		.cfg = cfg,
 		.is_tapbox = is_tapbox,
 		.prog = is_tapbox ? "mini-tapbox" : "mini-sandbox",

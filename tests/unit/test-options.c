@@ -318,6 +318,29 @@ test_argfile_value_across_boundary(void **state)
 }
 
 static void
+test_argfile_edges(void **state)
+{
+	g_autofree char *lng = write_file(state, "long", "--timeout", -1);
+	g_autofree char *cmd = write_file(state, "cmd", "-x\nls", -1);
+	g_autofree char *empty = write_file(state, "empty", "\n\n", -1);
+	g_autofree char *at_lng = g_strconcat("@", lng, NULL);
+	g_autofree char *at_cmd = g_strconcat("@", cmd, NULL);
+	g_autofree char *at_empty = g_strconcat("@", empty, NULL);
+	g_autoptr(SbxConfig) a = PARSE_OK(at_lng, "9", "--", "c");
+	g_autoptr(SbxConfig) b = PARSE_OK(at_cmd, "-l");
+	g_autoptr(SbxConfig) c = PARSE_OK(at_empty, at_empty, "-H", "--", "c");
+
+	/* a long option at the end of a file takes its value from argv */
+	assert_int_equal(a->timeout_secs, 9);
+	/* the command may start inside a file and go on in argv */
+	assert_int_equal(b->fs_mode, SBX_FS_DEFAULT);
+	assert_true(g_strv_equal((const char *const *)b->argv, ARGS("ls", "-l")));
+	/* a file without arguments adds nothing */
+	assert_true(c->hostname_localhost);
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--timeout needs a value"), at_lng);
+}
+
+static void
 test_argfile_errors(void **state)
 {
 	g_autofree char *self = g_build_filename(*state, "self", NULL);
@@ -524,6 +547,7 @@ main(void)
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_argfile_value_across_boundary, setup_tmpdir,
 						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_argfile_edges, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_argfile_errors, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_argfile_nesting_limit_exact, setup_tmpdir,
 						teardown_tmpdir),
