@@ -20,6 +20,7 @@
 #include "launcher.h"
 #include "options.h"
 #include "api-internal.h"
+#include "net/allowlist.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -282,20 +283,28 @@ is_domain(const char *s)
 	}
 }
 
-/* Cheap syntax check of a grammar entry here, so the caller learns of a
- * typo at the call; the allowlist parser in the launcher's net_prepare is
- * the authority and checks everything again at start(). */
+/* One allowlist entry, checked by the allowlist grammar itself
+ * (net/allowlist.c) so a typo is reported at the call, in the CLI's words;
+ * the launcher's net_prepare parses everything again at start(). */
 static int
 api_check_entry(const char *what, const char *entry)
 {
-	if (!entry || !*entry || g_ascii_isspace(entry[0]))
+	g_autoptr(GArray) parsed = allowlist_new();
+	g_autoptr(GError) error = NULL;
+
+	if (!entry || !*entry)
 		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "%s: empty allowlist entry", what);
 	for (const char *p = entry; *p; p++) {
-		if (*p == '\n' || *p == '\r' || *p == '#' || (guchar)*p < 0x20)
+		if (*p == '\n' || *p == '\r')
 			return api_fail(SBX_ERR_ILLEGAL_NETWORK,
-					"%s: \"%s\": one entry, without newlines or comments",
-					what, entry);
+					"%s: \"%s\": one entry, without newlines", what, entry);
 	}
+	if (!allowlist_parse_line(entry, what, parsed, &error))
+		return api_fail(error->code < 0 ? error->code : SBX_ERR_ILLEGAL_NETWORK, "%s",
+				error->message);
+	if (parsed->len != 1)
+		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "%s: \"%s\": no allowlist entry "
+				"(blank or a comment)", what, entry);
 	return 0;
 }
 
@@ -559,11 +568,15 @@ API_EXPORT int
 mini_sandbox_allow_connections(const char *path)
 {
 	const char *what = "mini_sandbox_allow_connections";
+	g_autoptr(GArray) parsed = allowlist_new();
+	g_autoptr(GError) error = NULL;
 	int code = 0;
 	SbxConfig *cfg;
 
 	if ((code = api_check_path(what, path, PATH_FILE)) < 0)
 		return code;
+	if (!allowlist_parse_file(path, parsed, &error))
+		return api_fail_gerror(what, error);
 	if (!(cfg = api_begin_allow(what, TRUE, &code)))
 		return code;
 	g_ptr_array_add(cfg->allow_files, g_strdup(path));
@@ -633,12 +646,12 @@ mini_sandbox_set_resolver(const char *addr)
 API_EXPORT int
 mini_sandbox_allow_max_connections(int max_connections)
 {
-	const char *what = "mini_sandbox_allow_max_connections";
 	int code = 0;
 	SbxConfig *cfg;
 
 	if (max_connections <= 0)
-		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "%s: %d: must be > 0", what, max_connections);
+		return api_fail(SBX_ERR_ILLEGAL_NETWORK,
+				"mini_sandbox_allow_max_connections: %d: must be > 0", max_connections);
 	if (!(cfg = api_begin(&code)))
 		return code;
 	api_max_connections = (guint)max_connections;
