@@ -144,6 +144,8 @@ sbx_dns_parse_reply(const guint8 *msg, gsize len, guint16 id, guint16 qtype, GAr
 	guint qd, an;
 	gsize want = qtype == DNS_TYPE_A ? 4 : 16;
 
+	if (g_array_get_element_size(addrs) != want)
+		return FALSE;   /* the caller's array must hold exactly one record */
 	if (len < 12 || ((msg[0] << 8) | msg[1]) != id || !(msg[2] & 0x80))
 		return FALSE;
 	*rcode = msg[3] & 0x0f;
