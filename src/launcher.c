@@ -20,6 +20,7 @@
 #include "fs.h"
 #include "init.h"
 #include "net.h"
+#include "nsclone.h"
 #include "sandbox-child.h"
 #include "userns.h"
 
@@ -46,14 +47,16 @@ typedef struct {
 	const SbxConfig *cfg;
 	SbxNet *net;
 	MountPlan *plan;
-	pid_t pid1;               /* > 0 in the launcher until reaped */
-	int pidfd;                /* readable when pid 1 has exited */
+	SbxSandboxProcs procs;    /* pid 1 (and the clone helper, if any) */
+	gboolean running;         /* procs.child not reaped yet */
 	int sync_fd;              /* our end of the sync socketpair */
 	int net_chan;             /* our end of the network stage's socketpair */
 	gboolean in_sandbox;      /* this copy is the library-mode continuation */
 	GMainContext *ctx;
 	GMainLoop *loop;
 	int wait_status;          /* pid 1's, once reaped */
+	gboolean signals_blocked; /* forwarded_signals blocked since before clone */
+	sigset_t saved_mask;      /* the caller's mask, restored at the end */
 	gboolean terminating;     /* SIGTERM sent, SIGKILL scheduled */
 } Launcher;
 
@@ -69,7 +72,8 @@ launcher_new(const SbxConfig *cfg)
 	Launcher *l = g_new0(Launcher, 1);
 
 	l->cfg = cfg;
-	l->pidfd = l->sync_fd = l->net_chan = -1;
+	l->sync_fd = l->net_chan = -1;
+	l->procs.child_fd = l->procs.pid1_fd = -1;
 	l->ctx = g_main_context_new();
 	l->loop = g_main_loop_new(l->ctx, FALSE);
 	return l;
@@ -89,13 +93,16 @@ launcher_free(Launcher *l)
 		g_free(l);
 		return;
 	}
-	if (l->pid1 > 0) {
+	if (l->signals_blocked)
+		sigprocmask(SIG_SETMASK, &l->saved_mask, NULL);
+	if (l->running) {
 		/* Error path: never leave a half-built sandbox behind. */
-		kill(l->pid1, SIGKILL);
-		while (waitpid(l->pid1, NULL, 0) < 0 && errno == EINTR)
+		sbx_sandbox_procs_signal(&l->procs, SIGKILL);
+		kill(l->procs.child, SIGKILL);
+		while (waitpid(l->procs.child, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	sbx_close_fdp(&l->pidfd);
+	sbx_sandbox_procs_clear(&l->procs);
 	sbx_close_fdp(&l->sync_fd);
 	sbx_close_fdp(&l->net_chan);
 	if (l->plan) {
@@ -109,23 +116,22 @@ launcher_free(Launcher *l)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Launcher, launcher_free)
 
-/* fork() with namespace flags: no new stack, the child continues here —
- * like bubblewrap's raw_clone().  clone(CLONE_NEWUSER) works from a
- * multithreaded caller, unlike unshare(). */
-static pid_t
-raw_clone(unsigned long flags)
+static void
+forwarded_signal_set(sigset_t *set)
 {
-#if defined(__s390__) || defined(__CRIS__)
-	return (pid_t)syscall(SYS_clone, 0, flags);
-#else
-	return (pid_t)syscall(SYS_clone, flags, 0, NULL, NULL, 0);
-#endif
+	sigemptyset(set);
+	for (size_t i = 0; i < G_N_ELEMENTS(forwarded_signals); i++)
+		sigaddset(set, forwarded_signals[i]);
 }
 
-static int
-pidfd_open(pid_t pid)
+static void
+block_forwarded_signals(Launcher *l)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	sigset_t set;
+
+	forwarded_signal_set(&set);
+	sigprocmask(SIG_BLOCK, &set, &l->saved_mask);
+	l->signals_blocked = TRUE;
 }
 
 static unsigned long
@@ -217,7 +223,6 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	const char go = 'G';
 	uid_t uid = getuid();
 	gid_t gid = getgid();
-	pid_t pid;
 	int r;
 
 	if (cfg->verbose)
@@ -254,37 +259,38 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	args.net_chan = chan_pair[1];
 	payload_identity(cfg, &args.payload_uid, &args.payload_gid);
 
-	/* 2. The namespaces.  Unflushed stdio would otherwise be written twice. */
+	/* 2. The namespaces.  Unflushed stdio would otherwise be written twice.
+	 * Signals for the sandbox are blocked from here on: one arriving
+	 * during set-up waits in the signalfd and is forwarded once the
+	 * payload exists, instead of killing the launcher (and so the
+	 * sandbox).  The child gets the caller's mask back at once. */
 	fflush(NULL);
+	block_forwarded_signals(l);
 	sbx_debug("launcher: clone namespaces (flags %#lx)", clone_flags(cfg));
-	pid = raw_clone(clone_flags(cfg));
-	if (pid < 0) {
-		int saved = errno;
-		g_autofree char *hint = sbx_userns_explain_failure(saved);
-
-		close(args.sync_fd);
-		close(args.net_chan);
-		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
-			    "cannot create the sandbox's user namespace (clone: %s): %s; "
-			    "the command was not run", g_strerror(saved), hint);
-		return LAUNCH_FAILED;
-	}
-	if (pid == 0) {
+	switch (sbx_clone_sandbox(clone_flags(cfg), &l->procs, error)) {
+	case SBX_CLONE_CHILD:
+		sigprocmask(SIG_SETMASK, &l->saved_mask, NULL);
+		l->signals_blocked = FALSE;
 		sbx_close_fdp(&l->sync_fd);
 		sbx_close_fdp(&l->net_chan);
 		l->in_sandbox = TRUE;
 		sbx_sandbox_child(&args);
 		return LAUNCH_IN_SANDBOX; /* library mode only: the payload */
+	case SBX_CLONE_FAILED:
+		l->running = l->procs.child > 0;
+		close(args.sync_fd);
+		close(args.net_chan);
+		return LAUNCH_FAILED;
+	case SBX_CLONE_PARENT:
+	default:
+		break;
 	}
-	l->pid1 = pid;
+	l->running = TRUE;
 	close(args.sync_fd);
 	close(args.net_chan);
-	l->pidfd = pidfd_open(pid);
-	if (l->pidfd < 0)
-		return sbx_set_errno(error, errno, "pidfd_open for the sandbox"), LAUNCH_FAILED;
 
 	/* 3. Caller's ids → 0 inside; then the child may go on. */
-	if (!sbx_userns_write_outer_maps(pid, uid, gid, error)) {
+	if (!sbx_userns_write_outer_maps(l->procs.pid1, uid, gid, error)) {
 		add_userns_hint(error, EPERM);
 		return LAUNCH_FAILED;
 	}
@@ -296,6 +302,7 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	 * the child failed first, the child's report is the better message. */
 	sbx_debug("launcher: attach network");
 	if (!net_launcher_attach(l->net, l->net_chan, l->ctx, &net_error)) {
+		sbx_close_fdp(&l->net_chan); /* a child waiting on it reads EOF */
 		if (!read_setup_report(l, error))
 			return LAUNCH_FAILED;
 		g_propagate_error(error, g_steal_pointer(&net_error));
@@ -316,8 +323,7 @@ on_grace_expired(gpointer data)
 	Launcher *l = data;
 
 	sbx_debug("launcher: grace period over, SIGKILL");
-	if (l->pid1 > 0)
-		kill(l->pid1, SIGKILL);
+	sbx_sandbox_procs_signal(&l->procs, SIGKILL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -326,11 +332,11 @@ launcher_terminate(Launcher *l)
 {
 	GSource *grace;
 
-	if (l->terminating || l->pid1 <= 0)
+	if (l->terminating || !l->running)
 		return;
 	l->terminating = TRUE;
 	sbx_debug("launcher: SIGTERM, SIGKILL in %u s", l->cfg->grace_secs);
-	kill(l->pid1, SIGTERM);
+	sbx_sandbox_procs_signal(&l->procs, SIGTERM);
 	grace = g_timeout_source_new((guint)MIN(l->cfg->grace_secs, G_MAXUINT / 1000) * 1000);
 	g_source_set_callback(grace, on_grace_expired, l, NULL);
 	g_source_attach(grace, l->ctx);
@@ -365,8 +371,7 @@ on_signal(int fd, GIOCondition cond, gpointer data)
 		if (si.ssi_code == SI_KERNEL)
 			continue;
 		sbx_debug("launcher: forward signal %d", sig);
-		if (l->pid1 > 0)
-			kill(l->pid1, sig);
+		sbx_sandbox_procs_signal(&l->procs, sig);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -378,10 +383,10 @@ on_pid1_exit(int fd, GIOCondition cond, gpointer data)
 	pid_t r;
 
 	do
-		r = waitpid(l->pid1, &l->wait_status, 0);
+		r = waitpid(l->procs.child, &l->wait_status, 0);
 	while (r < 0 && errno == EINTR);
 	sbx_debug("launcher: sandbox exited with %d", sbx_status_to_exit_code(l->wait_status));
-	l->pid1 = 0;
+	l->running = FALSE;
 	g_main_loop_quit(l->loop);
 	return G_SOURCE_REMOVE;
 }
@@ -404,20 +409,18 @@ launcher_wait(Launcher *l)
 	g_autoptr(GSource) exit_source = NULL;
 	g_autoptr(GSource) timeout_source = NULL;
 	autoclose int sigfd = -1;
-	sigset_t set, saved;
+	sigset_t set;
 
-	/* signalfd instead of g_unix_signal_add(): covers SIGQUIT and gives
-	 * si_code; blocked only now, so the sandbox inherited a clean mask. */
-	sigemptyset(&set);
-	for (size_t i = 0; i < G_N_ELEMENTS(forwarded_signals); i++)
-		sigaddset(&set, forwarded_signals[i]);
-	sigprocmask(SIG_BLOCK, &set, &saved);
+	/* signalfd instead of g_unix_signal_add(): covers SIGQUIT, gives
+	 * si_code, and needs no helper thread.  The signals are blocked since
+	 * launcher_start(). */
+	forwarded_signal_set(&set);
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd >= 0)
 		sig_source = attach_fd(l, sigfd, on_signal);
 	else
 		sbx_warn("signalfd: %s; signals will not be forwarded", g_strerror(errno));
-	exit_source = attach_fd(l, l->pidfd, on_pid1_exit);
+	exit_source = attach_fd(l, l->procs.child_fd, on_pid1_exit);
 	if (l->cfg->timeout_secs > 0) {
 		timeout_source = g_timeout_source_new(
 			(guint)MIN(l->cfg->timeout_secs, G_MAXUINT / 1000) * 1000);
@@ -440,7 +443,8 @@ launcher_wait(Launcher *l)
 		while (read(sigfd, &si, sizeof si) > 0)
 			;
 	}
-	sigprocmask(SIG_SETMASK, &saved, NULL);
+	sigprocmask(SIG_SETMASK, &l->saved_mask, NULL);
+	l->signals_blocked = FALSE;
 	net_finish(l->net);
 	return sbx_status_to_exit_code(l->wait_status);
 }

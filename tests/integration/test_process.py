@@ -141,9 +141,11 @@ def test_timeout_sigterm_is_enough_for_a_polite_payload(workdir):
 
 # --- signals -----------------------------------------------------------------
 
-PRINT_READY_AND_WAIT = ("import signal, sys, time\n"
+# The handler must not use print(): the signal can arrive while print('ready')
+# is still inside the buffered writer.
+PRINT_READY_AND_WAIT = ("import os, signal, time\n"
                         "def on_usr1(sig, frame):\n"
-                        "    print('got SIGUSR1', flush=True); sys.exit(7)\n"
+                        "    os.write(1, b'got SIGUSR1\\n'); os._exit(7)\n"
                         "signal.signal(signal.SIGUSR1, on_usr1)\n"
                         "print('ready', flush=True)\n"
                         "time.sleep(60)\n")
