@@ -1,0 +1,760 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * dns-responder.c — the built-in resolver at 10.0.2.3 / fd00::3.
+ *
+ * net.c hands every frame read from the tap to dns_responder_handle_frame()
+ * before the policy check and slirp_input().  UDP frames to the resolver
+ * addresses are consumed here (libslirp never sees them; its own forwarder
+ * is off: SlirpConfig.disable_dns), the query is parsed (dns-msg.c) and the
+ * reply frame (Ethernet/IP/UDP, checksums computed here) goes back through
+ * send_frame:
+ *
+ *   restricted policy:  allowlisted exact name → start-up addresses;
+ *                       *.domain match (A/AAAA) → upstream, asynchronously,
+ *                       answers added to the nft timeout sets first;
+ *                       any other name → NXDOMAIN, nothing leaves the host.
+ *   unrestricted:       every query is relayed to the upstream as is.
+ *
+ * Upstream = --resolver ADDR[:PORT], else the first nameserver of the host's
+ * /etc/resolv.conf.  One connected non-blocking UDP socket (the kernel then
+ * drops datagrams from any other source), random 16-bit ids, the question
+ * checked in every reply, a timeout per query (SERVFAIL), a cap on queries
+ * in flight: the main loop never blocks on DNS and memory stays bounded.
+ *
+ * Blocked destinations arrive through NFLOG (nflog.c) and are reported with
+ * the name the resolver handed that address out for (denylog.c).
+ */
+#include "dns.h"
+#include "denylog.h"
+#include "dns-msg.h"
+#include "nflog.h"
+#include "nft.h"
+#include "common/error.h"
+#include "common/fdutil.h"
+#include "common/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ETH_HLEN_ 14
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define IPV4_HLEN 20
+#define IPV6_HLEN 40
+#define UDP_HLEN 8
+
+/* TTL of answers from the start-up resolution: short, so a payload that
+ * caches does not keep an address much longer than the run needs. */
+#define STATIC_TTL 30
+/* Run-time (*.domain) answers: the upstream TTL, clamped.  The floor leaves
+ * the payload time to connect; the cap bounds how long an address stays
+ * allowed after the name moved. */
+#define DYN_TTL_MIN 5
+#define DYN_TTL_MAX 300
+#define UPSTREAM_TIMEOUT_MS 3000
+#define MAX_PENDING 256
+/* name for each address handed out, for the denial log */
+#define MAX_ADDR_NAMES 4096
+
+typedef union {
+	struct in_addr v4;
+	struct in6_addr v6;
+} IpAddr;
+
+/* Where a query came from: enough to address the reply frame. */
+typedef struct {
+	int family;
+	guint8 guest_mac[6];
+	guint8 resolver_mac[6];
+	IpAddr guest_ip;
+	IpAddr resolver_ip;
+	guint16 guest_port;
+} DnsClient;
+
+typedef struct {
+	DnsResponder *r;
+	guint16 up_id;
+	gboolean relay;          /* unrestricted: pass the reply through */
+	DnsClient client;
+	DnsQuery q;
+	GSource *timeout;
+} DnsPending;
+
+struct DnsResponder {
+	EgressPolicy *policy;
+	gboolean restricted;
+	GMainContext *ctx;
+	DnsSendFrameFunc send_frame;
+	gpointer opaque;
+	int nft_sock;
+	NflogReader *nflog;
+	DenyLog *log;
+
+	struct sockaddr_storage upstream;
+	socklen_t upstream_len;
+	int up_sock;
+	GSource *up_watch;
+	GHashTable *pending;     /* GUINT_TO_POINTER(up_id) → DnsPending */
+	GHashTable *addr_names;  /* GBytes(family byte + address) → name */
+	size_t max_relay;        /* largest reply payload that fits the MTU */
+	guint16 ip_id;
+
+	guint64 queries;
+	guint64 answered;
+
+	guint8 frame[ETH_HLEN_ + IPV6_HLEN + UDP_HLEN + 65536];
+	guint8 msg[65536];
+};
+
+/* ---------------------------------------------------------------------------
+ * Frames: parse the query's headers, build the reply's.
+ */
+
+static const guint8 resolver_v4[4] = { 10, 0, 2, 3 };
+static const guint8 resolver_v6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+
+static inline guint16
+rd16(const guint8 *p)
+{
+	return (guint16)(p[0] << 8 | p[1]);
+}
+
+static inline void
+wr16(guint8 *p, guint16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static guint32
+csum_add(guint32 sum, const guint8 *p, size_t len)
+{
+	for (; len > 1; p += 2, len -= 2)
+		sum += (guint32)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (guint32)(p[0] << 8);
+	return sum;
+}
+
+static guint16
+csum_fold(guint32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (guint16)~sum;
+}
+
+/* Send PAYLOAD (PLEN bytes) from the resolver to CLIENT as one frame. */
+static void
+send_reply(DnsResponder *r, const DnsClient *c, const guint8 *payload, size_t plen)
+{
+	guint8 *f = r->frame;
+	size_t iph = c->family == AF_INET6 ? IPV6_HLEN : IPV4_HLEN;
+	guint8 *ip = f + ETH_HLEN_, *udp = ip + iph;
+	size_t ulen = UDP_HLEN + plen;
+	guint32 sum;
+	guint16 ucsum;
+	int err;
+
+	if (plen > sizeof(r->frame) - ETH_HLEN_ - iph - UDP_HLEN)
+		return;
+	memcpy(f, c->guest_mac, 6);
+	memcpy(f + 6, c->resolver_mac, 6);
+	wr16(f + 12, c->family == AF_INET6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
+	memmove(udp + UDP_HLEN, payload, plen);
+	wr16(udp, DNS_DEFAULT_PORT);
+	wr16(udp + 2, c->guest_port);
+	wr16(udp + 4, (guint16)ulen);
+	wr16(udp + 6, 0);
+	if (c->family == AF_INET6) {
+		memset(ip, 0, IPV6_HLEN);
+		ip[0] = 0x60;
+		wr16(ip + 4, (guint16)ulen);
+		ip[6] = IPPROTO_UDP;
+		ip[7] = 64;
+		memcpy(ip + 8, &c->resolver_ip.v6, 16);
+		memcpy(ip + 24, &c->guest_ip.v6, 16);
+		sum = csum_add(0, ip + 8, 32);          /* pseudo-header: addresses */
+	} else {
+		memset(ip, 0, IPV4_HLEN);
+		ip[0] = 0x45;
+		wr16(ip + 2, (guint16)(IPV4_HLEN + ulen));
+		wr16(ip + 4, r->ip_id++);
+		wr16(ip + 6, 0x4000);                   /* DF */
+		ip[8] = 64;
+		ip[9] = IPPROTO_UDP;
+		memcpy(ip + 12, &c->resolver_ip.v4, 4);
+		memcpy(ip + 16, &c->guest_ip.v4, 4);
+		wr16(ip + 10, csum_fold(csum_add(0, ip, IPV4_HLEN)));
+		sum = csum_add(0, ip + 12, 8);
+	}
+	sum += IPPROTO_UDP + (guint32)ulen;
+	ucsum = csum_fold(csum_add(sum, udp, ulen));
+	/* 0 means "no checksum" (and is forbidden over IPv6): send all ones */
+	wr16(udp + 6, ucsum ? ucsum : 0xffff);
+	err = r->send_frame(f, ETH_HLEN_ + iph + ulen, r->opaque);
+	if (err < 0)
+		sbx_debug("dns: send reply: %s", g_strerror(-err));
+	else
+		r->answered++;
+}
+
+static void
+reply(DnsResponder *r, const DnsClient *c, const DnsQuery *q, guint8 rcode, int family,
+      const void *addrs, size_t n, guint32 ttl)
+{
+	guint8 buf[DNS_UDP_MAX];
+	size_t len = dns_build_reply(q, rcode, family, addrs, n, ttl, buf, sizeof(buf));
+
+	if (len)
+		send_reply(r, c, buf, len);
+}
+
+/* If FRAME is UDP to the resolver, fill C and *PAYLOAD; returns
+ * 1 = a datagram to port 53, 0 = not for us, -1 = for us but unusable
+ * (fragment, truncated, other port): consumed and dropped, so nothing
+ * addressed to the resolver ever reaches libslirp. */
+static int
+parse_frame(const guint8 *frame, size_t len, DnsClient *c, const guint8 **payload,
+	    size_t *plen)
+{
+	const guint8 *ip = frame + ETH_HLEN_;
+	size_t iplen, l4, ulen;
+	guint16 ethertype;
+
+	if (len < ETH_HLEN_)
+		return 0;
+	ethertype = rd16(frame + 12);
+	iplen = len - ETH_HLEN_;
+	memset(c, 0, sizeof(*c));
+	if (ethertype == ETHERTYPE_IPV4) {
+		size_t ihl, tot;
+
+		if (iplen < IPV4_HLEN || (ip[0] >> 4) != 4 || memcmp(ip + 16, resolver_v4, 4) != 0)
+			return 0;
+		if (ip[9] != IPPROTO_UDP)
+			return 0;
+		ihl = (size_t)(ip[0] & 0xf) * 4;
+		tot = rd16(ip + 2);
+		/* Ethernet padding: trust the IP length, within the frame */
+		if (ihl < IPV4_HLEN || tot < ihl || tot > iplen)
+			return -1;
+		if ((rd16(ip + 6) & 0x3fff) != 0)   /* MF or an offset: a fragment */
+			return -1;
+		c->family = AF_INET;
+		memcpy(&c->guest_ip.v4, ip + 12, 4);
+		memcpy(&c->resolver_ip.v4, ip + 16, 4);
+		iplen = tot;
+		l4 = ihl;
+	} else if (ethertype == ETHERTYPE_IPV6) {
+		size_t tot;
+
+		if (iplen < IPV6_HLEN || (ip[0] >> 4) != 6 || memcmp(ip + 24, resolver_v6, 16) != 0)
+			return 0;
+		tot = IPV6_HLEN + rd16(ip + 4);
+		if (ip[6] != IPPROTO_UDP) {
+			/* extension headers (or a fragment) before UDP: not a
+			 * query we answer; anything else (ICMPv6, TCP) → slirp
+			 * and the policy check */
+			return ip[6] == 0 || ip[6] == 43 || ip[6] == 44 || ip[6] == 60 ? -1 : 0;
+		}
+		if (tot > iplen)
+			return -1;
+		c->family = AF_INET6;
+		memcpy(&c->guest_ip.v6, ip + 8, 16);
+		memcpy(&c->resolver_ip.v6, ip + 24, 16);
+		iplen = tot;
+		l4 = IPV6_HLEN;
+	} else {
+		return 0;
+	}
+	if (l4 + UDP_HLEN > iplen)
+		return -1;
+	ulen = rd16(ip + l4 + 4);
+	if (ulen < UDP_HLEN || l4 + ulen > iplen || rd16(ip + l4 + 2) != DNS_DEFAULT_PORT)
+		return -1;
+	memcpy(c->guest_mac, frame + 6, 6);
+	memcpy(c->resolver_mac, frame, 6);
+	c->guest_port = rd16(ip + l4);
+	*payload = ip + l4 + UDP_HLEN;
+	*plen = ulen - UDP_HLEN;
+	return 1;
+}
+
+/* ---------------------------------------------------------------------------
+ * Names handed out, for the denial log.
+ */
+
+static GBytes *
+addr_key(int family, const void *addr)
+{
+	guint8 k[17];
+	size_t alen = family == AF_INET6 ? 16 : 4;
+
+	k[0] = (guint8)family;
+	memcpy(k + 1, addr, alen);
+	return g_bytes_new(k, 1 + alen);
+}
+
+static void
+remember_names(DnsResponder *r, const char *name, int family, const void *addrs, size_t n)
+{
+	size_t alen = family == AF_INET6 ? 16 : 4;
+
+	for (size_t i = 0; i < n; i++) {
+		/* bounded: forget everything rather than grow without limit */
+		if (g_hash_table_size(r->addr_names) >= MAX_ADDR_NAMES)
+			g_hash_table_remove_all(r->addr_names);
+		g_hash_table_replace(r->addr_names, addr_key(family, (const guint8 *)addrs + i * alen),
+				     g_strdup(name));
+	}
+}
+
+/* Names pinned at start-up: the payload may connect by /etc/hosts without
+ * ever asking the resolver, so seed the map from the same hosts text. */
+static void
+remember_pinned_names(DnsResponder *r)
+{
+	g_autofree char *hosts = r->policy ? egress_policy_hosts_file(r->policy) : NULL;
+	g_auto(GStrv) lines = g_strsplit(hosts ? hosts : "", "\n", -1);
+
+	for (char **l = lines; *l; l++) {
+		g_auto(GStrv) f = g_strsplit_set(*l, " \t", 3);
+		IpAddr a;
+
+		if (!f[0] || !f[1] || !*f[1] || g_str_has_prefix(f[1], "localhost"))
+			continue;
+		if (inet_pton(AF_INET, f[0], &a.v4) == 1)
+			remember_names(r, f[1], AF_INET, &a.v4, 1);
+		else if (inet_pton(AF_INET6, f[0], &a.v6) == 1)
+			remember_names(r, f[1], AF_INET6, &a.v6, 1);
+	}
+}
+
+/* NflogEventFunc */
+static void
+on_blocked(const NflogEvent *ev, gpointer data)
+{
+	DnsResponder *r = data;
+	g_autoptr(GBytes) key = NULL;
+
+	/* The kernel's own multicast chatter (MLD reports, IGMP, …) hits the
+	 * deny chain too; it is no connection the payload attempted. */
+	if ((ev->family == AF_INET6 && ev->daddr.v6.s6_addr[0] == 0xff) ||
+	    (ev->family == AF_INET && (IN_MULTICAST(ntohl(ev->daddr.v4.s_addr)) ||
+				       ev->daddr.v4.s_addr == INADDR_BROADCAST)))
+		return;
+	key = addr_key(ev->family, &ev->daddr);
+	denylog_connection(r->log, ev->family, &ev->daddr, ev->l4proto, ev->dport,
+			   g_hash_table_lookup(r->addr_names, key));
+}
+
+/* ---------------------------------------------------------------------------
+ * Upstream: on-demand answers for *.domain entries, and the relay.
+ */
+
+static void
+pending_free(gpointer data)
+{
+	DnsPending *p = data;
+
+	if (p->timeout)
+		g_source_destroy(p->timeout);
+	g_free(p);
+}
+
+/* Answer P with RCODE and forget it. */
+static void
+pending_fail(DnsResponder *r, DnsPending *p, guint8 rcode)
+{
+	reply(r, &p->client, &p->q, rcode, AF_INET, NULL, 0, 0);
+	g_hash_table_remove(r->pending, GUINT_TO_POINTER(p->up_id));
+}
+
+/* GSourceFunc: the upstream did not answer in time. */
+static gboolean
+on_pending_timeout(gpointer data)
+{
+	DnsPending *p = data;
+
+	sbx_debug("dns: upstream timeout for %s", p->q.name);
+	p->timeout = NULL;   /* being dispatched: GLib destroys it on return */
+	pending_fail(p->r, p, DNS_RCODE_SERVFAIL);
+	return G_SOURCE_REMOVE;
+}
+
+/* Allow the addresses of a run-time answer: the in-namespace nft timeout
+ * sets of every *.domain entry the name matches (so they expire with the
+ * TTL) and the launcher's frame filter (defence in depth).  Done before the
+ * reply goes out, so the payload's first connect already passes. */
+static gboolean
+allow_runtime(DnsResponder *r, const DnsPending *p, int family, const void *addrs, size_t n,
+	      guint ttl, GError **error)
+{
+	if (r->nft_sock < 0) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
+			    "add %s answers to the ruleset: no netlink socket into the sandbox",
+			    p->q.name);
+		return FALSE;
+	}
+	if (!egress_policy_add_resolved(r->policy, r->nft_sock, p->q.name, family, addrs,
+					(guint)n, ttl, error))
+		return sbx_prefix_error(error, "add %s answers to the ruleset: ", p->q.name);
+	return TRUE;
+}
+
+static void
+finish_lookup(DnsResponder *r, DnsPending *p, const DnsUpstreamAnswer *ans)
+{
+	guint8 keep[DNS_UPSTREAM_MAX_ADDRS * 16];
+	size_t n = 0, alen = ans->family == AF_INET6 ? 16 : 4;
+	guint ttl = CLAMP(ans->ttl, DYN_TTL_MIN, DYN_TTL_MAX);
+	g_autoptr(GError) error = NULL;
+
+	if (ans->rcode != DNS_RCODE_NOERROR) {
+		pending_fail(r, p, ans->rcode == DNS_RCODE_NXDOMAIN ? DNS_RCODE_NXDOMAIN
+								     : DNS_RCODE_SERVFAIL);
+		return;
+	}
+	for (size_t i = 0; i < ans->n_addrs; i++) {
+		if (egress_addr_is_refused_range(ans->family, &ans->addrs[i])) {
+			denylog_answer(r->log, p->q.name, ans->family, &ans->addrs[i],
+				       "loopback, link-local, multicast or metadata range");
+			continue;
+		}
+		/* a dense array of addresses, as the builders want it */
+		memcpy(keep + n++ * alen, &ans->addrs[i], alen);
+	}
+	if (n && !allow_runtime(r, p, ans->family, keep, n, ttl, &error)) {
+		sbx_warn("%s", error->message);
+		pending_fail(r, p, DNS_RCODE_SERVFAIL);
+		return;
+	}
+	remember_names(r, p->q.name, ans->family, keep, n);
+	sbx_debug("dns: %s: %zu address(es) from upstream, ttl %u", p->q.name, n, ttl);
+	reply(r, &p->client, &p->q, DNS_RCODE_NOERROR, ans->family, keep, n, ttl);
+	g_hash_table_remove(r->pending, GUINT_TO_POINTER(p->up_id));
+}
+
+static void
+handle_upstream_datagram(DnsResponder *r, guint8 *msg, size_t len)
+{
+	DnsPending *p;
+	DnsUpstreamAnswer ans;
+
+	if (len < DNS_HEADER_LEN)
+		return;
+	p = g_hash_table_lookup(r->pending, GUINT_TO_POINTER(rd16(msg)));
+	if (!p)
+		return;   /* late or spoofed */
+	if (p->relay) {
+		if (!dns_reply_matches(msg, len, p->up_id, p->q.name, p->q.qtype))
+			return;
+		if (len > r->max_relay) {
+			/* does not fit the link: tell the client it was cut */
+			len = dns_build_reply(&p->q, msg[3] & 0xf, AF_INET, NULL, 0, 0, msg,
+					      r->max_relay);
+			msg[2] |= DNS_FLAG_TC >> 8;
+		} else {
+			wr16(msg, p->q.id);
+		}
+		if (len)
+			send_reply(r, &p->client, msg, len);
+		g_hash_table_remove(r->pending, GUINT_TO_POINTER(p->up_id));
+		return;
+	}
+	if (!dns_parse_upstream_reply(msg, len, p->up_id, p->q.name, p->q.qtype, &ans))
+		return;
+	finish_lookup(r, p, &ans);
+}
+
+/* GUnixFDSourceFunc */
+static gboolean
+on_upstream_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	DnsResponder *r = data;
+
+	for (;;) {
+		ssize_t n = recv(fd, r->msg, sizeof(r->msg), MSG_DONTWAIT);
+
+		if (n >= 0) {
+			handle_upstream_datagram(r, r->msg, (size_t)n);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == ECONNREFUSED) {
+			/* nobody listens upstream: fail everything in flight now
+			 * rather than after the timeout */
+			GHashTableIter it;
+			gpointer v;
+			GPtrArray *all = g_ptr_array_new();
+
+			sbx_debug("dns: upstream refused the query");
+			g_hash_table_iter_init(&it, r->pending);
+			while (g_hash_table_iter_next(&it, NULL, &v))
+				g_ptr_array_add(all, v);
+			for (guint i = 0; i < all->len; i++)
+				pending_fail(r, g_ptr_array_index(all, i), DNS_RCODE_SERVFAIL);
+			g_ptr_array_free(all, TRUE);
+			continue;
+		}
+		break;   /* EAGAIN */
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+ensure_upstream_socket(DnsResponder *r)
+{
+	autoclose int fd = -1;
+
+	if (r->up_sock >= 0)
+		return TRUE;
+	if (!r->upstream_len)
+		return FALSE;
+	fd = socket(r->upstream.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&r->upstream, r->upstream_len) < 0) {
+		sbx_warn("dns: cannot reach the upstream resolver: %s", g_strerror(errno));
+		return FALSE;
+	}
+	r->up_sock = sbx_steal_fd(&fd);
+	r->up_watch = g_unix_fd_source_new(r->up_sock, G_IO_IN);
+	g_source_set_callback(r->up_watch, G_SOURCE_FUNC(on_upstream_readable), r, NULL);
+	g_source_attach(r->up_watch, r->ctx);
+	return TRUE;
+}
+
+/* Send Q upstream (RAW: the client's own message, for the relay). */
+static void
+ask_upstream(DnsResponder *r, const DnsClient *c, const DnsQuery *q, const guint8 *raw,
+	     size_t rawlen)
+{
+	guint8 buf[DNS_UDP_MAX];
+	const guint8 *out = buf;
+	g_autofree guint8 *copy = NULL;
+	size_t len;
+	DnsPending *p;
+	guint16 id;
+
+	if (g_hash_table_size(r->pending) >= MAX_PENDING || !ensure_upstream_socket(r)) {
+		reply(r, c, q, DNS_RCODE_SERVFAIL, AF_INET, NULL, 0, 0);
+		return;
+	}
+	do
+		id = (guint16)g_random_int_range(0, 65536);
+	while (g_hash_table_contains(r->pending, GUINT_TO_POINTER(id)));
+	if (raw) {
+		copy = g_memdup2(raw, rawlen);
+		wr16(copy, id);
+		out = copy;
+		len = rawlen;
+	} else {
+		len = dns_build_query(id, q->qname_wire, q->qname_wire_len, q->qtype, buf,
+				      sizeof(buf));
+	}
+	if (!len || send(r->up_sock, out, len, MSG_DONTWAIT) < 0) {
+		sbx_debug("dns: send upstream for %s: %s", q->name, g_strerror(errno));
+		reply(r, c, q, DNS_RCODE_SERVFAIL, AF_INET, NULL, 0, 0);
+		return;
+	}
+	p = g_new0(DnsPending, 1);
+	p->r = r;
+	p->up_id = id;
+	p->relay = raw != NULL;
+	p->client = *c;
+	p->q = *q;
+	p->timeout = g_timeout_source_new(UPSTREAM_TIMEOUT_MS);
+	g_source_set_callback(p->timeout, on_pending_timeout, p, NULL);
+	g_source_attach(p->timeout, r->ctx);
+	g_source_unref(p->timeout);
+	g_hash_table_insert(r->pending, GUINT_TO_POINTER(id), p);
+}
+
+/* ---------------------------------------------------------------------------
+ * Queries.
+ */
+
+static void
+refuse_name(DnsResponder *r, const DnsClient *c, const DnsQuery *q)
+{
+	denylog_name(r->log, q->name, q->qtype);
+	reply(r, c, q, DNS_RCODE_NXDOMAIN, AF_INET, NULL, 0, 0);
+}
+
+static void
+handle_query(DnsResponder *r, const DnsClient *c, const guint8 *msg, size_t len)
+{
+	DnsQuery q;
+	GArray *a4 = NULL, *a6 = NULL;
+	gboolean wildcard = FALSE;
+
+	switch (dns_parse_query(msg, len, &q)) {
+	case DNS_QUERY_DROP:
+		return;
+	case DNS_QUERY_ERROR:
+		r->queries++;
+		reply(r, c, &q, q.rcode, AF_INET, NULL, 0, 0);
+		return;
+	case DNS_QUERY_OK:
+	default:
+		break;
+	}
+	r->queries++;
+	if (!r->restricted) {
+		ask_upstream(r, c, &q, msg, len);
+		return;
+	}
+	/* Only plain host names are looked up: a label with a dot or binary
+	 * inside must not match an entry by its text form. */
+	if (!q.name_is_hostname ||
+	    !egress_policy_lookup_name(r->policy, q.name, &a4, &a6, &wildcard)) {
+		refuse_name(r, c, &q);
+		return;
+	}
+	if (wildcard && (q.qtype == DNS_TYPE_A || q.qtype == DNS_TYPE_AAAA)) {
+		ask_upstream(r, c, &q, NULL, 0);
+		return;
+	}
+	if (!wildcard && q.qtype == DNS_TYPE_A && a4 && a4->len) {
+		remember_names(r, q.name, AF_INET, a4->data, a4->len);
+		reply(r, c, &q, DNS_RCODE_NOERROR, AF_INET, a4->data, a4->len, STATIC_TTL);
+	} else if (!wildcard && q.qtype == DNS_TYPE_AAAA && a6 && a6->len) {
+		remember_names(r, q.name, AF_INET6, a6->data, a6->len);
+		reply(r, c, &q, DNS_RCODE_NOERROR, AF_INET6, a6->data, a6->len, STATIC_TTL);
+	} else {
+		/* allowlisted name, other type (or no address of this family):
+		 * an empty NOERROR, so resolvers do not try search domains */
+		reply(r, c, &q, DNS_RCODE_NOERROR, AF_INET, NULL, 0, 0);
+	}
+}
+
+gboolean
+dns_responder_handle_frame(DnsResponder *r, const guint8 *frame, size_t len)
+{
+	DnsClient c;
+	const guint8 *payload = NULL;
+	size_t plen = 0;
+	int kind = parse_frame(frame, len, &c, &payload, &plen);
+
+	if (kind == 0)
+		return FALSE;
+	if (kind > 0)
+		handle_query(r, &c, payload, plen);
+	return TRUE;
+}
+
+/* ---------------------------------------------------------------------------
+ * Set-up and teardown.
+ */
+
+gboolean
+dns_open_netns_sockets(int *nflog_sock, int *nft_sock, GError **error)
+{
+	g_autoptr(GError) nflog_error = NULL;
+	autoclose int nft = -1;
+
+	*nflog_sock = *nft_sock = -1;
+	nft = nft_open_socket(error);
+	if (nft < 0)
+		return FALSE;
+	/* Denial reports are a diagnostic, not a protection: without
+	 * nfnetlink_log the ruleset still blocks, so warn and go on. */
+	*nflog_sock = nflog_open(SBX_NFLOG_GROUP, &nflog_error);
+	if (*nflog_sock < 0)
+		sbx_warn("blocked connections will not be reported: %s", nflog_error->message);
+	*nft_sock = sbx_steal_fd(&nft);
+	return TRUE;
+}
+
+static void
+resolve_upstream(DnsResponder *r, const SbxConfig *cfg)
+{
+	g_autofree char *contents = NULL;
+	g_autofree char *ns = NULL;
+
+	if (cfg->resolver) {
+		if (!dns_server_parse(cfg->resolver, &r->upstream, &r->upstream_len))
+			sbx_warn("--resolver %s: not ADDR[:PORT]; on-demand names will fail",
+				 cfg->resolver);
+		return;
+	}
+	if (g_file_get_contents("/etc/resolv.conf", &contents, NULL, NULL))
+		ns = dns_resolv_conf_nameserver(contents);
+	if (!ns || !dns_server_parse(ns, &r->upstream, &r->upstream_len))
+		sbx_debug("dns: no usable nameserver in /etc/resolv.conf");
+}
+
+DnsResponder *
+dns_responder_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int nft_sock,
+		  int nflog_sock, DnsSendFrameFunc send_frame, gpointer opaque)
+{
+	DnsResponder *r = g_new0(DnsResponder, 1);
+	g_autoptr(GError) error = NULL;
+	guint mtu = cfg->mtu ? cfg->mtu : SBX_DEFAULT_MTU;
+
+	r->policy = policy;
+	r->restricted = policy && egress_policy_is_restricted(policy);
+	r->ctx = ctx;
+	r->send_frame = send_frame;
+	r->opaque = opaque;
+	r->nft_sock = nft_sock;
+	r->up_sock = -1;
+	r->ip_id = (guint16)g_random_int();
+	r->pending = g_hash_table_new_full(NULL, NULL, NULL, pending_free);
+	r->addr_names = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+					      (GDestroyNotify)g_bytes_unref, g_free);
+	r->max_relay = MIN((size_t)mtu, sizeof(r->msg)) - IPV6_HLEN - UDP_HLEN;
+	resolve_upstream(r, cfg);
+	if (r->restricted)
+		remember_pinned_names(r);
+	r->log = denylog_new(sbx_log_prog(), cfg->log_file, cfg->verbose, &error);
+	if (!r->log) {
+		/* options.c checks --log early; this is the race-with-the-disk case */
+		sbx_warn("%s; denials go to stderr only", error->message);
+		r->log = denylog_new(sbx_log_prog(), NULL, cfg->verbose, NULL);
+	}
+	if (nflog_sock >= 0)
+		r->nflog = nflog_reader_new(nflog_sock, ctx, on_blocked, r);
+	return r;
+}
+
+void
+dns_responder_print_summary(DnsResponder *r)
+{
+	if (!r)
+		return;
+	/* the last rejections before the payload exited may still be queued */
+	if (r->nflog)
+		nflog_reader_drain(r->nflog);
+	if (nflog_reader_lost(r->nflog))
+		sbx_warn("%" G_GUINT64_FORMAT " denial report(s) were lost (socket overflow)",
+			 nflog_reader_lost(r->nflog));
+	sbx_debug("dns: %" G_GUINT64_FORMAT " queries, %" G_GUINT64_FORMAT " replies",
+		  r->queries, r->answered);
+	if (r->restricted)
+		denylog_finish(r->log);
+}
+
+void
+dns_responder_free(DnsResponder *r)
+{
+	if (!r)
+		return;
+	g_hash_table_unref(r->pending);
+	g_hash_table_unref(r->addr_names);
+	if (r->up_watch) {
+		g_source_destroy(r->up_watch);
+		g_source_unref(r->up_watch);
+	}
+	sbx_close_fdp(&r->up_sock);
+	sbx_close_fdp(&r->nft_sock);
+	nflog_reader_free(r->nflog);
+	denylog_free(r->log);
+	g_free(r);
+}

