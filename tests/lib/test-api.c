@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * test-api — cmocka tests of libminisandbox's configuration calls and of
+ * the continuation's fd hygiene, without starting a sandbox (so they run
+ * under ASan/UBSan with the unit tests).  Built from the library's sources
+ * so the internal helpers of api-internal.h are reachable too.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "minisandbox.h"
+#include "api-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int
+reset(void **state)
+{
+	(void)state;
+	unsetenv(SBX_INSIDE_ENV);
+	assert_int_equal(mini_sandbox_reset(), 0);
+	return 0;
+}
+
+static void
+test_paths_are_checked_at_the_call(void **state)
+{
+	(void)state;
+	assert_int_equal(mini_sandbox_mount_write("relative"), MINI_SANDBOX_ERR_NOT_ABSOLUTE);
+	assert_int_equal(mini_sandbox_get_last_error_code(), MINI_SANDBOX_ERR_NOT_ABSOLUTE);
+	assert_non_null(strstr(mini_sandbox_get_last_error_msg(), "relative"));
+	assert_int_equal(mini_sandbox_mount_bind("/nonexistent/x"), MINI_SANDBOX_ERR_PATH_MISSING);
+	assert_non_null(strstr(mini_sandbox_get_last_error_msg(), "mini_sandbox_mount_bind"));
+	assert_int_equal(mini_sandbox_mount_tmpfs("/etc/hostname"), MINI_SANDBOX_ERR_INVALID_FOLDER);
+	assert_int_equal(mini_sandbox_set_working_dir("/etc/hostname"),
+			 MINI_SANDBOX_ERR_INVALID_FOLDER);
+	assert_int_equal(mini_sandbox_mount_write(NULL), MINI_SANDBOX_ERR_ILLEGAL_CONFIG);
+	assert_int_equal(mini_sandbox_enable_log("/nonexistent/dir/log"),
+			 MINI_SANDBOX_ERR_PATH_MISSING);
+	/* success clears the error state */
+	assert_int_equal(mini_sandbox_mount_bind("/etc"), 0);
+	assert_int_equal(mini_sandbox_get_last_error_code(), 0);
+	assert_string_equal(mini_sandbox_get_last_error_msg(), "");
+}
+
+static void
+test_modes(void **state)
+{
+	(void)state;
+	assert_int_equal(mini_sandbox_setup_default(), 0);
+	assert_int_equal(mini_sandbox_setup_default(), 0);
+	assert_int_equal(mini_sandbox_setup_hermetic("/tmp"), MINI_SANDBOX_ERR_INVALID_MODE);
+	/* the failed call changed nothing: still default mode, where /tmp is
+	 * private and cannot be remounted */
+	assert_int_equal(mini_sandbox_mount_write("/tmp"), MINI_SANDBOX_ERR_TMP_REMOUNT);
+	assert_int_equal(mini_sandbox_reset(), 0);
+	assert_int_equal(mini_sandbox_mount_overlay("/etc"), MINI_SANDBOX_ERR_OVERLAY_NOT_SET);
+	assert_int_equal(mini_sandbox_setup_hermetic("/tmp"), 0);
+	assert_int_equal(mini_sandbox_setup_hermetic("/var"), MINI_SANDBOX_ERR_ROOT_NOT_UNIQUE);
+}
+
+static void
+test_read_and_write_same_path(void **state)
+{
+	(void)state;
+	assert_int_equal(mini_sandbox_mount_write("/etc"), 0);
+	assert_int_equal(mini_sandbox_mount_bind("/etc"), MINI_SANDBOX_ERR_READ_AND_WRITE);
+	assert_int_equal(mini_sandbox_enable_log("/tmp/test-api.log"), 0);
+	assert_int_equal(mini_sandbox_enable_log("/tmp/test-api2.log"),
+			 MINI_SANDBOX_ERR_LOG_NOT_UNIQUE);
+}
+
+static void
+test_empty_output_file_is_created(void **state)
+{
+	char dir[] = "/tmp/test-api-XXXXXX";
+	char path[64], link_path[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/out.txt", dir);
+	assert_int_equal(mini_sandbox_mount_empty_output_file(path), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	/* a dangling symlink is never followed to create its target */
+	snprintf(link_path, sizeof link_path, "%s/link", dir);
+	assert_int_equal(symlink("/tmp/test-api-should-not-exist", link_path), 0);
+	assert_true(mini_sandbox_mount_empty_output_file(link_path) < 0);
+	assert_int_equal(access("/tmp/test-api-should-not-exist", F_OK), -1);
+	unlink(link_path);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_network_rule(void **state)
+{
+	(void)state;
+	assert_int_equal(mini_sandbox_allow_ipv4("1.2.3.256"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_allow_ipv4_subnet("10.0.0.0/40"),
+			 MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_allow_domain("-bad-.example"),
+			 MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_allow("pypi.org:99999"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_non_null(strstr(mini_sandbox_get_last_error_msg(), "99999"));
+	assert_int_equal(mini_sandbox_allow("# comment"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_allow("a\nb"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_allow_host_port(0), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_allow_max_connections(-1), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	/* resolver and limit may come before the allow calls */
+	assert_int_equal(mini_sandbox_set_resolver("127.0.0.1:5353"), 0);
+	assert_int_equal(mini_sandbox_set_resolver("nonsense"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_allow_max_connections(10), 0);
+	assert_int_equal(mini_sandbox_allow("[2001:db8::1]:443/tcp"), 0);
+	assert_int_equal(mini_sandbox_allow("*.example.com"), 0);
+	assert_int_equal(mini_sandbox_allow_domain("pypi.org"), 0);
+	assert_int_equal(mini_sandbox_allow_host_port(8080), 0);
+	assert_int_equal(mini_sandbox_share_network(), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_allow_all_domains(), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_reset(), 0);
+	assert_int_equal(mini_sandbox_allow_all_domains(), 0);
+	assert_int_equal(mini_sandbox_allow("10.0.0.1"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_int_equal(mini_sandbox_allow_host_port(8080), 0);
+	assert_int_equal(mini_sandbox_reset(), 0);
+	assert_int_equal(mini_sandbox_share_network(), 0);
+	assert_int_equal(mini_sandbox_allow_ipv4("10.0.0.1"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+}
+
+static void
+test_allowlist_file_parsed_at_the_call(void **state)
+{
+	char path[] = "/tmp/test-api-allow-XXXXXX";
+	int fd = mkstemp(path);
+	const char text[] = "10.0.0.1\n# fine\npypi.org:443\nnot valid here\n";
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+	close(fd);
+	assert_int_equal(mini_sandbox_allow_connections(path), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_non_null(strstr(mini_sandbox_get_last_error_msg(), ":4:"));
+	assert_int_equal(mini_sandbox_allow_connections("/etc"), MINI_SANDBOX_ERR_PATH_MISSING);
+	unlink(path);
+}
+
+static void
+test_spawn_arguments(void **state)
+{
+	const char *const empty[] = { NULL };
+	const char *const cmd[] = { "true", NULL };
+
+	(void)state;
+	assert_int_equal(mini_sandbox_spawn(empty), MINI_SANDBOX_ERR_ILLEGAL_CONFIG);
+	assert_int_equal(mini_sandbox_spawn(NULL), MINI_SANDBOX_ERR_ILLEGAL_CONFIG);
+	assert_int_equal(mini_sandbox_spawn_fds(cmd, 1000, -1, -1), MINI_SANDBOX_ERR_ILLEGAL_CONFIG);
+	assert_int_equal(mini_sandbox_is_running(), 0);
+}
+
+static void *
+failing_thread(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 200; i++) {
+		if (mini_sandbox_mount_write("relative") != MINI_SANDBOX_ERR_NOT_ABSOLUTE ||
+		    mini_sandbox_get_last_error_code() != MINI_SANDBOX_ERR_NOT_ABSOLUTE)
+			return (void *)1;
+		if (mini_sandbox_mount_bind("/usr") != 0 && mini_sandbox_get_last_error_code() !=
+		    MINI_SANDBOX_ERR_ALREADY_STARTED)
+			return (void *)2;
+	}
+	return NULL;
+}
+
+/* The configuration is shared and locked; the last error is per thread. */
+static void
+test_threads(void **state)
+{
+	pthread_t t[8];
+
+	(void)state;
+	assert_int_equal(mini_sandbox_mount_bind("/etc"), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, failing_thread, NULL), 0);
+	for (int i = 0; i < 8; i++) {
+		void *ret = (void *)-1;
+
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_null(ret);
+	}
+	assert_int_equal(mini_sandbox_get_last_error_code(), 0);
+}
+
+/* A marker in an unconfined process (this test) does not count. */
+static void
+test_forged_marker_ignored(void **state)
+{
+	(void)state;
+	setenv(SBX_INSIDE_ENV, "1", 1);
+	assert_false(api_inside_sandbox());
+	unsetenv(SBX_INSIDE_ENV);
+	assert_false(api_inside_sandbox());
+}
+
+static gboolean
+fd_is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+static void
+test_continuation_closes_host_reaching_fds(void **state)
+{
+	int dir = open("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int path = open("/etc/hostname", O_PATH | O_CLOEXEC);
+	int file = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+	int err = dup(2);
+	int pipefd[2];
+
+	(void)state;
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	assert_true(dir >= 0 && path >= 0 && file >= 0 && err >= 0);
+	api_close_host_reaching_fds();
+	assert_false(fd_is_open(dir));
+	assert_false(fd_is_open(path));
+	assert_true(fd_is_open(file));
+	assert_true(fd_is_open(err));
+	assert_true(fd_is_open(pipefd[0]) && fd_is_open(pipefd[1]));
+	assert_true(fd_is_open(0) && fd_is_open(1) && fd_is_open(2));
+	close(file);
+	close(err);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_paths_are_checked_at_the_call, reset),
+		cmocka_unit_test_setup(test_modes, reset),
+		cmocka_unit_test_setup(test_read_and_write_same_path, reset),
+		cmocka_unit_test_setup(test_empty_output_file_is_created, reset),
+		cmocka_unit_test_setup(test_network_rule, reset),
+		cmocka_unit_test_setup(test_allowlist_file_parsed_at_the_call, reset),
+		cmocka_unit_test_setup(test_spawn_arguments, reset),
+		cmocka_unit_test_setup(test_threads, reset),
+		cmocka_unit_test_setup(test_forged_marker_ignored, reset),
+		cmocka_unit_test_setup(test_continuation_closes_host_reaching_fds, reset),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
