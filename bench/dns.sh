@@ -75,9 +75,11 @@ echo "$sandbox_out"
 host_qps=$(echo "$host_out" | run_field qps)
 box_qps=$(echo "$sandbox_out" | run_field qps)
 # RSS at 10 %, 50 %, 90 % and the end of the run (samples every 0.2 s)
-read -r rss10 rss50 rss90 rss_end rss_max < <(awk 'NF { n++; v[n] = $1; if ($1 > m) m = $1 }
-	END { q = int(n / 10); if (q < 1) q = 1
-	      print v[q], v[int(n / 2) > 0 ? int(n / 2) : 1], v[int(n * 9 / 10) > 0 ? int(n * 9 / 10) : 1], v[n], m }' rss)
+read -r rss10 rss50 rss90 rss_end rss_max < <(awk '
+	NF { n++; v[n] = $1; if ($1 > m) m = $1 }
+	END { a = int(n / 10); b = int(n / 2); c = int(n * 9 / 10)
+	      if (a < 1) a = 1; if (b < 1) b = 1; if (c < 1) c = 1
+	      print v[a], v[b], v[c], v[n], m }' rss)
 echo
 printf '| resolver | replies | qps | × dnsmasq |\n|---|---:|---:|---:|\n'
 printf '| dnsmasq (host 127.0.0.1) | %s | %s | 1.00 |\n' \

@@ -6,7 +6,7 @@ domain entries and the on-demand answers for *.domain entries, so the tests
 can check from the host side which names left the sandbox.  Blocked
 destinations are only ever rejected inside the sandbox's network namespace
 (nothing leaves the machine); allowed connections go to the test hosts of
-tests/integration/testhosts.sh or to servers the test starts on loopback.
+tests/integration/testhosts.sh (198.18.0.20 / .21, tcp 9000).
 """
 import json
 import os
@@ -121,17 +121,24 @@ def stub():
 
 # --- the test hosts of testhosts.sh ---------------------------------------------
 
-def find_testhost():
-    """(address, tcp port) of a test host in its own network namespace, with
-    a server listening, as created by testhosts.sh (run as root before the
-    tests).  Fails loudly when the hosts are not up."""
-    script = os.path.join(HERE, "testhosts.sh")
-    assert os.access(script, os.X_OK), "tests/integration/testhosts.sh is missing"
-    r = subprocess.run([script, "info"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True, timeout=10)
-    assert r.returncode == 0, "test hosts are not up (run testhosts.sh up as root): " + r.stderr
-    info = dict(line.split("=", 1) for line in r.stdout.split() if "=" in line)
-    return info["HOST1_V4"], int(info["HOST1_TCP_PORT"])
+# Layout fixed by testhosts.sh: each address runs a banner server on tcp 9000.
+TESTHOST_PORT = 9000
+
+
+def find_testhost(addr):
+    """(ADDR, port) of a test host of testhosts.sh (run as root by run.sh
+    before the tests), after checking from the host side that it answers.
+    Fails loudly when the hosts are not up."""
+    try:
+        with socket.create_connection((addr, TESTHOST_PORT), timeout=5) as s:
+            s.settimeout(5)
+            banner = s.recv(100).decode()
+    except OSError as e:
+        pytest.fail("test host %s:%d unreachable (run tests/integration/testhosts.sh up "
+                    "as root): %s" % (addr, TESTHOST_PORT, e))
+    # the server is dual-stack: IPv4 peers show as ::ffff:ADDR
+    assert banner.startswith("msbx-testhost ") and addr in banner, banner
+    return addr, TESTHOST_PORT
 
 
 # --- helpers -----------------------------------------------------------------
@@ -286,7 +293,7 @@ def test_summary_line_without_verbose(stub, workdir):
 
 
 def test_wildcard_resolved_on_demand_and_connects(stub, workdir):
-    host, port = find_testhost()
+    host, port = find_testhost("198.18.0.20")
     dns = stub({"a.example.test": [(1, host, 60)],
                 "example.test.evil": [(1, host, 60)]})
     r = tapbox(["--resolver", dns.addr, "--allow", "*.example.test"],
@@ -328,7 +335,7 @@ def test_wildcard_answer_in_refused_range_not_added(stub, workdir, tmp_path):
 
 
 def test_wildcard_address_expires_with_ttl(stub, workdir):
-    host, port = find_testhost()
+    host, port = find_testhost("198.18.0.21")
     dns = stub({"short.example.test": [(1, host, 1)]})
     # Resolve once, connect at once (allowed), then keep opening new
     # connections until the set entry times out; bounded by a deadline.
