@@ -23,23 +23,27 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
 # Table rows look like:	{ "write",              'w', OPTF_VALUE, OPT_WRITE },
-names=$(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",[[:space:]]*\(0\|'"'"'.'"'"'\),.*/\1/p' "$options_c")
-if [ -z "$names" ]; then
+sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",[[:space:]]*\(0\|'"'"'.'"'"'\),.*/--\1/p' \
+	"$options_c" | sort -u >"$tmp/names"
+if [ ! -s "$tmp/names" ]; then
 	echo "no option table found in $options_c" >&2
 	exit 1
 fi
-for name in $names; do
-	# roff writes the dashes escaped: \-\-name
-	roff=$(printf '%s' "$name" | sed 's/-/\\\\-/g')
-	# shellcheck disable=SC2086
-	if ! grep -q -- "\\\\-\\\\-$roff\\([^a-z\\\\]\\|\\\\[^-]\\|\$\\)" $pages; then
-		echo "--$name is not documented in:$pages" >&2
-		fail=1
-	fi
-	if ! grep -q -- "--$name\\([^a-z-]\\|\$\\)" "$completion"; then
-		echo "--$name is not offered by $completion" >&2
+# roff writes the dashes escaped: \-\-allow\-host\-port
+# shellcheck disable=SC2086
+cat $pages | grep -o '\\-\\-[a-z]\([a-z]\|\\-\)*' | sed 's/\\-/-/g' | sort -u >"$tmp/documented"
+grep -o -- '--[a-z][a-z-]*' "$completion" | sort -u >"$tmp/offered"
+
+fail=0
+for what in documented offered; do
+	comm -23 "$tmp/names" "$tmp/$what" >"$tmp/missing"
+	if [ -s "$tmp/missing" ]; then
+		echo "long options not $what (${pages# } / $completion):" >&2
+		cat "$tmp/missing" >&2
 		fail=1
 	fi
 done
