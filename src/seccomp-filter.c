@@ -45,7 +45,6 @@ add_compat_arches(scmp_filter_ctx ctx, GError **error)
 	static const uint32_t aarch64_compat[] = { SCMP_ARCH_ARM };
 	const uint32_t *arches = NULL;
 	size_t n = 0;
-	int r;
 
 	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
 		arches = x86_64_compat;
@@ -55,7 +54,8 @@ add_compat_arches(scmp_filter_ctx ctx, GError **error)
 		n = G_N_ELEMENTS(aarch64_compat);
 	}
 	for (size_t i = 0; i < n; i++) {
-		r = seccomp_arch_add(ctx, arches[i]);
+		int r = seccomp_arch_add(ctx, arches[i]);
+
 		if (r < 0 && r != -EEXIST)
 			return sbx_set_errno(error, -r, "seccomp: add architecture %u", arches[i]);
 	}
