@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * net.c — the network stage of every mode (ARCHITECTURE.md "Network").
+ *
+ * mini-tapbox, in the order things happen:
+ *   launcher  net_prepare          load the egress policy, resolv.conf/hosts text
+ *   child     net_child_setup      lo up; tap0 (tap.c); MTU, addresses, routes
+ *                                  (netconf.c); nft ruleset (policy); DNS/NFLOG
+ *                                  sockets; fds → launcher; wait for "up"
+ *   launcher  net_launcher_attach  libslirp on the GLib context (slirp-source.c),
+ *                                  tap watch: DNS → host gate → policy → slirp;
+ *                                  hostfwds; "up" → child
+ *   launcher  net_finish           denial summary, slirp_cleanup
+ *
+ * Wire protocol on CHAN (SOCK_SEQPACKET, one message each):
+ *   child → launcher   NetHello (no fds), then NetHello again carrying
+ *                      hello.nfds fds: tap [, nflog] [, nft]
+ *   launcher → child   one byte: NET_UP, or NET_FAILED when attach failed
+ */
+#include "net.h"
+#include "dns.h"
+#include "hostgate.h"
+#include "netconf.h"
+#include "policy.h"
+#include "slirp-source.h"
+#include "tap.h"
+#include "common/error.h"
+#include "common/fdutil.h"
+#include "common/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TAP_NAME "tap0"
+#define NET_UP 'U'
+#define NET_FAILED 'F'
+#define NET_HELLO_MAGIC 0x4e584253u   /* "SBXN" */
+/* Frames handled per wake-up of the tap watch before slirp's sockets get a
+ * turn: a guest that sends without pause must not starve the replies. */
+#define TAP_BATCH_MAX 256
+#define FRAME_BUF_SIZE (65536 + 64)
+
+/* slirp's virtual network (NOTES-platform.md §1.2); hostgate.c knows the
+ * same addresses. */
+#define GUEST_ADDR4 "10.0.2.100"
+#define GATEWAY_ADDR4 "10.0.2.2"
+#define GUEST_ADDR6 "fd00::100"
+#define GATEWAY_ADDR6 "fd00::2"
+
+typedef struct {
+	guint32 magic;
+	guint8 nfds;        /* fds in the second message */
+	guint8 has_nflog;
+	guint8 has_nft;
+	guint8 pad;
+} NetHello;
+
+struct SbxNet {
+	const SbxConfig *cfg;       /* borrowed: the launcher keeps it alive */
+	SbxNetMode mode;
+	EgressPolicy *policy;
+	char *resolv_conf;
+	char *hosts;
+
+	/* launcher side */
+	int tap_fd;
+	HostGate *gate;
+	SlirpLoop *slirp;
+	DnsResponder *dns;
+	GSource *tap_source;
+	uint8_t *frame_buf;
+	gboolean finished;
+};
+
+SbxNet *
+net_prepare(const SbxConfig *cfg, GError **error)
+{
+	g_autoptr(SbxNet) net = g_new0(SbxNet, 1);
+
+	net->cfg = cfg;
+	net->mode = cfg->net_mode;
+	net->tap_fd = -1;
+	if (net->mode != SBX_NET_TAP)
+		return g_steal_pointer(&net);
+
+	net->policy = egress_policy_load(cfg, error);
+	if (!net->policy)
+		return NULL;
+	if (cfg->allow_all)
+		sbx_warn("no allowlist given (-F/--allow): egress from the sandbox is "
+			 "unrestricted");
+	/* Both resolver addresses are ours (slirp's forwarder or the built-in
+	 * responder); short timeouts because a refused name is answered, not
+	 * dropped. */
+	net->resolv_conf = g_strdup("nameserver 10.0.2.3\n"
+				    "nameserver fd00::3\n"
+				    "options timeout:2 attempts:2\n");
+	net->hosts = egress_policy_hosts_file(net->policy);
+	net->gate = host_gate_new(cfg->host_ports);
+	return g_steal_pointer(&net);
+}
+
+const char *
+net_resolv_conf(const SbxNet *net)
+{
+	return net->resolv_conf;
+}
+
+const char *
+net_hosts_file(const SbxNet *net)
+{
+	return net->hosts;
+}
+
+/* ---- child side ---------------------------------------------------------- */
+
+static gboolean
+net_child_configure_tap(guint mtu, GError **error)
+{
+	g_autoptr(NetConf) nc = netconf_open(error);
+	struct in_addr a4, gw4;
+	struct in6_addr a6, gw6;
+	g_autoptr(GError) v6_error = NULL;
+
+	if (!nc)
+		return FALSE;
+	inet_pton(AF_INET, GUEST_ADDR4, &a4);
+	inet_pton(AF_INET, GATEWAY_ADDR4, &gw4);
+	inet_pton(AF_INET6, GUEST_ADDR6, &a6);
+	inet_pton(AF_INET6, GATEWAY_ADDR6, &gw6);
+
+	if (!netconf_link_set(nc, TAP_NAME, TRUE, mtu, error) ||
+	    !netconf_addr_add(nc, TAP_NAME, AF_INET, &a4, 24, error) ||
+	    !netconf_route_add_default(nc, TAP_NAME, AF_INET, &gw4, error))
+		return FALSE;
+	/* A kernel booted with ipv6.disable=1 has no IPv6 at all: the sandbox
+	 * then simply has none either (EAFNOSUPPORT); anything else fails. */
+	if (!netconf_addr_add(nc, TAP_NAME, AF_INET6, &a6, 64, &v6_error) ||
+	    !netconf_route_add_default(nc, TAP_NAME, AF_INET6, &gw6, &v6_error)) {
+		if (!strstr(v6_error->message, g_strerror(EAFNOSUPPORT))) {
+			g_propagate_error(error, g_steal_pointer(&v6_error));
+			return FALSE;
+		}
+		sbx_debug("no IPv6 in the sandbox: %s", v6_error->message);
+	}
+	return TRUE;
+}
+
+gboolean
+net_child_setup(SbxNet *net, int chan, GError **error)
+{
+	autoclose int tap = -1;
+	autoclose int nflog = -1;
+	autoclose int nft = -1;
+	NetHello hello = { .magic = NET_HELLO_MAGIC };
+	int fds[3];
+	char answer;
+	int ret;
+
+	if (!netconf_setup_loopback(net->mode, error))
+		return sbx_prefix_error(error, "network set-up");
+	if (net->mode != SBX_NET_TAP)
+		return TRUE;
+
+	tap = tap_open(TAP_NAME, error);
+	if (tap < 0)
+		return FALSE;
+	if (!net_child_configure_tap(net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU, error))
+		return sbx_prefix_error(error, "configure %s", TAP_NAME);
+	if (!egress_policy_install(net->policy, error))
+		return sbx_prefix_error(error, "install the egress ruleset");
+	if (!dns_open_netns_sockets(&nflog, &nft, error))
+		return sbx_prefix_error(error, "open the resolver's netlink sockets");
+
+	fds[hello.nfds++] = tap;
+	if (nflog >= 0) {
+		fds[hello.nfds++] = nflog;
+		hello.has_nflog = 1;
+	}
+	if (nft >= 0) {
+		fds[hello.nfds++] = nft;
+		hello.has_nft = 1;
+	}
+	ret = sbx_send_fds(chan, &hello, sizeof hello, NULL, 0);
+	if (ret == 0)
+		ret = sbx_send_fds(chan, &hello, sizeof hello, fds, hello.nfds);
+	if (ret < 0)
+		return sbx_set_errno(error, -ret, "hand %s to the launcher", TAP_NAME);
+	/* The launcher holds them now; the payload must never see the raw
+	 * frames or the namespace's netfilter sockets. */
+	sbx_close_fdp(&tap);
+	sbx_close_fdp(&nflog);
+	sbx_close_fdp(&nft);
+
+	/* Bounded by the launcher: if it dies, the socket reads EOF. */
+	ret = sbx_read_all(chan, &answer, 1);
+	if (ret == -EPIPE)
+		return sbx_set_errno(error, EPIPE, "wait for the launcher's network (it went away)");
+	if (ret < 0)
+		return sbx_set_errno(error, -ret, "wait for the launcher's network");
+	if (answer != NET_UP) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
+			    "the launcher could not start the user-mode network");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- launcher side ------------------------------------------------------- */
+
+/* Write one frame to the guest.  The tap is non-blocking: when its queue is
+ * full the frame is dropped, as slirp's contract allows (TCP retransmits);
+ * blocking here would stall every connection. */
+static ssize_t
+net_tap_write(SbxNet *net, const void *frame, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(net->tap_fd, frame, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		return -errno;
+	return (ssize_t)len;
+}
+
+/* SlirpLoopSendFunc (SlirpCb.send_packet) */
+static ssize_t
+net_slirp_send(const void *frame, size_t len, gpointer opaque)
+{
+	return net_tap_write(opaque, frame, len);
+}
+
+/* DnsSendFrameFunc */
+static int
+net_dns_send(const uint8_t *frame, size_t len, gpointer opaque)
+{
+	ssize_t n = net_tap_write(opaque, frame, len);
+
+	return n < 0 ? (int)n : 0;
+}
+
+static void
+net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len)
+{
+	uint8_t rst[128];
+	size_t rst_len;
+
+	if (dns_responder_handle_frame(net->dns, frame, len))
+		return;
+	switch (host_gate_check(net->gate, frame, len)) {
+	case HOST_GATE_PASS:
+		break;
+	case HOST_GATE_REJECT:
+		/* A closed host port: refuse at once (ECONNREFUSED) rather
+		 * than let the guest's connect time out. */
+		rst_len = host_gate_build_rst(frame, len, rst, sizeof rst);
+		if (rst_len)
+			net_tap_write(net, rst, rst_len);
+		return;
+	case HOST_GATE_DROP:
+	default:
+		return;
+	}
+	if (!egress_policy_allows_frame(net->policy, frame, len))
+		return;
+	slirp_loop_input(net->slirp, frame, len);
+}
+
+static gboolean
+net_on_tap_readable(gint fd, GIOCondition cond, gpointer user_data)
+{
+	SbxNet *net = user_data;
+
+	for (int i = 0; i < TAP_BATCH_MAX; i++) {
+		ssize_t n = read(fd, net->frame_buf, FRAME_BUF_SIZE);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			sbx_warn("read from %s: %s", TAP_NAME, g_strerror(errno));
+			net->tap_source = NULL;
+			return G_SOURCE_REMOVE;
+		}
+		if (n == 0)
+			break;
+		net_handle_frame(net, net->frame_buf, (size_t)n);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+net_add_publish(Slirp *slirp, const SbxPublish *pub, GError **error)
+{
+	const char *haddr = pub->host_addr ? pub->host_addr : "127.0.0.1";
+	struct in_addr h4, g4;
+	struct sockaddr_in6 h6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 g6 = { .sin6_family = AF_INET6 };
+
+	if (inet_pton(AF_INET, haddr, &h4) == 1) {
+		inet_pton(AF_INET, GUEST_ADDR4, &g4);
+		errno = 0;
+		if (slirp_add_hostfwd(slirp, 0, h4, pub->host_port, g4, pub->guest_port) < 0)
+			return sbx_set_errno(error, errno ? errno : EADDRINUSE,
+					     "publish %s:%u to sandbox port %u", haddr,
+					     pub->host_port, pub->guest_port);
+		return TRUE;
+	}
+	if (inet_pton(AF_INET6, haddr, &h6.sin6_addr) == 1) {
+		h6.sin6_port = htons(pub->host_port);
+		inet_pton(AF_INET6, GUEST_ADDR6, &g6.sin6_addr);
+		g6.sin6_port = htons(pub->guest_port);
+		errno = 0;
+		if (slirp_add_hostxfwd(slirp, (struct sockaddr *)&h6, sizeof h6,
+				       (struct sockaddr *)&g6, sizeof g6, 0) < 0)
+			return sbx_set_errno(error, errno ? errno : EADDRINUSE,
+					     "publish [%s]:%u to sandbox port %u", haddr,
+					     pub->host_port, pub->guest_port);
+		return TRUE;
+	}
+	g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK,
+		    "--publish: '%s' is not an IPv4 or IPv6 address", haddr);
+	return FALSE;
+}
+
+static gboolean
+net_start_slirp(SbxNet *net, GMainContext *ctx, GError **error)
+{
+	const SbxConfig *cfg = net->cfg;
+	guint mtu = cfg->mtu ? cfg->mtu : SBX_DEFAULT_MTU;
+	SlirpConfig sc;
+
+	memset(&sc, 0, sizeof sc);   /* fields of later versions stay 0 */
+	sc.version = 4;
+	sc.restricted = 0;           /* policy is nft's job; 1 would kill DNS */
+	sc.in_enabled = true;
+	inet_pton(AF_INET, "10.0.2.0", &sc.vnetwork);
+	inet_pton(AF_INET, "255.255.255.0", &sc.vnetmask);
+	inet_pton(AF_INET, GATEWAY_ADDR4, &sc.vhost);
+	inet_pton(AF_INET, "10.0.2.15", &sc.vdhcp_start);
+	inet_pton(AF_INET, "10.0.2.3", &sc.vnameserver);
+	sc.in6_enabled = true;
+	inet_pton(AF_INET6, "fd00::", &sc.vprefix_addr6);
+	sc.vprefix_len = 64;
+	inet_pton(AF_INET6, GATEWAY_ADDR6, &sc.vhost6);
+	inet_pton(AF_INET6, "fd00::3", &sc.vnameserver6);
+	sc.if_mtu = mtu;
+	sc.if_mru = mtu;
+	/* Host loopback stays closed in slirp itself unless ports are opened;
+	 * then the host gate (hostgate.h) admits exactly those ports. */
+	sc.disable_host_loopback = !host_gate_has_ports(net->gate);
+	sc.enable_emu = false;       /* "isn't safe" (libslirp.h) */
+	sc.disable_dhcp = true;      /* static configuration in the child */
+
+	net->slirp = slirp_loop_new(&sc, ctx, net_slirp_send, net, error);
+	if (!net->slirp)
+		return FALSE;
+	for (guint i = 0; cfg->publish && i < cfg->publish->len; i++)
+		if (!net_add_publish(slirp_loop_get_slirp(net->slirp),
+				     &g_array_index(cfg->publish, SbxPublish, i), error))
+			return FALSE;
+	return TRUE;
+}
+
+static gboolean
+net_receive_fds(SbxNet *net, int chan, int *nflog, int *nft, GError **error)
+{
+	NetHello hello, again;
+	int fds[3] = { -1, -1, -1 };
+	int ret;
+	guint k = 1;
+
+	ret = sbx_recv_fds(chan, &hello, sizeof hello, NULL, 0);
+	if (ret == -EPIPE)
+		return sbx_set_errno(error, EPIPE, "receive %s from the set-up child (it exited)",
+				     TAP_NAME);
+	if (ret < 0)
+		return sbx_set_errno(error, -ret, "receive %s from the set-up child", TAP_NAME);
+	if (hello.magic != NET_HELLO_MAGIC || hello.nfds < 1 ||
+	    hello.nfds != 1u + hello.has_nflog + hello.has_nft)
+		return sbx_set_errno(error, EPROTO, "receive %s from the set-up child", TAP_NAME);
+	ret = sbx_recv_fds(chan, &again, sizeof again, fds, hello.nfds);
+	if (ret < 0)
+		return sbx_set_errno(error, -ret, "receive %s from the set-up child", TAP_NAME);
+	if (memcmp(&hello, &again, sizeof hello) != 0) {
+		for (guint i = 0; i < hello.nfds; i++)
+			close(fds[i]);
+		return sbx_set_errno(error, EPROTO, "receive %s from the set-up child", TAP_NAME);
+	}
+	net->tap_fd = fds[0];
+	if (hello.has_nflog)
+		*nflog = fds[k++];
+	if (hello.has_nft)
+		*nft = fds[k++];
+	return TRUE;
+}
+
+static gboolean
+net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
+{
+	autoclose int nflog = -1;
+	autoclose int nft = -1;
+
+	if (!net_receive_fds(net, chan, &nflog, &nft, error))
+		return FALSE;
+	if (!g_unix_set_fd_nonblocking(net->tap_fd, TRUE, NULL))
+		return sbx_set_errno(error, errno, "make %s non-blocking", TAP_NAME);
+	if (!net_start_slirp(net, ctx, error))
+		return FALSE;
+	net->dns = dns_responder_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nft),
+				     sbx_steal_fd(&nflog), net_dns_send, net);
+	net->frame_buf = g_malloc(FRAME_BUF_SIZE);
+	net->tap_source = g_unix_fd_source_new(net->tap_fd, G_IO_IN);
+	g_source_set_name(net->tap_source, "tap");
+	g_source_set_callback(net->tap_source, G_SOURCE_FUNC(net_on_tap_readable), net, NULL);
+	g_source_attach(net->tap_source, ctx);
+	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME,
+		  net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU,
+		  host_gate_has_ports(net->gate) ? "open" : "closed",
+		  net->cfg->publish ? net->cfg->publish->len : 0);
+	return TRUE;
+}
+
+gboolean
+net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
+{
+	char byte;
+	int ret;
+
+	if (net->mode != SBX_NET_TAP)
+		return TRUE;
+	/* A guest connection closed by the far end must not kill the launcher
+	 * (slirp writes to host sockets; slirp4netns does the same). */
+	signal(SIGPIPE, SIG_IGN);
+	if (!net_attach_tap(net, chan, ctx, error)) {
+		byte = NET_FAILED;
+		sbx_write_all(chan, &byte, 1);
+		return FALSE;
+	}
+	byte = NET_UP;
+	ret = sbx_write_all(chan, &byte, 1);
+	if (ret < 0)
+		return sbx_set_errno(error, -ret, "tell the set-up child the network is up");
+	return TRUE;
+}
+
+void
+net_finish(SbxNet *net)
+{
+	if (!net || net->finished)
+		return;
+	net->finished = TRUE;
+	if (net->dns)
+		dns_responder_print_summary(net->dns);
+	if (net->gate && host_gate_refused(net->gate))
+		sbx_debug("host gate refused %" G_GUINT64_FORMAT " frames to the host's loopback",
+			  host_gate_refused(net->gate));
+	if (net->tap_source) {
+		g_source_destroy(net->tap_source);
+		g_source_unref(net->tap_source);
+		net->tap_source = NULL;
+	}
+	g_clear_pointer(&net->dns, dns_responder_free);
+	g_clear_pointer(&net->slirp, slirp_loop_free);
+	sbx_close_fdp(&net->tap_fd);
+}
+
+void
+net_free(SbxNet *net)
+{
+	if (!net)
+		return;
+	if (net->tap_source) {
+		g_source_destroy(net->tap_source);
+		g_source_unref(net->tap_source);
+	}
+	g_clear_pointer(&net->dns, dns_responder_free);
+	g_clear_pointer(&net->slirp, slirp_loop_free);
+	sbx_close_fdp(&net->tap_fd);
+	g_clear_pointer(&net->gate, host_gate_free);
+	g_clear_pointer(&net->policy, egress_policy_free);
+	g_free(net->resolv_conf);
+	g_free(net->hosts);
+	g_free(net->frame_buf);
+	g_free(net);
+}

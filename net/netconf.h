@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * netconf.h — interface configuration over rtnetlink (libmnl).
+ *
+ * Owner: net/.  Runs in the set-up child, namespace-root inside the
+ * sandbox's network namespace.  Never shells out to ip(8): every change is
+ * one rtnetlink request with NLM_F_ACK, and the kernel's answer (errno) is
+ * reported with the operation and the object.
+ */
+#pragma once
+
+#include "common/config.h"
+#include <netinet/in.h>
+
+typedef struct NetConf NetConf;
+
+/* Open a NETLINK_ROUTE socket in the current network namespace. */
+NetConf *netconf_open(GError **error);
+void netconf_close(NetConf *nc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetConf, netconf_close)
+
+/* Set IFNAME up (or down) and, when MTU != 0, its MTU, in one RTM_NEWLINK. */
+gboolean netconf_link_set(NetConf *nc, const char *ifname, gboolean up, guint mtu,
+			  GError **error);
+
+/* Add ADDR/PREFIXLEN (FAMILY AF_INET or AF_INET6, ADDR a struct in_addr /
+ * in6_addr) to IFNAME.  IPv6 addresses get IFA_F_NODAD so they are usable at
+ * once instead of after ~1 s of duplicate address detection. */
+gboolean netconf_addr_add(NetConf *nc, const char *ifname, int family, const void *addr,
+			  guint prefixlen, GError **error);
+
+/* Add a default route of FAMILY via GATEWAY on IFNAME (main table). */
+gboolean netconf_route_add_default(NetConf *nc, const char *ifname, int family,
+				   const void *gateway, GError **error);
+
+/* The loopback part of every mode that has its own network namespace:
+ * SBX_NET_NONE and SBX_NET_TAP bring `lo` up, SBX_NET_LO_DOWN leaves it
+ * down, SBX_NET_HOST does nothing (the host's namespace is not ours). */
+gboolean netconf_setup_loopback(SbxNetMode mode, GError **error);

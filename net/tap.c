@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * tap.c — /dev/net/tun → tap0.
+ */
+#include "tap.h"
+#include "common/error.h"
+#include "common/fdutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#define TUN_PATH "/dev/net/tun"
+
+/* The common failure on a fresh machine: the device node is 0600 root (seen
+ * on the CI host, NOTES §6) or the tun module is not loaded.  Say which and
+ * how to fix it, keeping the errno text. */
+static gboolean
+tap_explain_open_failure(int errnum, GError **error)
+{
+	struct stat st;
+
+	if (stat(TUN_PATH, &st) < 0)
+		return sbx_set_errno(error, errnum,
+				     "open %s (device missing: load the tun module with "
+				     "`modprobe tun` as root)", TUN_PATH);
+	if (errnum == EACCES || errnum == EPERM)
+		return sbx_set_errno(error, errnum,
+				     "open %s (mode %04o, owner uid %u): mini-tapbox needs "
+				     "read/write access; fix with `chmod 0666 %s` as root",
+				     TUN_PATH, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+				     TUN_PATH);
+	if (errnum == ENODEV || errnum == ENXIO)
+		return sbx_set_errno(error, errnum,
+				     "open %s (device %u:%u has no driver: load the tun module "
+				     "with `modprobe tun` as root)", TUN_PATH,
+				     major(st.st_rdev), minor(st.st_rdev));
+	return sbx_set_errno(error, errnum, "open %s (mode %04o)", TUN_PATH,
+			     (unsigned)(st.st_mode & 07777));
+}
+
+int
+tap_open(const char *ifname, GError **error)
+{
+	autoclose int fd = -1;
+	struct ifreq ifr;
+
+	g_return_val_if_fail(strlen(ifname) < IFNAMSIZ, -1);
+
+	fd = open(TUN_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		tap_explain_open_failure(errno, error);
+		return -1;
+	}
+	memset(&ifr, 0, sizeof ifr);
+	/* No IFF_VNET_HDR: slirp wants plain frames.  IFF_NO_PI: no 4-byte
+	 * packet-info header in front of each frame. */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	g_strlcpy(ifr.ifr_name, ifname, sizeof ifr.ifr_name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int saved = errno;
+		sbx_set_errno(error, saved,
+			      "create tap device %s (TUNSETIFF on %s; needs CAP_NET_ADMIN in the "
+			      "sandbox's network namespace and the tun module)", ifname, TUN_PATH);
+		return -1;
+	}
+	return sbx_steal_fd(&fd);
+}
