@@ -175,8 +175,9 @@ gboolean
 sbx_parse_publish(const char *opt, const char *value, SbxPublish *out, GError **error)
 {
 	g_autofree char *host = NULL;
-	g_auto(GStrv) ports = NULL;
+	g_auto(GStrv) parts = NULL;
 	const char *rest = value;
+	char **ports;
 	guint8 addr[sizeof(struct in6_addr)];
 
 	if (value[0] == '[') {
@@ -189,12 +190,11 @@ sbx_parse_publish(const char *opt, const char *value, SbxPublish *out, GError **
 		if (!host || inet_pton(AF_INET6, host, addr) != 1)
 			goto bad;
 	}
-	ports = g_strsplit(rest, ":", -1);
-	if (!host && g_strv_length(ports) == 3) {
-		/* take ports[0] as the host and shift the ports down (the NULL
-		 * terminator moves along) */
-		host = ports[0];
-		memmove(ports, ports + 1, 3 * sizeof(char *));
+	parts = g_strsplit(rest, ":", -1);
+	ports = parts;
+	if (!host && g_strv_length(parts) == 3) {
+		host = g_strdup(parts[0]);
+		ports = parts + 1;
 		if (inet_pton(AF_INET, host, addr) != 1)
 			goto bad;
 	}

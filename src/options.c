@@ -196,25 +196,29 @@ parser_take_rest(Parser *p)
 static char **
 read_arg_file(const char *path, int *n_out, GError **error)
 {
-	g_autofree char *buf = g_malloc(SBX_ARGFILE_MAX_BYTES + 1);
-	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *buf = NULL;
+	g_autoptr(GPtrArray) lines = NULL;
 	FILE *f = fopen(path, "re");
 	size_t len;
 	char *line, *next;
 
-	if (!f)
-		return sbx_set_errno(error, errno, "@%s: cannot read argument file", path), NULL;
+	if (!f) {
+		sbx_set_errno(error, errno, "@%s: cannot read argument file", path);
+		return NULL;
+	}
+	buf = g_new(char, SBX_ARGFILE_MAX_BYTES + 1);
 	len = fread(buf, 1, SBX_ARGFILE_MAX_BYTES + 1, f);
 	if (ferror(f)) {
 		int saved = errno;
 
 		fclose(f);
-		return sbx_set_errno(error, saved, "@%s: cannot read argument file", path), NULL;
+		sbx_set_errno(error, saved, "@%s: cannot read argument file", path);
+		return NULL;
 	}
 	fclose(f);
 	if (len > SBX_ARGFILE_MAX_BYTES) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
-			    "@%s: argument file larger than %d bytes", path,
+			    "@%s: argument file larger than %" G_GSIZE_FORMAT " bytes", path,
 			    SBX_ARGFILE_MAX_BYTES);
 		return NULL;
 	}
@@ -225,6 +229,7 @@ read_arg_file(const char *path, int *n_out, GError **error)
 		return NULL;
 	}
 	buf[len] = '\0';
+	lines = g_ptr_array_new_with_free_func(g_free);
 	/* One argument a line, verbatim (no quoting, no comments); empty lines
 	 * are skipped and a CR before the LF is dropped, as the original did. */
 	for (line = buf; *line; line = next) {
@@ -320,7 +325,8 @@ parse_uint_opt(const char *as, const char *value, guint64 min, guint64 max, int 
 }
 
 /* Apply one option.  AS is the spelling the user wrote ("-T" or
- * "--timeout"), so messages quote what they typed. */
+ * "--timeout"), so messages quote what they typed.  VALUE is never NULL
+ * ("" for options without a value). */
 static gboolean
 apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GError **error)
 {
@@ -509,7 +515,7 @@ parse_long(Parser *p, const char *arg, gboolean *stop, GError **error)
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
 	g_autofree char *as = g_strndup(arg, len + 2);
 	const OptDef *def = find_long(name, len);
-	const char *value = NULL;
+	const char *value = "";
 
 	if (!def) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
@@ -537,7 +543,6 @@ parse_short_cluster(Parser *p, const char *arg, gboolean *stop, GError **error)
 	for (const char *c = arg + 1; *c; c++) {
 		const OptDef *def = find_short(*c);
 		char as[3] = { '-', *c, '\0' };
-		const char *value = NULL;
 
 		if (!def) {
 			g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
@@ -545,12 +550,12 @@ parse_short_cluster(Parser *p, const char *arg, gboolean *stop, GError **error)
 			return FALSE;
 		}
 		if (def->flags & OPTF_VALUE) {
-			value = option_value(p, as, c[1] ? c + 1 : NULL, error);
+			const char *value = option_value(p, as, c[1] ? c + 1 : NULL, error);
 			if (!value || !apply_option(p, def, as, value, error))
 				return FALSE;
 			return TRUE;   /* the value used up the rest of the word */
 		}
-		if (!apply_option(p, def, as, NULL, error))
+		if (!apply_option(p, def, as, "", error))
 			return FALSE;
 	}
 	*stop = FALSE;

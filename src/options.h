@@ -30,7 +30,7 @@ SbxParseResult sbx_options_parse(int argc, char **argv, gboolean is_tapbox,
 				 SbxConfig **out, GError **error);
 
 #define SBX_ARGFILE_MAX_DEPTH 8
-#define SBX_ARGFILE_MAX_BYTES (1024 * 1024)
+#define SBX_ARGFILE_MAX_BYTES ((gsize)1 << 20)
 
 /* Checks that need no syscalls (contradictions, relative paths, ranges).
  * Shared with the C API, which fills SbxConfig call by call.  A config with

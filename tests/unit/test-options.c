@@ -499,8 +499,10 @@ test_help_and_version(void **state)
 	/* short, and it points at the man page */
 	assert_true(strlen(help) < 1500);
 
+	/* --help wins over a complete command line */
 	help_x = capture_stdout(FALSE, ARGS("-x", "--help", "--", "c"), &res);
 	assert_int_equal(res, SBX_PARSE_EXIT_OK);
+	assert_string_equal(help_x, help);
 
 	tap_help = capture_stdout(TRUE, ARGS("--help"), &res);
 	assert_int_equal(res, SBX_PARSE_EXIT_OK);
