@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/fdutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -154,9 +155,45 @@ send_batch(int fd, NftBatch *b, GError **error)
 
 typedef struct {
 	GPtrArray *objs;       /* parsed objects */
-	int kind;              /* 's' set, 'e' elements, 'r' rule, 'c' chain */
-	struct nftnl_set *elem_set;
+	int kind;              /* 'k' element keys, 'r' rule, 'c' chain */
+	GArray *keys;          /* 'k': NftElemKey */
 } DumpCtx;
+
+/* Element keys of one GETSETELEM reply, walked with libmnl directly:
+ * nftnl_set_elems_nlmsg_parse() allocates an object per element, which
+ * made reading back a 10 000-entry list cost more than installing it. */
+static int
+dump_keys(const struct nlmsghdr *nlh, GArray *keys)
+{
+	const struct nlattr *a, *el, *ea, *d;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(el, a) {
+			NftElemKey k = { 0 };
+
+			mnl_attr_for_each_nested(ea, el) {
+				if (mnl_attr_get_type(ea) == NFTA_SET_ELEM_FLAGS &&
+				    mnl_attr_get_payload_len(ea) == 4 &&
+				    (ntohl(mnl_attr_get_u32(ea)) & NFT_SET_ELEM_INTERVAL_END))
+					k.end = 1;
+				if (mnl_attr_get_type(ea) != NFTA_SET_ELEM_KEY)
+					continue;
+				mnl_attr_for_each_nested(d, ea) {
+					guint16 len = mnl_attr_get_payload_len(d);
+
+					if (mnl_attr_get_type(d) != NFTA_DATA_VALUE || len > 16)
+						return MNL_CB_ERROR;
+					k.len = (guint8)len;
+					memcpy(k.key, mnl_attr_get_payload(d), len);
+				}
+			}
+			g_array_append_val(keys, k);
+		}
+	}
+	return MNL_CB_OK;
+}
 
 static int
 dump_cb(const struct nlmsghdr *nlh, void *data)
@@ -164,20 +201,8 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 	DumpCtx *c = data;
 
 	switch (c->kind) {
-	case 's': {
-		struct nftnl_set *s = nftnl_set_alloc();
-
-		if (nftnl_set_nlmsg_parse(nlh, s) < 0) {
-			nftnl_set_free(s);
-			return MNL_CB_ERROR;
-		}
-		g_ptr_array_add(c->objs, s);
-		break;
-	}
-	case 'e':
-		if (nftnl_set_elems_nlmsg_parse(nlh, c->elem_set) < 0)
-			return MNL_CB_ERROR;
-		break;
+	case 'k':
+		return dump_keys(nlh, c->keys);
 	case 'r': {
 		struct nftnl_rule *r = nftnl_rule_alloc();
 
@@ -261,23 +286,6 @@ rule_text(struct nftnl_rule *r)
 }
 
 static int
-elem_key_cb(struct nftnl_set_elem *e, void *data)
-{
-	GArray *out = data;
-	guint32 len = 0;
-	const guint8 *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-	guint32 flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) ?
-			nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0;
-	NftElemKey k = { .len = (guint8)MIN(len, 16u),
-			 .end = (flags & NFT_SET_ELEM_INTERVAL_END) ? 1 : 0 };
-
-	if (key)
-		memcpy(k.key, key, k.len);
-	g_array_append_val(out, k);
-	return 0;
-}
-
-static int
 key_cmp(gconstpointer a, gconstpointer b)
 {
 	return memcmp(a, b, sizeof(NftElemKey));
@@ -297,7 +305,7 @@ verify_set(struct mnl_socket *nl, struct nftnl_set *want, GArray *want_keys, gui
 	g_autoptr(GArray) w = g_array_copy(want_keys);
 	g_autoptr(GArray) got_keys = g_array_new(FALSE, TRUE, sizeof(NftElemKey));
 	struct nftnl_set *got = nftnl_set_alloc();
-	DumpCtx c = { .kind = 'e', .elem_set = got };
+	DumpCtx c = { .kind = 'k', .keys = got_keys };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	gboolean ok;
@@ -310,7 +318,6 @@ verify_set(struct mnl_socket *nl, struct nftnl_set *want, GArray *want_keys, gui
 	nftnl_set_elems_nlmsg_build_payload(nlh, got);
 	ok = dump(nl, nlh, &c, "read back set elements", error);
 	if (ok) {
-		nftnl_set_elem_foreach(got, elem_key_cb, got_keys);
 		g_array_sort(w, key_cmp);
 		g_array_sort(got_keys, key_cmp);
 		if (w->len != got_keys->len ||

@@ -228,7 +228,7 @@ def test_ipv6_allow_and_deny(workdir):
 def test_ipv6_cidr(workdir):
     r = probe(["--allow", "fd42:4d53:4258::/64"],
               ["[%s]:9001" % HOST_V6_B, "%s:9001" % HOST_B], workdir)
-    assert r["[%s]:9001" % HOST_V6_B]["ok"]
+    assert r["[%s]:9001" % HOST_V6_B]["ok"], r
     assert_refused(r["%s:9001" % HOST_B])
 
 

@@ -17,7 +17,8 @@
 #       fd42:4d53:4258::10  fd42:4d53:4258::11
 #   servers on every address:
 #       tcp 80, 8080   HTTP, GET / answers "msbx-testhost <addr> <port>"
-#       tcp 9000, 9001 banner "msbx-testhost <addr> <port>\n", then close
+#       tcp 9000, 9001 banner "msbx-testhost <addr> <port>\n", then FIN; the
+#                      socket closes when the client has closed
 #       udp 9000       echo
 set -euo pipefail
 NS=msbx-testhosts
@@ -55,6 +56,15 @@ class Banner(socketserver.BaseRequestHandler):
     def handle(self):
         addr, port = self.request.getsockname()[:2]
         self.request.sendall(("msbx-testhost %s %d\n" % (addr, port)).encode())
+        # close only after the client did: closing with its request unread
+        # would send a RST that can destroy the banner before it is read
+        self.request.shutdown(socket.SHUT_WR)
+        self.request.settimeout(10)
+        try:
+            while self.request.recv(4096):
+                pass
+        except OSError:
+            pass
 
 class UdpEcho(socketserver.BaseRequestHandler):
     def handle(self):
