@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #define TUN_PATH "/dev/net/tun"
 
@@ -24,24 +23,24 @@ static gboolean
 tap_explain_open_failure(int errnum, GError **error)
 {
 	struct stat st;
+	const char *fix;
 
-	if (stat(TUN_PATH, &st) < 0)
-		return sbx_set_errno(error, errnum,
-				     "open %s (device missing: load the tun module with "
-				     "`modprobe tun` as root)", TUN_PATH);
+	if (stat(TUN_PATH, &st) < 0) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
+			    "cannot open %s: %s; load the tun module (`modprobe tun` as root)",
+			    TUN_PATH, g_strerror(errnum));
+		return FALSE;
+	}
 	if (errnum == EACCES || errnum == EPERM)
-		return sbx_set_errno(error, errnum,
-				     "open %s (mode %04o, owner uid %u): mini-tapbox needs "
-				     "read/write access; fix with `chmod 0666 %s` as root",
-				     TUN_PATH, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
-				     TUN_PATH);
-	if (errnum == ENODEV || errnum == ENXIO)
-		return sbx_set_errno(error, errnum,
-				     "open %s (device %u:%u has no driver: load the tun module "
-				     "with `modprobe tun` as root)", TUN_PATH,
-				     major(st.st_rdev), minor(st.st_rdev));
-	return sbx_set_errno(error, errnum, "open %s (mode %04o)", TUN_PATH,
-			     (unsigned)(st.st_mode & 07777));
+		fix = "mini-tapbox needs read/write access: run `chmod 0666 " TUN_PATH "` as root";
+	else if (errnum == ENODEV || errnum == ENXIO)
+		fix = "the device has no driver: load the tun module (`modprobe tun` as root)";
+	else
+		fix = "mini-tapbox needs a working tun device";
+	/* The owner is not shown: inside our user namespace root is 65534. */
+	g_set_error(error, SBX_ERROR, SBX_ERR_OS, "cannot open %s: %s (mode %04o); %s", TUN_PATH,
+		    g_strerror(errnum), (unsigned)(st.st_mode & 07777), fix);
+	return FALSE;
 }
 
 int
