@@ -47,6 +47,14 @@ typedef struct {
 	gboolean legacy;       /* no open_tree/mount_setattr: mount(2) fallback */
 } ApplyCtx;
 
+static gboolean force_legacy;
+
+void
+mount_apply_force_legacy(gboolean on)
+{
+	force_legacy = on;
+}
+
 char *
 mount_escape_overlay_path(const char *path)
 {
@@ -498,7 +506,7 @@ enter_newroot(GError **error)
 gboolean
 mount_apply_plan(const MountPlan *plan, GError **error)
 {
-	ApplyCtx ctx = { .plan = plan, .oldroot = -1 };
+	ApplyCtx ctx = { .plan = plan, .oldroot = -1, .legacy = force_legacy };
 	autoclose int oldroot = -1;
 	gboolean ok = TRUE;
 

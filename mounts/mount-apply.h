@@ -17,3 +17,7 @@ gboolean mount_apply_plan(const MountPlan *plan, GError **error);
 
 /* Escape , : \ for overlayfs' lowerdir/upperdir/workdir option values. */
 char *mount_escape_overlay_path(const char *path);
+
+/* Take the mount(2) + per-submount remount path that kernels without
+ * open_tree()/mount_setattr() (< 5.12) get.  For tests only. */
+void mount_apply_force_legacy(gboolean on);

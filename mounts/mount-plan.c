@@ -182,7 +182,7 @@ checked_path(const HostView *view, const char *opt, const char *path, gboolean n
 		g_autofree char *problem = g_strdup_printf("cannot be used: %s", g_strerror(hp->err));
 
 		fail_path(error, SBX_ERR_INVALID_FOLDER, opt, path, problem,
-			  "check its permissions");
+			  "check the path and its permissions");
 		return NULL;
 	}
 	if (need_dir && hp->type != HOST_TYPE_DIR) {

@@ -493,3 +493,73 @@ def test_hermetic_mode(workdir, tmp_path):
     assert {"usr", "lib", "lib64", "dev", "tmp", "proc", "PROC", "USR-RO"} <= set(out), out
     assert (h / "out").read_text() == "h\n"
     assert not os.path.exists("/usr/msbx-h")
+
+
+# ---- -W, odd names, library-only options --------------------------------------
+
+def test_workdir_option(workdir, home_project):
+    proj = os.path.dirname(home_project)
+    r = sandbox("-x", "-W", home_project, "--", "/bin/sh", "-c",
+                "pwd; echo w > w.txt; echo p > ../p.txt", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [home_project]
+    with open(os.path.join(home_project, "w.txt")) as f:
+        assert f.read() == "w\n"
+    assert not os.path.exists(os.path.join(proj, "p.txt"))     # parents overlaid
+
+
+def test_write_path_with_newline(workdir, tmp_path):
+    d = tmp_path / "new\nline dir"
+    d.mkdir()
+    r = sandbox("-x", "-w", str(d), "--", "/bin/sh", "-c", 'echo n > "$1/f"', "sh", str(d),
+                cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert (d / "f").read_text() == "n\n"
+
+
+LIB_SCRIPT = """
+import ctypes, os, sys
+lib = ctypes.CDLL(sys.argv[1])
+what, a, b = sys.argv[2], sys.argv[3], sys.argv[4]
+assert lib.mini_sandbox_setup_default() == 0
+if what == "empty":
+    assert lib.mini_sandbox_mount_empty_output_file(a.encode()) == 0
+else:
+    assert lib.mini_sandbox_mount_parents_write() == 0
+if lib.mini_sandbox_start() < 0:
+    sys.exit(3)
+print(open(a).read() if what == "empty" else "", end="")
+open(a if what == "empty" else "../parent.txt", "w").write("from sandbox\\n")
+try:
+    open(b, "w").write("x")
+except OSError:
+    pass
+"""
+
+
+def _lib():
+    from conftest import BUILD
+    return os.path.join(BUILD, "src", "libminisandbox.so")
+
+
+def test_empty_output_file(home_project, workdir):
+    d = os.path.dirname(home_project)
+    out, sib = os.path.join(d, "out.log"), os.path.join(d, "sib.log")
+    with open(out, "w") as f:
+        f.write("stale\n")
+    r = run(["/usr/bin/python3", "-c", LIB_SCRIPT, _lib(), "empty", out, sib],
+            cwd=workdir, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""                       # handed over empty …
+    with open(out) as f:
+        assert f.read() == "from sandbox\n"     # … and what was written persists
+    assert os.stat(out).st_uid == os.getuid()
+    assert not os.path.exists(sib)
+
+
+def test_parents_write(home_project):
+    r = run(["/usr/bin/python3", "-c", LIB_SCRIPT, _lib(), "parents", "-", "-"],
+            cwd=home_project, timeout=60)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(os.path.dirname(home_project), "parent.txt")) as f:
+        assert f.read() == "from sandbox\n"
