@@ -3,17 +3,119 @@
  * fuzz-dns.c — libFuzzer harness for everything in the resolver that reads
  * untrusted bytes: queries from the sandbox (dns_parse_query and the reply
  * built from it), upstream replies (dns_parse_upstream_reply for A and
- * AAAA, dns_reply_matches) and the blocked-packet reports (nflog_parse_ip).
+ * AAAA, dns_reply_matches), the blocked-packet reports (nflog_parse_ip),
+ * and the responder's frame path (dns_responder_handle_frame, with a
+ * literal-only policy so nothing goes upstream): every reply frame it
+ * writes must carry valid IPv4 / UDP checksums.
  * Seeds: tests/fuzz/corpus-dns/.  Run: tests/fuzz/run.sh long dns
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "common/config.h"
 #include "net/dns-msg.h"
+#include "net/dns.h"
 #include "net/nflog.h"
+#include "net/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static guint16
+csum(guint32 sum, const guint8 *p, size_t len)
+{
+	for (; len > 1; p += 2, len -= 2)
+		sum += (guint32)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (guint32)(p[0] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (guint16)sum;
+}
+
+/* DnsSendFrameFunc: check every reply the responder builds */
+static int
+check_frame(const guint8 *f, size_t len, gpointer opaque)
+{
+	const guint8 *ip = f + 14;
+	size_t iph, ulen;
+	guint32 pseudo;
+
+	if (len < 14 + 20 + 8 + DNS_HEADER_LEN)
+		__builtin_trap();
+	if (f[12] == 0x08) {
+		iph = 20;
+		if (csum(0, ip, 20) != 0xffff)
+			__builtin_trap();
+		pseudo = csum(0, ip + 12, 8);
+	} else {
+		iph = 40;
+		pseudo = csum(0, ip + 8, 32);
+	}
+	ulen = (size_t)(ip[iph + 4] << 8 | ip[iph + 5]);
+	if (14 + iph + ulen != len || ulen > DNS_UDP_MAX + 8 ||
+	    csum(pseudo + 17 + (guint32)ulen, ip + iph, ulen) != 0xffff)
+		__builtin_trap();
+	return 0;
+}
+
+static DnsResponder *
+responder(void)
+{
+	/* static: lives for the whole run (and stays reachable for LSan) */
+	static DnsResponder *r;
+	static SbxConfig *cfg;
+	static EgressPolicy *p;
+
+	if (!r) {
+		cfg = sbx_config_new();
+		g_ptr_array_add(cfg->allow_entries, g_strdup("192.0.2.1"));
+		cfg->net_mode = SBX_NET_TAP;
+		p = egress_policy_load(cfg, NULL);
+		if (!p)
+			__builtin_trap();
+		r = dns_responder_new(p, cfg, g_main_context_default(), -1, -1, check_frame, NULL);
+	}
+	return r;
+}
+
+/* DATA as the UDP payload of a query frame to 10.0.2.3 or fd00::3. */
+static void
+feed_as_query(const uint8_t *data, size_t size, gboolean v6)
+{
+	static guint8 frame[14 + 40 + 8 + 4096];
+	size_t iph = v6 ? 40 : 20;
+	guint8 *ip = frame + 14, *udp = ip + iph;
+
+	if (size > 4096)
+		return;
+	memset(frame, 0, 14 + iph + 8);
+	frame[12] = v6 ? 0x86 : 0x08;
+	frame[13] = v6 ? 0xdd : 0x00;
+	if (v6) {
+		ip[0] = 0x60;
+		ip[4] = (guint8)((8 + size) >> 8);
+		ip[5] = (guint8)(8 + size);
+		ip[6] = 17;
+		ip[8] = 0xfd;
+		ip[23] = 0x64;
+		ip[24] = 0xfd;
+		ip[39] = 3;
+	} else {
+		ip[0] = 0x45;
+		ip[2] = (guint8)((28 + size) >> 8);
+		ip[3] = (guint8)(28 + size);
+		ip[9] = 17;
+		ip[12] = 10; ip[14] = 2; ip[15] = 100;
+		ip[16] = 10; ip[18] = 2; ip[19] = 3;
+	}
+	udp[0] = 0x80;
+	udp[3] = 53;
+	udp[4] = (guint8)((8 + size) >> 8);
+	udp[5] = (guint8)(8 + size);
+	memcpy(udp + 8, data, size);
+	(void)dns_responder_handle_frame(responder(), frame, 14 + iph + 8 + size);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,5 +155,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	(void)nflog_parse_ip(data, size, &ev);
+	/* the frame path: DATA as a whole frame, and as the query in a frame */
+	(void)dns_responder_handle_frame(responder(), data, size);
+	feed_as_query(data, size, size & 1);
 	return 0;
 }
