@@ -161,9 +161,18 @@ parse_host(const char *host, gboolean bracketed, const char *where, AllowEntry *
 	   GError **error)
 {
 	const char *slash = strchr(host, '/');
-	g_autofree char *addr = g_strndup(host, slash ? (size_t)(slash - host) : strlen(host));
+	size_t alen = slash ? (size_t)(slash - host) : strlen(host);
+	char addr[ALLOW_DOMAIN_MAX + 3];
 
-	if (inet_pton(AF_INET6, addr, &e->addr.v6) == 1) {
+	/* every valid entry fits; a longer one is an invalid name below */
+	if (alen >= sizeof addr)
+		return bad_line(error, where, "invalid domain name '%.40s…' (too long)", host);
+	memcpy(addr, host, alen);
+	addr[alen] = '\0';
+	if (!bracketed && !strchr(addr, ':') && inet_pton(AF_INET, addr, &e->addr.v4) == 1) {
+		e->kind = ALLOW_ADDR4;
+		e->prefix = 32;
+	} else if (inet_pton(AF_INET6, addr, &e->addr.v6) == 1) {
 		e->kind = ALLOW_ADDR6;
 		e->prefix = 128;
 	} else if (!bracketed && inet_pton(AF_INET, addr, &e->addr.v4) == 1) {
@@ -210,11 +219,15 @@ parse_host(const char *host, gboolean bracketed, const char *where, AllowEntry *
 gboolean
 allowlist_parse_line(const char *line, const char *where, GArray *entries, GError **error)
 {
-	g_autofree char *text = g_strdup(line);
+	/* parsing 10 000 lines should not cost 10 000 allocations each */
+	char stack[512];
+	size_t line_len = strlen(line);
+	g_autofree char *heap = line_len < sizeof stack ? NULL : g_strdup(line);
+	char *text = heap ? heap : memcpy(stack, line, line_len + 1);
 	AllowEntry e = { .protos = ALLOW_PROTO_ANY };
 	char *hash = strchr(text, '#');
 	char *s, *colon;
-	g_autofree char *host = NULL;
+	char *host = NULL;
 	const char *port_spec = NULL;
 	gboolean bracketed = FALSE;
 
@@ -238,20 +251,22 @@ allowlist_parse_line(const char *line, const char *where, GArray *entries, GErro
 
 		if (!close)
 			return bad_line(error, where, "missing ']' after IPv6 address");
-		host = g_strndup(s + 1, (size_t)(close - s - 1));
-		bracketed = TRUE;
+		if (close[1] != '\0' && close[1] != ':')
+			return bad_line(error, where, "unexpected '%s' after ']'", close + 1);
 		if (close[1] == ':')
 			port_spec = close + 2;
-		else if (close[1] != '\0')
-			return bad_line(error, where, "unexpected '%s' after ']'", close + 1);
+		*close = '\0';
+		host = s + 1;
+		bracketed = TRUE;
 	} else if ((colon = strchr(s, ':')) && !strchr(colon + 1, ':')) {
 		/* exactly one ':' → HOST:PORT; several → bare IPv6 */
-		host = g_strndup(s, (size_t)(colon - s));
+		*colon = '\0';
+		host = s;
 		port_spec = colon + 1;
 	} else {
 		const char *slash = strrchr(s, '/');
 
-		host = g_strdup(s);
+		host = s;
 		if (!colon && slash && (g_ascii_strcasecmp(slash + 1, "tcp") == 0 ||
 					g_ascii_strcasecmp(slash + 1, "udp") == 0))
 			return bad_line(error, where, "a protocol needs a port, e.g. '%.*s:443%s'",
@@ -275,17 +290,34 @@ allowlist_parse_text(const char *text, gsize len, const char *source, GArray *en
 		     GError **error)
 {
 	gsize start = 0;
-	guint lineno = 0;
+	guint lineno = 0, old_len = entries->len, lines = 1;
+	char stack[512];
+
+	/* grow ENTRIES once instead of doubling (and copying) log2(N) times */
+	for (const char *c = text; (c = memchr(c, '\n', len - (gsize)(c - text))); c++)
+		lines++;
+	g_array_set_size(entries, old_len + lines);
+	g_array_set_size(entries, old_len);
 
 	while (start < len) {
 		const char *nl = memchr(text + start, '\n', len - start);
-		gsize end = nl ? (gsize)(nl - text) : len;
-		g_autofree char *line = g_strndup(text + start, end - start);
-		g_autofree char *where = g_strdup_printf("%s:%u", source, ++lineno);
+		gsize end = nl ? (gsize)(nl - text) : len, n = end - start;
+		g_autofree char *heap = n < sizeof stack ? NULL : g_strndup(text + start, n);
+		char *line = heap ? heap : stack;
+		g_autofree char *where = NULL;
+		char where_buf[256];
 
-		if (strlen(line) != end - start)
-			return bad_line(error, where, "NUL byte in line");
-		if (!allowlist_parse_line(line, where, entries, error))
+		if (!heap) {
+			memcpy(stack, text + start, n);
+			stack[n] = '\0';
+		}
+		lineno++;
+		if (g_snprintf(where_buf, sizeof where_buf, "%s:%u", source, lineno) >=
+		    (int)sizeof where_buf)
+			where = g_strdup_printf("%s:%u", source, lineno);
+		if (strlen(line) != n)
+			return bad_line(error, where ? where : where_buf, "NUL byte in line");
+		if (!allowlist_parse_line(line, where ? where : where_buf, entries, error))
 			return FALSE;
 		start = end + 1;
 	}

@@ -361,20 +361,30 @@ add_key(GArray *keys, const guint8 *key, guint len, gboolean end)
 	g_array_append_val(keys, k);
 }
 
+static gboolean
+range_is_single(const NftRange *r, guint keylen)
+{
+	return memcmp(r->lo, r->hi, keylen) == 0;
+}
+
 void
-nft_interval_keys(const NftRangeSet *rs, GArray *keys)
+nft_interval_keys(const NftRangeSet *rs, gboolean skip_singles, GArray *keys)
 {
 	static const guint8 zero[16];
+	gboolean first = TRUE;
 
-	/* nft adds a leading end element at 0 when the first range does not
-	 * start there (nftables src/intervals.c segtree_needs_first_segment) */
-	if (rs->ranges->len && memcmp(g_array_index(rs->ranges, NftRange, 0).lo, zero,
-				      rs->keylen) != 0)
-		add_key(keys, zero, rs->keylen, TRUE);
 	for (guint i = 0; i < rs->ranges->len; i++) {
 		const NftRange *r = &g_array_index(rs->ranges, NftRange, i);
 		guint8 end[16];
 
+		if (skip_singles && range_is_single(r, rs->keylen))
+			continue;
+		/* nft adds a leading end element at 0 when the first range does
+		 * not start there (nftables src/intervals.c
+		 * segtree_needs_first_segment) */
+		if (first && memcmp(r->lo, zero, rs->keylen) != 0)
+			add_key(keys, zero, rs->keylen, TRUE);
+		first = FALSE;
 		add_key(keys, r->lo, rs->keylen, FALSE);
 		memcpy(end, r->hi, rs->keylen);
 		/* a range ending at the top of the address space has no end */
@@ -383,18 +393,43 @@ nft_interval_keys(const NftRangeSet *rs, GArray *keys)
 	}
 }
 
-/* Interval set NAME holding RS, plus the rule "[proto·port] daddr @NAME accept". */
+void
+nft_single_keys(const NftRangeSet *rs, GArray *keys)
+{
+	for (guint i = 0; i < rs->ranges->len; i++) {
+		const NftRange *r = &g_array_index(rs->ranges, NftRange, i);
+
+		if (range_is_single(r, rs->keylen))
+			add_key(keys, r->lo, rs->keylen, FALSE);
+	}
+}
+
+typedef enum {
+	ALLOW_SET_RANGES,      /* interval set of every range */
+	ALLOW_SET_WIDE,        /* interval set of the ranges of more than one address */
+	ALLOW_SET_SINGLES,     /* hash set of the single addresses */
+	ALLOW_SET_TIMEOUT,     /* empty timeout set for run-time answers */
+} AllowSetKind;
+
+/* Set NAME holding (part of) RS, plus the rule
+ * "[proto·port] daddr @NAME accept". */
 static void
 add_allow_set(NftObjects *o, const char *name, int family, const NftRangeSet *rs,
-	      const NftPortGroup *g, gboolean timeout)
+	      const NftPortGroup *g, AllowSetKind kind)
 {
+	static const guint32 flags[] = {
+		[ALLOW_SET_RANGES] = NFT_SET_INTERVAL, [ALLOW_SET_WIDE] = NFT_SET_INTERVAL,
+		[ALLOW_SET_SINGLES] = 0, [ALLOW_SET_TIMEOUT] = NFT_SET_TIMEOUT,
+	};
 	struct nftnl_set *s = new_set(o, name, family == 4 ? NFT_TYPE_IPV4 : NFT_TYPE_IPV6,
-				      rs->keylen, timeout ? NFT_SET_TIMEOUT : NFT_SET_INTERVAL);
+				      rs->keylen, flags[kind]);
 	struct nftnl_rule *r;
 	guint16 port_be;
 
-	if (!timeout)
-		nft_interval_keys(rs, last_keys(o));
+	if (kind == ALLOW_SET_RANGES || kind == ALLOW_SET_WIDE)
+		nft_interval_keys(rs, kind == ALLOW_SET_WIDE, last_keys(o));
+	else if (kind == ALLOW_SET_SINGLES)
+		nft_single_keys(rs, last_keys(o));
 	r = new_rule(o, NFT_CHAIN_OUTPUT);
 	if (g) {
 		/* proto·port first, the address last so REG_1 holds it for lookup */
@@ -567,20 +602,28 @@ nft_objects_build(const NftPolicy *p)
 	if (p->allow_all)
 		return o;
 
-	add_allow_set(o, "allow4", 4, &p->allow4, NULL, FALSE);
-	add_allow_set(o, "allow6", 6, &p->allow6, NULL, FALSE);
-	add_allow_set(o, "dyn4", 4, &p->allow4, NULL, TRUE);
-	add_allow_set(o, "dyn6", 6, &p->allow6, NULL, TRUE);
+	/* Whole-host entries: single addresses in hash sets, wider ranges in
+	 * interval sets.  A /32 costs one hash element instead of a start and
+	 * an end element in the rbtree, which halves the batch and makes
+	 * installing 10 000 single addresses several times faster. */
+	add_allow_set(o, "addr4", 4, &p->allow4, NULL, ALLOW_SET_SINGLES);
+	add_allow_set(o, "addr6", 6, &p->allow6, NULL, ALLOW_SET_SINGLES);
+	add_allow_set(o, "allow4", 4, &p->allow4, NULL, ALLOW_SET_WIDE);
+	add_allow_set(o, "allow6", 6, &p->allow6, NULL, ALLOW_SET_WIDE);
+	add_allow_set(o, "dyn4", 4, &p->allow4, NULL, ALLOW_SET_TIMEOUT);
+	add_allow_set(o, "dyn6", 6, &p->allow6, NULL, ALLOW_SET_TIMEOUT);
 	for (guint i = 0; i < p->groups->len; i++) {
 		const NftPortGroup *g = &g_array_index(p->groups, NftPortGroup, i);
 
-		add_allow_set(o, nft_set_name(name, sizeof name, 'p', 4, g), 4, &g->v4, g, FALSE);
-		add_allow_set(o, nft_set_name(name, sizeof name, 'p', 6, g), 6, &g->v6, g, FALSE);
+		add_allow_set(o, nft_set_name(name, sizeof name, 'p', 4, g), 4, &g->v4, g,
+			      ALLOW_SET_RANGES);
+		add_allow_set(o, nft_set_name(name, sizeof name, 'p', 6, g), 6, &g->v6, g,
+			      ALLOW_SET_RANGES);
 		if (g->dynamic) {
 			add_allow_set(o, nft_set_name(name, sizeof name, 'd', 4, g), 4, &g->v4, g,
-				      TRUE);
+				      ALLOW_SET_TIMEOUT);
 			add_allow_set(o, nft_set_name(name, sizeof name, 'd', 6, g), 6, &g->v6, g,
-				      TRUE);
+				      ALLOW_SET_TIMEOUT);
 		}
 	}
 	r = new_rule(o, NFT_CHAIN_OUTPUT);

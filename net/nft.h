@@ -10,7 +10,8 @@
  *
  * Ruleset (table inet mini_sandbox, see mini-sandbox-allowlist(5)):
  *
- *   set allow4/allow6      interval sets: whole-host entries
+ *   set addr4/addr6        hash sets: whole-host entries of one address
+ *   set allow4/allow6      interval sets: whole-host entries of wider ranges
  *   set dyn4/dyn6          timeout sets: run-time answers for *.domain entries
  *   set pN_tcp_443 (N=4/6) interval sets: entries with a port, one per proto·port
  *   set dN_tcp_443         timeout sets: *.domain entries with that proto·port
@@ -23,7 +24,7 @@
  *       tcp dport @host_ports to 10.0.2.2 accept
  *       daddr in 10.0.2.2/31 or fd00::2/127 → jump deny (gateway, resolver:
  *                                            nothing else, even if a CIDR covers it)
- *       daddr @allow4/@allow6/@dyn4/@dyn6 accept
+ *       daddr @addr4/@addr6/@allow4/@allow6/@dyn4/@dyn6 accept
  *       per proto·port: l4proto P th dport N daddr @pN_… / @dN_… accept
  *       jump deny
  *   chain deny:  log group SBX_NFLOG_GROUP; tcp → reject with tcp reset;

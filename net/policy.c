@@ -240,6 +240,7 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 {
 	g_autoptr(EgressPolicy) p = policy_new();
 	g_autoptr(GArray) entries = allowlist_new();
+	gboolean has_domains = FALSE;
 
 	for (guint i = 0; i < cfg->host_ports->len; i++)
 		g_array_append_val(p->nft->host_ports, g_array_index(cfg->host_ports, guint16, i));
@@ -255,6 +256,12 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 	if (!collect_entries(cfg, entries, error))
 		return NULL;
 
+	/* room for every entry up front: growing by doubling copied the
+	 * arrays again and again for long lists */
+	for (guint i = 0; i < entries->len; i++)
+		has_domains |= g_array_index(entries, AllowEntry, i).kind == ALLOW_DOMAIN;
+	g_array_set_size(p->nft->allow4.ranges, entries->len);
+	g_array_set_size(p->nft->allow4.ranges, 0);
 	/* literal entries first: they decide which refused-range answers stay */
 	for (guint i = 0; i < entries->len; i++) {
 		const AllowEntry *e = &g_array_index(entries, AllowEntry, i);
@@ -262,8 +269,10 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 
 		if (e->kind != ALLOW_ADDR4 && e->kind != ALLOW_ADDR6)
 			continue;
-		nft_range_set_add_prefix(family == AF_INET ? &p->literal4 : &p->literal6,
-					 (const guint8 *)&e->addr, e->prefix);
+		/* only needed to judge domain answers */
+		if (has_domains)
+			nft_range_set_add_prefix(family == AF_INET ? &p->literal4 : &p->literal6,
+						 (const guint8 *)&e->addr, e->prefix);
 		add_addr(p, family, (const guint8 *)&e->addr, e->prefix, e->port, e->protos);
 	}
 	nft_range_set_normalize(&p->literal4);
