@@ -159,9 +159,10 @@ filter_refused(EgressPolicy *p, const char *name, int family, GArray *addrs)
 
 	for (guint i = 0; i < addrs->len;) {
 		const void *a = addrs->data + i * size;
-		char buf[INET6_ADDRSTRLEN];
 
 		if (egress_addr_is_refused_range(family, a) && !is_literal(p, family, a)) {
+			char buf[INET6_ADDRSTRLEN];
+
 			inet_ntop(family, a, buf, sizeof buf);
 			sbx_warn("%s resolves to %s (loopback, link-local, multicast or metadata "
 				 "range): not allowed; list the address literally to allow it",
@@ -178,9 +179,10 @@ resolve_domain(EgressPolicy *p, const SbxConfig *cfg, const AllowEntry *e, GErro
 {
 	DomainAddrs *d = g_hash_table_lookup(p->domains, e->domain);
 	g_autoptr(GError) local = NULL;
-	char *key;
 
 	if (!d) {
+		char *key;
+
 		d = g_new0(DomainAddrs, 1);
 		d->v4 = g_array_new(FALSE, FALSE, sizeof(struct in_addr));
 		d->v6 = g_array_new(FALSE, FALSE, sizeof(struct in6_addr));
