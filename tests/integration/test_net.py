@@ -417,20 +417,19 @@ def test_launcher_idle_with_open_connection(workdir):
 # ---------------------------------------------------------------- lifecycle
 
 def test_exit_status_and_clean_exit(workdir):
-    r = sandbox("--", "sh", "-c", "exit 42", tapbox=True, cwd=workdir, timeout=30)
+    token = "msbx-net-exit-%d" % random.randrange(1 << 30)
+    r = sandbox("--", "sh", "-c", "exit 42", token, tapbox=True, cwd=workdir, timeout=30)
     assert r.returncode == 42, r.stderr
-    r = sandbox("--", "sh", "-c", "kill -TERM $$", tapbox=True, cwd=workdir, timeout=30)
+    r = sandbox("--", "sh", "-c", "kill -TERM $$", token, tapbox=True, cwd=workdir, timeout=30)
     assert r.returncode == 128 + 15, r.stderr
-    # nothing of ours keeps running: the launcher was the only host process
-    me = os.getuid()
+    # nothing of these runs keeps running (launcher, pid 1, payload all
+    # carry the token in their command line)
     left = []
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            if os.stat(f"/proc/{pid}").st_uid == me and \
-                    b"mini-tapbox" in open(f"/proc/{pid}/cmdline", "rb").read():
-                left.append(pid)
+        if pid.isdigit():
+            with contextlib.suppress(OSError):
+                if token.encode() in open(f"/proc/{pid}/cmdline", "rb").read():
+                    left.append(pid)
     assert not left
 
 

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# bench/net.sh — the mini-tapbox network side by side with slirp4netns and
+# pasta (issue 4), one run:
+#   * iperf3 throughput, sandbox → host and host → sandbox (-R), against an
+#     iperf3 server on the host's 127.0.0.1, at MTU 1500 and 65520
+#   * request/response latency: 1-byte TCP ping-pong with an echo server on
+#     the host's 127.0.0.1
+#   * start-up: from spawning the tool to the first connection accepted by a
+#     listener on the host's 127.0.0.1
+# Every peer reaches the host's loopback through its own gateway mapping
+# (10.0.2.2): mini-tapbox --allow-host-port, slirp4netns without
+# --disable-host-loopback, pasta's default gateway mapping with -g 10.0.2.2.
+# Nothing but this machine's loopback is ever contacted.
+#
+# usage: bench/net.sh BUILD_DIR   (as an unprivileged user; /dev/net/tun 0666)
+#   env: DUR=seconds per iperf3 run (5), RR=round trips (5000), STARTS=runs (15)
+set -euo pipefail
+PY=/usr/bin/python3
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+
+# ---- running a command inside each peer's network ----
+# in_tool TOOL MTU CMD...: run CMD with the host's loopback at 10.0.2.2.
+in_tool() {
+	local tool=$1 mtu=$2
+	shift 2
+	case $tool in
+	mini-tapbox)
+		"$TAPBOX" --mtu "$mtu" --allow-host-port "$IPERF_PORT" --allow-host-port "$ECHO_PORT" \
+			--allow-host-port "${START_PORT:-1}" -- "$@" 2>/dev/null ;;
+	slirp4netns) in_slirp4netns "$mtu" "$@" ;;
+	pasta)
+		pasta --config-net -q -a 10.0.2.100 -n 24 -g 10.0.2.2 -m "$mtu" -- "$@" 2>/dev/null ;;
+	*) return 2 ;;
+	esac
+}
+
+# slirp4netns the documented way: a user+net namespace whose first process
+# waits (on a fifo) until slirp4netns reports ready on --ready-fd.
+in_slirp4netns() {
+	local mtu=$1 d rc=0 pid s4n
+	shift
+	d=$(mktemp -d -p "$WORK")
+	mkfifo "$d/go" "$d/ready" "$d/pid"
+	unshare -Urn sh -c 'echo $$ > "$1/pid"; read x < "$1/go"; shift; exec "$@"' sh "$d" "$@" &
+	pid=$!
+	read -r _ < "$d/pid"
+	slirp4netns --configure --mtu="$mtu" --ready-fd=3 "$pid" tap0 3>"$d/ready" >/dev/null 2>&1 &
+	s4n=$!
+	read -r -n1 _ < "$d/ready"
+	echo go > "$d/go"
+	wait "$pid" || rc=$?
+	kill "$s4n" 2>/dev/null || true
+	wait "$s4n" 2>/dev/null || true
+	rm -rf "$d"
+	return $rc
+}
+
+# Internal: the start-up probe runs single commands through this entry.
+if [ "${1:-}" = "--in-tool" ]; then
+	shift
+	in_tool "$@"
+	exit $?
+fi
+
+BUILD=$(cd "${1:?usage: bench/net.sh BUILD_DIR}" && pwd)
+export TAPBOX=$BUILD/src/mini-tapbox
+DUR=${DUR:-5}
+RR=${RR:-5000}
+STARTS=${STARTS:-15}
+for t in iperf3 slirp4netns pasta unshare "$PY"; do
+	command -v "$t" >/dev/null || { echo "bench/net.sh: $t is missing" >&2; exit 2; }
+done
+[ -x "$TAPBOX" ] || { echo "bench/net.sh: $TAPBOX not built" >&2; exit 2; }
+
+export WORK=$(mktemp -d)
+chmod 755 "$WORK"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+
+# ---- host side servers (loopback only) ----
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+export IPERF_PORT=$(free_port)
+export ECHO_PORT=$(free_port)
+iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >/dev/null 2>&1 &
+pids+=($!)
+"$PY" -c '
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+def serve(c):
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while (b := c.recv(64)):
+        c.sendall(b)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+' "$ECHO_PORT" &
+pids+=($!)
+# Both servers must listen before the first client: wait on the ports
+# (bounded: 50 × 0.1 s), not on a guess.
+for port in "$IPERF_PORT" "$ECHO_PORT"; do
+	for _ in $(seq 50); do
+		"$PY" -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2).close()' \
+			"$port" 2>/dev/null && break
+		sleep 0.1
+	done
+done
+
+# ---- measurements ----
+iperf_gbps() {   # TOOL MTU [-R]
+	local out
+	out=$(in_tool "$1" "$2" iperf3 -J -c 10.0.2.2 -p "$IPERF_PORT" -t "$DUR" ${3:-}) || { echo "fail"; return; }
+	"$PY" -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))' <<<"$out"
+}
+
+RR_CLIENT='
+import socket, sys, time
+n = int(sys.argv[2])
+s = socket.create_connection(("10.0.2.2", int(sys.argv[1])))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for _ in range(200):
+    s.sendall(b"x"); s.recv(1)
+lat = []
+for _ in range(n):
+    t = time.perf_counter_ns(); s.sendall(b"x"); s.recv(1); lat.append(time.perf_counter_ns() - t)
+lat.sort()
+print("%.1f %.1f" % (lat[len(lat)//2] / 1e3, lat[int(len(lat)*0.99)] / 1e3))
+'
+rr_us() {   # TOOL MTU → "p50 p99" in µs
+	in_tool "$1" "$2" "$PY" -c "$RR_CLIENT" "$ECHO_PORT" "$RR" || echo "fail fail"
+}
+
+# Start-up: spawn the tool with a payload that only connects (bash's
+# /dev/tcp, no interpreter start-up), time until the host accepts it.
+startup_ms() {   # TOOL MTU → median ms over STARTS runs
+	"$PY" - "$1" "$2" "$STARTS" <<'EOF'
+import os, socket, statistics, subprocess, sys, time
+tool, mtu, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(8); s.settimeout(30)
+port = s.getsockname()[1]
+env = dict(os.environ, START_PORT=str(port))
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    p = subprocess.Popen([os.environ["BENCH_SELF"], "--in-tool", tool, mtu, "bash", "-c",
+                          f"exec 3<>/dev/tcp/10.0.2.2/{port}; read -t 5 -u 3 x"],
+                         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    c, _ = s.accept()
+    times.append((time.perf_counter() - t) * 1000)
+    c.close()
+    p.wait(30)
+print("%.1f" % statistics.median(times))
+EOF
+}
+
+export BENCH_SELF=$SELF
+
+# ---- one run, side by side ----
+echo "# bench/net.sh — $(date -u +%F), $(uname -r), $(nproc) CPUs, DUR=${DUR}s RR=$RR STARTS=$STARTS"
+echo
+echo "| tool | MTU | sandbox→host Gbit/s | host→sandbox Gbit/s | RR p50 µs | RR p99 µs |"
+echo "|---|---:|---:|---:|---:|---:|"
+for mtu in 1500 65520; do
+	for tool in mini-tapbox slirp4netns pasta; do
+		up=$(iperf_gbps "$tool" "$mtu")
+		down=$(iperf_gbps "$tool" "$mtu" -R)
+		read -r p50 p99 < <(rr_us "$tool" "$mtu")
+		echo "| $tool | $mtu | $up | $down | $p50 | $p99 |"
+	done
+done
+echo
+echo "| tool | start-up to first connection, median ms |"
+echo "|---|---:|"
+for tool in mini-tapbox slirp4netns pasta; do
+	echo "| $tool | $(startup_ms "$tool" 65520) |"
+done
