@@ -266,6 +266,24 @@ def test_host_loopback_closed_unless_port_opened(workdir):
         t.join(timeout=5)
 
 
+def test_without_allowlist_egress_is_open_but_host_loopback_closed(workdir):
+    other = socket.socket()
+    other.bind(("127.0.0.1", 0))
+    other.listen(8)
+    try:
+        p = sandbox("--", PY, "-c", PROBE, "%s:80" % HOST_A, "[%s]:9001" % HOST_V6_B,
+                    "10.0.2.2:%d" % other.getsockname()[1], tapbox=True, cwd=workdir,
+                    timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert "unrestricted" in p.stderr
+        r = {x["spec"]: x for x in json.loads(p.stdout.strip().splitlines()[-1])}
+        assert r["%s:80" % HOST_A]["ok"], r
+        assert r["[%s]:9001" % HOST_V6_B]["ok"], r
+        assert_refused(r["10.0.2.2:%d" % other.getsockname()[1]])
+    finally:
+        other.close()
+
+
 # --- domains -----------------------------------------------------------------------
 
 def test_domain_resolved_via_resolver_and_pinned_in_hosts(workdir, resolver):
