@@ -158,11 +158,21 @@ api_spawn_child(const SbxConfig *cfg, pid_t parent, const int fds[3])
 {
 	g_autoptr(GError) error = NULL;
 	int moved[3];
+	sigset_t none;
 	int status;
 
 	/* The caller dies → we die → the sandbox dies. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(SBX_EXIT_SETUP);
+	/* Start from a clean slate like a new program would, not with the
+	 * caller's handlers (Python's SIGINT handler, SIG_IGN for SIGPIPE) or
+	 * its thread's signal mask: the launcher installs what it needs and the
+	 * command gets default dispositions, as with subprocess. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Move the wanted fds above 2 first, so that e.g. swapping 1 and 2
 	 * works. */
 	for (int i = 0; i < 3; i++) {

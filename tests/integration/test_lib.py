@@ -390,6 +390,10 @@ def test_python_run_captures_output_and_status(workdir, tmp_path):
             print("timeout")
         r = pyminisandbox.run(["sh", "-c", "echo x > %s"], capture_output=True)
         print("outside-status", r.returncode)
+        # Python ignores SIGPIPE; the command must not inherit that
+        r = pyminisandbox.run(["grep", "SigIgn", "/proc/self/status"], stdout=subprocess.PIPE,
+                              text=True, timeout=60)
+        print(r.stdout.strip())
         """ % (tmp_path / "run-leak.txt"), cwd=workdir)
     assert p.returncode == 0, p.stderr
     assert "'from-stdin\\nout\\n' 'err\\n' 3 True" in p.stdout
@@ -397,6 +401,7 @@ def test_python_run_captures_output_and_status(workdir, tmp_path):
     assert "timeout" in p.stdout
     assert (workdir / "here").exists()
     assert not (tmp_path / "run-leak.txt").exists()
+    assert "SigIgn:\t0000000000000000" in p.stdout
 
 
 def test_python_run_allowlist(workdir, server):
