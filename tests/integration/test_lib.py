@@ -454,3 +454,75 @@ def test_python_package_installs_offline_with_pip(tmp_path):
             env={**os.environ, "PYTHONPATH": str(target), "PYMINISANDBOX_LIBRARY": BUILD})
     assert q.returncode == 0, q.stderr
     assert q.stdout.startswith(str(target)) and q.stdout.split()[1] == "0"
+
+
+# ---- allowlist calls against the test hosts (tests/integration/testhosts.sh) ----
+
+PROBE = textwrap.dedent("""
+    import socket, time
+    def probe(addr, port):
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        t = time.monotonic()
+        try:
+            with socket.socket(fam, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect((addr, port))
+                data = s.recv(64).decode()
+                return "ok" if data.startswith("msbx-testhost") else "no-banner"
+        except OSError as e:
+            return "%s:%.1f" % (type(e).__name__, time.monotonic() - t)
+    """)
+
+
+def blocked_fast(result):
+    """A refused connect fails at once (reject rules), not by timing out."""
+    name, _, secs = result.partition(":")
+    return name in ("ConnectionRefusedError", "OSError", "PermissionError") and float(secs) < 2
+
+
+def test_python_original_tapbox_calls_enforce_the_allowlist(workdir):
+    p = python(PROBE + textwrap.dedent("""
+        from pyminisandbox import pyminitapbox as t
+        assert t.mini_sandbox_setup_default() == 0
+        assert t.mini_sandbox_allow_ipv4("198.18.0.10") == 0
+        assert t.mini_sandbox_allow_ipv4_subnet("198.18.0.16/28") == 0
+        assert t.mini_sandbox_start() == 0
+        for host in ("198.18.0.10", "198.18.0.20", "198.18.0.11"):
+            print(host, probe(host, 9000))
+        """), cwd=workdir)
+    r = dict(l.split(" ", 1) for l in p.stdout.splitlines())
+    assert r.get("198.18.0.10") == "ok", (p.stdout, p.stderr)
+    assert r["198.18.0.20"] == "ok"                       # CIDR member
+    assert blocked_fast(r["198.18.0.11"]), r              # not listed
+
+
+def test_python_run_allow_entries_with_ports_and_ipv6(workdir):
+    script = PROBE + textwrap.dedent("""
+        for addr, port in (("198.18.0.10", 9000), ("198.18.0.10", 9001),
+                           ("198.18.0.11", 9000), ("fd42:4d53:4258::10", 9000),
+                           ("fd42:4d53:4258::11", 9000)):
+            print("%s:%d" % (addr, port), probe(addr, port))
+        """)
+    p = python("""
+        import sys, pyminisandbox
+        r = pyminisandbox.run([sys.executable, "-c", %r], capture_output=True, text=True,
+                              allow=["198.18.0.10:9000/tcp", "[fd42:4d53:4258::10]:9000"],
+                              timeout=120)
+        print(r.stdout, r.stderr, "status", r.returncode)
+        """ % script, cwd=workdir)
+    r = dict(l.split(" ", 1) for l in p.stdout.splitlines() if l.count(" ") == 1)
+    assert r.get("198.18.0.10:9000") == "ok", (p.stdout, p.stderr)
+    assert blocked_fast(r["198.18.0.10:9001"]), r          # same host, other port
+    assert blocked_fast(r["198.18.0.11:9000"]), r
+    assert r["fd42:4d53:4258::10:9000"] == "ok"
+    assert blocked_fast(r["fd42:4d53:4258::11:9000"]), r
+
+
+def test_host_port_alone_opens_no_other_egress(workdir, server):
+    p = python(PROBE + textwrap.dedent("""
+        import pyminisandbox
+        pyminisandbox.Sandbox().allow_host_port(%d).start()
+        print("testhost", probe("198.18.0.10", 9000))
+        """ % server.port), cwd=workdir)
+    assert "testhost " in p.stdout, (p.stdout, p.stderr)
+    assert blocked_fast(p.stdout.split("testhost ")[1].strip()), p.stdout
