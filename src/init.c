@@ -85,6 +85,12 @@ sbx_init_start(GError **error)
 	sigset_t waited, saved;
 	pid_t payload;
 
+	/* An inherited SIG_IGN for SIGCHLD would make the kernel reap the
+	 * payload behind our back, and its status would be lost. */
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, NULL);
 	/* Block before the fork so no signal meant for the payload is lost
 	 * between fork() and sigwaitinfo(). */
 	sigemptyset(&waited);

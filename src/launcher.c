@@ -125,6 +125,15 @@ forwarded_signal_set(sigset_t *set)
 }
 
 static void
+reset_sigchld(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, NULL);
+}
+
+static void
 block_forwarded_signals(Launcher *l)
 {
 	sigset_t set;
@@ -258,6 +267,10 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	args.sync_fd = sync_pair[1];
 	args.net_chan = chan_pair[1];
 	payload_identity(cfg, &args.payload_uid, &args.payload_gid);
+
+	/* pid 1's exit status must reach our waitpid(): an inherited SIG_IGN
+	 * (or SA_NOCLDWAIT) for SIGCHLD would have the kernel discard it. */
+	reset_sigchld();
 
 	/* 2. The namespaces.  Unflushed stdio would otherwise be written twice.
 	 * Signals for the sandbox are blocked from here on: one arriving

@@ -10,7 +10,12 @@
 
 #include "common/config.h"
 
-/* CLI: run cfg->argv sandboxed.  Returns the exit status the CLI should exit
+/* All three reset SIGCHLD to its default disposition in the process that
+ * becomes the launcher: pid 1's status must reach the launcher's waitpid().
+ * Signals for the sandbox (SIGINT SIGTERM SIGHUP SIGQUIT SIGUSR1 SIGUSR2
+ * SIGWINCH) are blocked in the launcher while it runs and forwarded.
+ *
+ * CLI: run cfg->argv sandboxed.  Returns the exit status the CLI should exit
  * with: the payload's code, 128+N if it died of signal N, 126/127 when it
  * could not be executed, 125 with *error set when set-up failed (then
  * nothing ran). */

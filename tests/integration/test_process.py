@@ -139,6 +139,15 @@ def test_timeout_sigterm_is_enough_for_a_polite_payload(workdir):
     assert r.returncode == 143, r.stderr
 
 
+def test_inherited_sigchld_ignore_does_not_lose_the_status(workdir):
+    """SIG_IGN survives exec: a caller ignoring SIGCHLD must not make the
+    kernel discard the sandbox's exit status (nor hang pid 1)."""
+    r = run([PY, "-c", "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+             "os.execv(sys.argv[1], sys.argv[1:])",
+             SANDBOX, "--", "sh", "-c", "sleep 0.1 & exit 42"], cwd=workdir, timeout=30)
+    assert r.returncode == 42, r.stderr
+
+
 # --- signals -----------------------------------------------------------------
 
 # The handler must not use print(): the signal can arrive while print('ready')
