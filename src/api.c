@@ -108,7 +108,9 @@ api_config_copy(const SbxConfig *src)
 {
 	SbxConfig *dst = sbx_config_new();
 
-	/* Scalars first, then replace every owned pointer with a deep copy. */
+	/* Scalars first, then replace every owned pointer with a deep copy.
+	 * Keep in step with config.h: a new pointer field must be copied here,
+	 * or the two configs would share (and both free) it. */
 	GArray *mounts = dst->mounts, *keep_fds = dst->keep_fds;
 	GArray *host_ports = dst->host_ports, *publish = dst->publish;
 
