@@ -526,3 +526,19 @@ def test_host_port_alone_opens_no_other_egress(workdir, server):
         """ % server.port), cwd=workdir)
     assert "testhost " in p.stdout, (p.stdout, p.stderr)
     assert blocked_fast(p.stdout.split("testhost ")[1].strip()), p.stdout
+
+
+def test_signals_to_the_outer_process_reach_the_continuation(workdir):
+    token = "msbx-lib-term-%d" % os.getpid()
+    p = subprocess.Popen([CLIENT, "wait", token], cwd=workdir, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        ready, _, _ = select.select([p.stdout], [], [], 30)
+        assert ready, "sandbox did not start"
+        assert b"inside" in p.stdout.readline()
+        assert p.stdout.readline() == b"ready\n"
+        p.terminate()                       # SIGTERM, forwarded to the continuation
+        assert p.wait(timeout=10) == 128 + signal.SIGTERM
+    finally:
+        p.kill()
+        p.wait(timeout=10)
