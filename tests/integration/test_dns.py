@@ -312,6 +312,21 @@ def test_wildcard_resolved_on_demand_and_connects(stub, workdir):
     assert dns.seen("evil") == [], dns.queries
 
 
+def test_wildcard_aaaa_resolved_on_demand_and_connects(stub, workdir):
+    host, port = find_testhost("fd42:4d53:4258::11")
+    dns = stub({"v6.example.test": [(28, host, 60)]})
+    r = tapbox(["--resolver", dns.addr, "--allow", "*.example.test"],
+               py("import socket\n"
+                  "ai = socket.getaddrinfo('v6.example.test', %d, socket.AF_INET6,"
+                  " socket.SOCK_STREAM)[0]\n"
+                  "print(ai[4][0])\n"
+                  "s = socket.create_connection(ai[4][:2], timeout=10)\n"
+                  "print(s.recv(100).decode().split()[0])\n" % port), workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [host, "msbx-testhost"]
+    assert ("v6.example.test", 28) in dns.queries
+
+
 def test_wildcard_answer_in_refused_range_not_added(stub, workdir, tmp_path):
     dns = stub({"meta.example.test": [(1, "169.254.169.254", 60), (1, DOC4, 60)],
                 "lo.example.test": [(1, "127.0.0.1", 60)]})
