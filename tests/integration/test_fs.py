@@ -563,3 +563,24 @@ def test_parents_write(home_project):
     assert r.returncode == 0, r.stderr
     with open(os.path.join(os.path.dirname(home_project), "parent.txt")) as f:
         assert f.read() == "from sandbox\n"
+
+
+def test_tmpfs_size_limit(workdir):
+    r = sh("-x", "--tmpfs-size", "1048576",
+           "head -c 2097152 /dev/zero > /tmp/big 2>/dev/null || echo FULL; "
+           "head -c 2097152 /dev/zero > /dev/shm/big 2>/dev/null || echo SHM-FULL", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["FULL", "SHM-FULL"]
+
+
+def test_proc_fallback_when_masked(workdir, tmp_path):
+    """Like a container with masked /proc paths: the kernel refuses a new
+    procfs, the stage binds the existing one and says so in the -D log."""
+    log = tmp_path / "debug.log"
+    r = run(["unshare", "-Urm", "/bin/sh", "-c",
+             'mount -t tmpfs none /proc/sys && exec "$@"', "sh",
+             SANDBOX, "-x", "-D", str(log), "--", "/bin/sh", "-c", "test -r /proc/self/status && echo PROC"],
+            cwd=workdir, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "PROC" in r.stdout
+    assert "binding the existing /proc" in log.read_text()
