@@ -8,6 +8,7 @@ which processes are left.
 """
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -244,7 +245,12 @@ def test_spawn_runs_a_command_sandboxed_and_caller_waits(workdir):
 
 
 def test_nested_start_is_refused(workdir):
-    p = client("nested", CLIENT, cwd=workdir)
+    # The inner client runs inside the sandbox, where the build tree may be
+    # hidden (e.g. under /var/tmp): give it a copy in the shared CWD.
+    shutil.copy(CLIENT, workdir / "lib-client")
+    shutil.copy(os.path.join(BUILD, "src", "libminisandbox.so.0"), workdir)
+    p = client("nested", workdir / "lib-client", cwd=workdir,
+               env={"LD_LIBRARY_PATH": str(workdir)})
     lines = p.stdout.splitlines()
     assert "marker 1" in lines
     failed = [l for l in lines if l.startswith("start-failed")]
