@@ -73,8 +73,9 @@ extern "C" {
 #define MINI_SANDBOX_ERR_ALREADY_STARTED -202   /* configuration or start after start() */
 
 /* ---- filesystem mode (at most one; none = read-only mode) ----------------
- * Calling the same mode twice with the same arguments is fine; a second,
- * different mode is MINI_SANDBOX_ERR_INVALID_MODE. */
+ * mini_sandbox_setup_default() twice is fine; a second custom or hermetic
+ * root is MINI_SANDBOX_ERR_ROOT_NOT_UNIQUE, a second, different mode
+ * MINI_SANDBOX_ERR_INVALID_MODE. */
 
 /* Default mode (mini-sandbox -x): fresh root, system directories read-only,
  * the working directory writable, $HOME an empty scratch, private /tmp. */
@@ -93,7 +94,8 @@ int mini_sandbox_mount_bind(const char *path);
 int mini_sandbox_mount_write(const char *path);
 /* Empty tmpfs over an existing directory (-e). */
 int mini_sandbox_mount_tmpfs(const char *path);
-/* Overlay (-k): writable inside, changes thrown away. */
+/* Overlay (-k): writable inside, changes thrown away; default or custom
+ * mode only (else MINI_SANDBOX_ERR_OVERLAY_NOT_SET). */
 int mini_sandbox_mount_overlay(const char *path);
 /* Make PATH a writable output file: created empty on the host (mode 0666
  * minus umask) if it does not exist yet (its directory must), then bound
@@ -198,7 +200,8 @@ int mini_sandbox_is_running(void);
  * it with waitpid(); its exit status is that of mini-sandbox(1) (the
  * command's code, 128+N on signal N, 126/127 if it could not be run, 125
  * when set-up failed).  The configuration is kept, so several commands can
- * be spawned.  The child inherits stdin/stdout/stderr. */
+ * be spawned.  The child inherits stdin/stdout/stderr and no other fd; it
+ * dies with the calling thread (parent-death signal). */
 pid_t mini_sandbox_spawn(const char *const argv[]);
 /* As mini_sandbox_spawn(), with STDIN_FD, STDOUT_FD, STDERR_FD as the
  * command's fds 0, 1, 2 (-1: inherit the caller's).  No other fd of the
