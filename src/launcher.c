@@ -22,6 +22,7 @@
 #include "net.h"
 #include "nsclone.h"
 #include "sandbox-child.h"
+#include "seccomp-filter.h"
 #include "userns.h"
 
 #include <errno.h>
@@ -47,6 +48,7 @@ typedef struct {
 	const SbxConfig *cfg;
 	SbxNet *net;
 	MountPlan *plan;
+	GBytes *seccomp;          /* the payload's filter, compiled before the fork */
 	SbxSandboxProcs procs;    /* pid 1 (and the clone helper, if any) */
 	gboolean running;         /* procs.child not reaped yet */
 	int sync_fd;              /* our end of the sync socketpair */
@@ -110,6 +112,7 @@ launcher_free(Launcher *l)
 		mount_plan_free(l->plan);
 	}
 	net_free(l->net);
+	g_clear_pointer(&l->seccomp, g_bytes_unref);
 	g_main_loop_unref(l->loop);
 	g_main_context_unref(l->ctx);
 	g_free(l);
@@ -252,6 +255,9 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 		fs_plan_add_file(l->plan, "/etc/resolv.conf", net_resolv_conf(l->net));
 	if (net_hosts_file(l->net))
 		fs_plan_add_file(l->plan, "/etc/hosts", net_hosts_file(l->net));
+	l->seccomp = sbx_seccomp_compile(error);
+	if (!l->seccomp)
+		return LAUNCH_FAILED;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0)
 		return sbx_set_errno(error, errno, "create the sync socketpair"), LAUNCH_FAILED;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan_pair) < 0) {
@@ -266,6 +272,7 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	args.plan = l->plan;
 	args.sync_fd = sync_pair[1];
 	args.net_chan = chan_pair[1];
+	args.seccomp = l->seccomp;
 	payload_identity(cfg, &args.payload_uid, &args.payload_gid);
 
 	/* pid 1's exit status must reach our waitpid(): an inherited SIG_IGN

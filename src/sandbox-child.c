@@ -166,7 +166,7 @@ sbx_sandbox_child(const SbxChildArgs *a)
 		fail(a, "close fds", error);
 	if (!sbx_drop_privileges(&error))
 		fail(a, "privilege drop", error);
-	if (!sbx_seccomp_apply(&error))
+	if (!sbx_seccomp_load(a->seccomp, &error))
 		fail(a, "seccomp", error);
 	sbx_debug("payload: set-up OK; %s", a->continuation ? "continuing" : a->cfg->argv[0]);
 	send_report(a->sync_fd, 0, "set-up OK");

@@ -27,6 +27,7 @@ typedef struct {
 	uid_t payload_uid;     /* identity inside the nested user namespace */
 	gid_t payload_gid;
 	gboolean continuation; /* library mode: return in the payload, no exec */
+	GBytes *seccomp;       /* compiled filter (sbx_seccomp_compile) */
 } SbxChildArgs;
 
 /* Largest report: code + message. */

@@ -6,9 +6,17 @@
 #include "common/error.h"
 #include "common/log.h"
 
+#include "common/fdutil.h"
+
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Syscalls refused whatever their arguments (names, so libseccomp resolves
  * them per architecture and skips the ones an ABI does not have). */
@@ -62,16 +70,17 @@ add_compat_arches(scmp_filter_ctx ctx, GError **error)
 	return TRUE;
 }
 
-gboolean
-sbx_seccomp_apply(GError **error)
+/* Build the filter in libseccomp's form. */
+static scmp_filter_ctx
+build_filter(GError **error)
 {
 	__attribute__((cleanup(filter_ctx_release))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r;
 
 	if (!ctx)
-		return sbx_set_errno(error, ENOMEM, "seccomp: create filter");
+		return sbx_set_errno(error, ENOMEM, "seccomp: create filter"), NULL;
 	if (!add_compat_arches(ctx, error))
-		return FALSE;
+		return NULL;
 	for (size_t i = 0; i < G_N_ELEMENTS(refused_syscalls); i++) {
 		int nr = seccomp_syscall_resolve_name(refused_syscalls[i]);
 
@@ -79,7 +88,7 @@ sbx_seccomp_apply(GError **error)
 			continue; /* unknown to this libseccomp: nothing to refuse */
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
 		if (r < 0)
-			return sbx_set_errno(error, -r, "seccomp: refuse %s", refused_syscalls[i]);
+			return sbx_set_errno(error, -r, "seccomp: refuse %s", refused_syscalls[i]), NULL;
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(refused_ioctls); i++) {
 		/* The request argument is an int in the kernel: compare the low
@@ -87,12 +96,67 @@ sbx_seccomp_apply(GError **error)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
 				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, refused_ioctls[i]));
 		if (r < 0)
-			return sbx_set_errno(error, -r, "seccomp: refuse ioctl %#lx", refused_ioctls[i]);
+			return sbx_set_errno(error, -r, "seccomp: refuse ioctl %#lx",
+					     refused_ioctls[i]), NULL;
 	}
-	r = seccomp_load(ctx);
+	return g_steal_pointer(&ctx);
+}
+
+GBytes *
+sbx_seccomp_compile(GError **error)
+{
+	__attribute__((cleanup(filter_ctx_release))) scmp_filter_ctx ctx = build_filter(error);
+	autoclose int fd = -1;
+	g_autofree char *bpf = NULL;
+	struct stat st;
+	int r;
+
+	if (!ctx)
+		return NULL;
+	/* libseccomp 2.5 exports only to an fd (export_bpf_mem is 2.6). */
+	fd = memfd_create("sbx-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return sbx_set_errno(error, errno, "seccomp: memfd_create"), NULL;
+	r = seccomp_export_bpf(ctx, fd);
 	if (r < 0)
-		return sbx_set_errno(error, -r, "seccomp: load filter");
-	sbx_debug("payload: seccomp filter loaded (%zu syscalls, %zu ioctls refused)",
-		  G_N_ELEMENTS(refused_syscalls), G_N_ELEMENTS(refused_ioctls));
+		return sbx_set_errno(error, -r, "seccomp: export the filter"), NULL;
+	if (fstat(fd, &st) < 0)
+		return sbx_set_errno(error, errno, "seccomp: stat the exported filter"), NULL;
+	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
+	    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return sbx_set_errno(error, EINVAL, "seccomp: exported filter has %lld bytes",
+				     (long long)st.st_size), NULL;
+	bpf = g_malloc((size_t)st.st_size);
+	r = (int)pread(fd, bpf, (size_t)st.st_size, 0);
+	if (r != (int)st.st_size)
+		return sbx_set_errno(error, r < 0 ? errno : EIO, "seccomp: read the exported filter"),
+		       NULL;
+	sbx_debug("launcher: seccomp filter compiled (%zu syscalls, %zu ioctls refused, %lld insns)",
+		  G_N_ELEMENTS(refused_syscalls), G_N_ELEMENTS(refused_ioctls),
+		  (long long)(st.st_size / (off_t)sizeof(struct sock_filter)));
+	return g_bytes_new_take(g_steal_pointer(&bpf), (size_t)st.st_size);
+}
+
+gboolean
+sbx_seccomp_load(GBytes *program, GError **error)
+{
+	gsize size = 0;
+	const struct sock_filter *insns = g_bytes_get_data(program, &size);
+	struct sock_fprog prog = {
+		.len = (unsigned short)(size / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)(void *)insns,
+	};
+
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		return sbx_set_errno(error, errno, "seccomp: load the filter");
+	sbx_debug("payload: seccomp filter loaded");
 	return TRUE;
+}
+
+gboolean
+sbx_seccomp_apply(GError **error)
+{
+	g_autoptr(GBytes) program = sbx_seccomp_compile(error);
+
+	return program && sbx_seccomp_load(program, error);
 }

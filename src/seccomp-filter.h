@@ -22,6 +22,15 @@
 
 #include <glib.h>
 
-/* Load the filter into the calling thread.  Needs PR_SET_NO_NEW_PRIVS
- * (set by sbx_drop_privileges) — so call it last, right before exec. */
+/* Launcher side, before the fork: compile the filter to classic BPF
+ * (libseccomp), so that a compile error stops the start before any process
+ * exists and the payload only has to load it.  NULL + error on failure. */
+GBytes *sbx_seccomp_compile(GError **error);
+
+/* Payload side: load PROGRAM (from sbx_seccomp_compile) into the calling
+ * thread — one prctl().  Needs PR_SET_NO_NEW_PRIVS (sbx_drop_privileges),
+ * so it is the last step before exec. */
+gboolean sbx_seccomp_load(GBytes *program, GError **error);
+
+/* Both in one (tests, callers without a fork in between). */
 gboolean sbx_seccomp_apply(GError **error);

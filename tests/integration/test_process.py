@@ -372,7 +372,8 @@ def test_debug_log_lists_the_stages(workdir, tmp_path):
     assert r.returncode == 0, r.stderr
     text = log.read_text()
     for needle in ("clone namespaces", "map uid", "filesystem stage", "init: payload is pid",
-                   "capabilities dropped", "seccomp filter loaded", "set-up OK",
+                   "capabilities dropped", "seccomp filter compiled", "seccomp filter loaded",
+                   "set-up OK",
                    "sandbox exited with 0"):
         assert needle in text, needle
 
