@@ -347,7 +347,7 @@ def test_python_sandbox_builder_start_with_threads(workdir, tmp_path):
             pyminisandbox.Sandbox().write("/nonexistent/x")
         except pyminisandbox.SandboxError as e:
             print("error", e.code, "/nonexistent/x" in e.message)
-        pyminisandbox.Sandbox().start()
+        pyminisandbox.Sandbox().log(%r).start()
         print("inside", pyminisandbox.is_running(), threading.active_count(),
               os.environ.get("MINI_SANDBOX_INSIDE"), flush=True)
         open("b.txt", "w").write("b")
@@ -356,10 +356,11 @@ def test_python_sandbox_builder_start_with_threads(workdir, tmp_path):
         except OSError:
             pass
         sys.exit(23)
-        """ % str(outside), cwd=workdir)
+        """ % (str(tmp_path / "setup.log"), str(outside)), cwd=workdir)
     assert p.returncode == 23, (p.stdout, p.stderr)
     assert "error -5 True" in p.stdout
     assert "inside True 1 1" in p.stdout
+    assert "launcher:" in (tmp_path / "setup.log").read_text()     # enable_log / -D
     assert (workdir / "b.txt").read_text() == "b"
     assert not outside.exists()
 
