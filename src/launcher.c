@@ -199,7 +199,7 @@ add_userns_hint(GError **error, int errnum)
 static gboolean
 read_setup_report(Launcher *l, GError **error)
 {
-	SbxSetupReport report;
+	SbxSetupReport report = { 0 };
 	ssize_t n;
 
 	do
