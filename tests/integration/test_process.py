@@ -392,11 +392,16 @@ def test_fds_are_not_inherited(workdir, tmp_path):
     fd = os.open(secret, os.O_RDONLY)   # inheritable on purpose
     os.set_inheritable(fd, True)
     try:
-        r = sandbox("--", "ls", "/proc/self/fd", cwd=workdir, pass_fds=(fd,))
+        # -D too: the debug log is open in the launcher and pid 1, never in
+        # the command.
+        r = sandbox("-D", str(tmp_path / "debug.log"), "--", "ls", "-l", "/proc/self/fd",
+                    cwd=workdir, pass_fds=(fd,))
     finally:
         os.close(fd)
     assert r.returncode == 0, r.stderr
-    assert sorted(int(x) for x in r.stdout.split()) == [0, 1, 2, 3]  # 3: ls's own dir fd
+    fds = [l.split()[8] for l in r.stdout.splitlines() if l.startswith("l")]
+    assert sorted(int(x) for x in fds) == [0, 1, 2, 3], r.stdout  # 3: ls's own dir fd
+    assert "secret" not in r.stdout and "debug.log" not in r.stdout
 
 
 # --- launched as root --------------------------------------------------------
