@@ -481,13 +481,25 @@ PROBE = textwrap.dedent("""
     """)
 
 
+@pytest.fixture
+def testhosts():
+    """The netns test hosts must answer from the host, else the sandbox's
+    results mean nothing: fail (never skip) with the fix."""
+    try:
+        with socket.create_connection(("198.18.0.10", 9000), timeout=3) as s:
+            assert s.recv(13) == b"msbx-testhost"
+    except OSError as e:
+        pytest.fail("test hosts unreachable from the host (%s): run "
+                    "tests/integration/testhosts.sh up as root" % e)
+
+
 def blocked_fast(result):
     """A refused connect fails at once (reject rules), not by timing out."""
     name, _, secs = result.partition(":")
     return name in ("ConnectionRefusedError", "OSError", "PermissionError") and float(secs) < 2
 
 
-def test_python_original_tapbox_calls_enforce_the_allowlist(workdir):
+def test_python_original_tapbox_calls_enforce_the_allowlist(workdir, testhosts):
     p = python(PROBE + textwrap.dedent("""
         from pyminisandbox import pyminitapbox as t
         assert t.mini_sandbox_setup_default() == 0
@@ -503,7 +515,7 @@ def test_python_original_tapbox_calls_enforce_the_allowlist(workdir):
     assert blocked_fast(r["198.18.0.11"]), r              # not listed
 
 
-def test_python_run_allow_entries_with_ports_and_ipv6(workdir):
+def test_python_run_allow_entries_with_ports_and_ipv6(workdir, testhosts):
     script = PROBE + textwrap.dedent("""
         for addr, port in (("198.18.0.10", 9000), ("198.18.0.10", 9001),
                            ("198.18.0.11", 9000), ("fd42:4d53:4258::10", 9000),
@@ -525,7 +537,7 @@ def test_python_run_allow_entries_with_ports_and_ipv6(workdir):
     assert blocked_fast(r["fd42:4d53:4258::11:9000"]), r
 
 
-def test_host_port_alone_opens_no_other_egress(workdir, server):
+def test_host_port_alone_opens_no_other_egress(workdir, server, testhosts):
     p = python(PROBE + textwrap.dedent("""
         import pyminisandbox
         pyminisandbox.Sandbox().allow_host_port(%d).start()
