@@ -93,60 +93,6 @@ api_fail_gerror(const char *what, const GError *error)
 
 /* ---- configuration copy (every call is tentative until validated) ------- */
 
-static GPtrArray *
-strv_array_copy(const GPtrArray *src)
-{
-	GPtrArray *dst = g_ptr_array_new_with_free_func(g_free);
-
-	for (guint i = 0; i < src->len; i++)
-		g_ptr_array_add(dst, g_strdup(g_ptr_array_index(src, i)));
-	return dst;
-}
-
-static SbxConfig *
-api_config_copy(const SbxConfig *src)
-{
-	SbxConfig *dst = sbx_config_new();
-
-	/* Scalars first, then replace every owned pointer with a deep copy.
-	 * Keep in step with config.h: a new pointer field must be copied here,
-	 * or the two configs would share (and both free) it. */
-	GArray *mounts = dst->mounts, *keep_fds = dst->keep_fds;
-	GArray *host_ports = dst->host_ports, *publish = dst->publish;
-
-	g_ptr_array_unref(dst->allow_files);
-	g_ptr_array_unref(dst->allow_entries);
-	*dst = *src;
-	dst->mounts = mounts;
-	dst->keep_fds = keep_fds;
-	dst->host_ports = host_ports;
-	dst->publish = publish;
-	dst->custom_root = g_strdup(src->custom_root);
-	dst->overlay_dir = g_strdup(src->overlay_dir);
-	dst->hermetic_dir = g_strdup(src->hermetic_dir);
-	dst->workdir = g_strdup(src->workdir);
-	dst->debug_log = g_strdup(src->debug_log);
-	dst->resolver = g_strdup(src->resolver);
-	dst->log_file = g_strdup(src->log_file);
-	dst->argv = g_strdupv(src->argv);
-	dst->allow_files = strv_array_copy(src->allow_files);
-	dst->allow_entries = strv_array_copy(src->allow_entries);
-	for (guint i = 0; i < src->mounts->len; i++) {
-		const SbxMountOpt *m = &g_array_index(src->mounts, SbxMountOpt, i);
-
-		sbx_config_add_mount(dst, m->kind, m->path);
-	}
-	g_array_append_vals(dst->keep_fds, src->keep_fds->data, src->keep_fds->len);
-	g_array_append_vals(dst->host_ports, src->host_ports->data, src->host_ports->len);
-	for (guint i = 0; i < src->publish->len; i++) {
-		SbxPublish pub = g_array_index(src->publish, SbxPublish, i);
-
-		pub.host_addr = g_strdup(pub.host_addr);
-		g_array_append_val(dst->publish, pub);
-	}
-	return dst;
-}
-
 /* Start a configuration call: lock, refuse after start(), hand out a copy
  * to modify.  Pair with api_commit() or api_abort(). */
 static SbxConfig *
@@ -161,7 +107,7 @@ api_begin(int *code)
 	}
 	if (!api_cfg)
 		api_cfg = sbx_config_new();
-	return api_config_copy(api_cfg);
+	return sbx_config_copy(api_cfg);
 }
 
 static int
@@ -686,7 +632,7 @@ api_config_for_run(const char *const argv[], GError **error)
 
 	if (!api_cfg)
 		api_cfg = sbx_config_new();
-	cfg = api_config_copy(api_cfg);
+	cfg = sbx_config_copy(api_cfg);
 	if (cfg->net_mode == SBX_NET_TAP) {
 		cfg->resolver = g_strdup(api_resolver);
 		cfg->max_connections = api_max_connections;

@@ -105,6 +105,8 @@ typedef struct {
 SbxConfig *sbx_config_new(void);
 /* Free a config and everything it owns.  NULL is fine. */
 void sbx_config_free(SbxConfig *cfg);
+/* Deep copy (the C API edits a copy and keeps it only if it validates). */
+SbxConfig *sbx_config_copy(const SbxConfig *src);
 /* Append a per-path option (copies path). */
 void sbx_config_add_mount(SbxConfig *cfg, SbxMountKind kind, const char *path);
 
