@@ -80,7 +80,7 @@ init_loop(pid_t payload, const sigset_t *waited)
 }
 
 gboolean
-sbx_init_start(GError **error)
+sbx_init_start(int payload_only_fd, GError **error)
 {
 	sigset_t waited, saved;
 	pid_t payload;
@@ -111,6 +111,8 @@ sbx_init_start(GError **error)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 		return TRUE;
 	}
+	if (payload_only_fd >= 0)
+		close(payload_only_fd);
 	sbx_debug("init: payload is pid %d", (int)payload);
 	/* pid 1 keeps only stderr (and the -D log): the sync socket must
 	 * reach EOF when the payload goes, and a pipe on stdout must see EOF

@@ -16,8 +16,9 @@
 /* Fork the payload and run the init loop.  Returns TRUE only in the
  * payload child (signal mask restored, dispositions as inherited); in pid 1
  * it never returns — it _exit()s with the payload's status.  FALSE + error
- * (in pid 1) when the fork fails. */
-gboolean sbx_init_start(GError **error);
+ * (in pid 1) when the fork fails.  PAYLOAD_ONLY_FD (or -1) is an fd only
+ * the payload needs: pid 1 closes it after the fork. */
+gboolean sbx_init_start(int payload_only_fd, GError **error);
 
 /* Wait status → the exit status the CLI reports (code, or 128+signal). */
 int sbx_status_to_exit_code(int wait_status);

@@ -15,6 +15,7 @@
 #include "userns.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,6 +68,20 @@ wait_for_maps(int sync_fd, GError **error)
 
 	if (r < 0)
 		return sbx_set_errno(error, -r, "wait for the launcher's uid/gid maps");
+	return TRUE;
+}
+
+/* The payload writes its nested user namespace's maps through procfs after
+ * the pivot, when the sandbox may have no /proc at all (hermetic mode
+ * without --proc).  Keep a handle on the procfs we start with; "self"
+ * resolves to whoever opens through it.  CLOEXEC, closed in pid 1 by
+ * sbx_init_start and in the payload right after use. */
+static gboolean
+open_proc_for_payload(int *proc_fd, GError **error)
+{
+	*proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*proc_fd < 0)
+		return sbx_set_errno(error, errno, "open /proc");
 	return TRUE;
 }
 
@@ -140,6 +155,7 @@ void
 sbx_sandbox_child(const SbxChildArgs *a)
 {
 	g_autoptr(GError) error = NULL;
+	int proc_fd;
 
 	/* --- set-up child: pid 1, root of the new user namespace --- */
 	if (!die_with_launcher(&error))
@@ -150,18 +166,21 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	if (!net_child_setup(a->net, a->net_chan, &error))
 		fail(a, "network", error);
 	close(a->net_chan);
+	if (!open_proc_for_payload(&proc_fd, &error))
+		fail(a, "procfs", error);
 	sbx_debug("child: filesystem stage");
 	if (!fs_apply_plan(a->plan, &error))
 		fail(a, "filesystem", error);
 	if (!set_hostname(a->cfg, &error))
 		fail(a, "hostname", error);
 	sbx_debug("child: set-up done; becoming init");
-	if (!sbx_init_start(&error))
+	if (!sbx_init_start(proc_fd, &error))
 		fail(a, "init", error);
 
 	/* --- payload: a child of pid 1 --- */
-	if (!sbx_userns_enter_identity(a->payload_uid, a->payload_gid, &error))
+	if (!sbx_userns_enter_identity(proc_fd, a->payload_uid, a->payload_gid, &error))
 		fail(a, "identity", error);
+	close(proc_fd);
 	if (!close_stray_fds(a, &error))
 		fail(a, "close fds", error);
 	if (!sbx_drop_privileges(&error))

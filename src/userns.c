@@ -19,9 +19,9 @@
 /* Write all of TEXT to PATH (a /proc file: one write(2) call matters for
  * uid_map, which rejects a second write). */
 static gboolean
-write_proc_file(const char *path, const char *text, GError **error)
+write_proc_file(int dirfd, const char *path, const char *text, GError **error)
 {
-	autoclose int fd = open(path, O_WRONLY | O_CLOEXEC);
+	autoclose int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
 	size_t len = strlen(text);
 	ssize_t n;
 
@@ -39,20 +39,21 @@ write_proc_file(const char *path, const char *text, GError **error)
 }
 
 /* Write the three files for the user namespace of the process whose /proc
- * directory is PROC_DIR: setgroups must say "deny" before an unprivileged
- * writer may write gid_map (user_namespaces(7)). */
+ * directory is PROC_DIR (relative to DIRFD): setgroups must say "deny"
+ * before an unprivileged writer may write gid_map (user_namespaces(7)). */
 static gboolean
-write_maps(const char *proc_dir, const char *uid_line, const char *gid_line, GError **error)
+write_maps(int dirfd, const char *proc_dir, const char *uid_line, const char *gid_line,
+	   GError **error)
 {
 	g_autofree char *setgroups = g_strdup_printf("%s/setgroups", proc_dir);
 	g_autofree char *uid_map = g_strdup_printf("%s/uid_map", proc_dir);
 	g_autofree char *gid_map = g_strdup_printf("%s/gid_map", proc_dir);
 
-	if (!write_proc_file(setgroups, "deny", error))
+	if (!write_proc_file(dirfd, setgroups, "deny", error))
 		return FALSE;
-	if (!write_proc_file(uid_map, uid_line, error))
+	if (!write_proc_file(dirfd, uid_map, uid_line, error))
 		return FALSE;
-	return write_proc_file(gid_map, gid_line, error);
+	return write_proc_file(dirfd, gid_map, gid_line, error);
 }
 
 gboolean
@@ -64,11 +65,11 @@ sbx_userns_write_outer_maps(pid_t pid, uid_t outside_uid, gid_t outside_gid, GEr
 
 	sbx_debug("launcher: map uid %u -> 0, gid %u -> 0 in the user namespace of %d",
 		  (unsigned)outside_uid, (unsigned)outside_gid, (int)pid);
-	return write_maps(dir, uid_line, gid_line, error);
+	return write_maps(AT_FDCWD, dir, uid_line, gid_line, error);
 }
 
 gboolean
-sbx_userns_enter_identity(uid_t inside_uid, gid_t inside_gid, GError **error)
+sbx_userns_enter_identity(int proc_fd, uid_t inside_uid, gid_t inside_gid, GError **error)
 {
 	g_autofree char *uid_line = g_strdup_printf("%u 0 1\n", (unsigned)inside_uid);
 	g_autofree char *gid_line = g_strdup_printf("%u 0 1\n", (unsigned)inside_gid);
@@ -77,7 +78,7 @@ sbx_userns_enter_identity(uid_t inside_uid, gid_t inside_gid, GError **error)
 		return sbx_set_errno(error, errno, "create the payload's nested user namespace");
 	/* We are our own writer: a single line mapping our own (outer) euid 0
 	 * is what an unprivileged writer may set. */
-	if (!write_maps("/proc/self", uid_line, gid_line, error))
+	if (!write_maps(proc_fd, "self", uid_line, gid_line, error))
 		return sbx_prefix_error(error, "map the payload's identity %u:%u",
 					(unsigned)inside_uid, (unsigned)inside_gid);
 	sbx_debug("payload: nested user namespace, uid %u gid %u",

@@ -22,9 +22,12 @@ gboolean sbx_userns_write_outer_maps(pid_t pid, uid_t outside_uid, gid_t outside
 
 /* Payload side (namespace-root of the outer namespace): unshare a nested
  * user namespace and map INSIDE_UID/GID there to our own outer 0, so that
- * getuid() == INSIDE_UID.  Leaves the full (nested-namespace) capability
- * set in place: the privilege drop comes after. */
-gboolean sbx_userns_enter_identity(uid_t inside_uid, gid_t inside_gid, GError **error);
+ * getuid() == INSIDE_UID.  PROC_FD is a procfs directory opened before the
+ * filesystem stage: the sandbox itself may have no /proc (hermetic mode).
+ * Leaves the full (nested-namespace) capability set in place: the
+ * privilege drop comes after. */
+gboolean sbx_userns_enter_identity(int proc_fd, uid_t inside_uid, gid_t inside_gid,
+				   GError **error);
 
 /* A sentence explaining why creating a user namespace failed with ERRNUM on
  * this host and how to fix it: looks at kernel.unprivileged_userns_clone,

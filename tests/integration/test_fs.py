@@ -467,8 +467,6 @@ def test_custom_mode_keep_overlay(workdir, tmp_path):
     subprocess.run(["chmod", "-R", "u+rwx", str(ovl)], check=False, timeout=30)
 
 
-@pytest.mark.xfail(strict=True, reason="src/userns.c maps the payload's identity through "
-                   "/proc/self after pivot_root; without --proc there is no /proc")
 def test_hermetic_mode_without_proc(workdir, tmp_path):
     h = tmp_path / "herm"
     h.mkdir()
