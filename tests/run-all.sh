@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests (cmocka, under ASan/UBSan), integration
-# tests (real sandboxes, started as an unprivileged user), a short fuzz run.
+# tests (real sandboxes, started as an unprivileged user), a short fuzz run,
+# and cppcheck.
 #
 # As root (CI): copies the tree to a world-readable place, creates the test
 # user, gives /dev/net/tun mode 0666, creates the test hosts' network
@@ -24,6 +25,9 @@ else
 	WORK=$SRC
 fi
 cd "$WORK"
+
+# 0. static analysis
+scripts/cppcheck.sh
 
 # 1. build (strict) + unit tests under sanitizers
 meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined \
