@@ -419,6 +419,9 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	net->frame_buf = g_malloc(FRAME_BUF_SIZE);
 	net->tap_source = g_unix_fd_source_new(net->tap_fd, G_IO_IN);
 	g_source_set_name(net->tap_source, "tap");
+	/* no block/unblock (and wakeup-fd signal) around each dispatch; see
+	 * slirp-source.c */
+	g_source_set_can_recurse(net->tap_source, TRUE);
 	g_source_set_callback(net->tap_source, G_SOURCE_FUNC(net_on_tap_readable), net, NULL);
 	g_source_attach(net->tap_source, ctx);
 	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME,

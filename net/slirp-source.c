@@ -4,18 +4,29 @@
  * NOTES-platform.md §1.4).
  *
  * Why the care: GLib signals the context's wakeup fd whenever a poll fd is
- * added, and around the dispatch of a non-recursive source.  Re-registering
- * slirp's fds on every prepare(), or claiming readiness in every check(),
- * turns the loop into a busy loop at 100% CPU with an idle TCP connection.
- * So the registered set only changes when slirp's set changes, and check()
- * reports readiness only for real revents or an expired slirp deadline.
+ * added or removed, and around the dispatch of a non-recursive source.
+ * Re-registering slirp's fds on every prepare(), or claiming readiness in
+ * every check(), turns the loop into a busy loop at 100% CPU with an idle
+ * TCP connection (§1.4).  Registering only when slirp's set changes is not
+ * enough under load either: in a bulk transfer a socket leaves slirp's set
+ * whenever its buffer is full and comes back when it drains, and with
+ * g_source_add_poll that cost ~6 eventfd writes and an empty loop iteration
+ * per iteration (measured with strace, host→sandbox at half slirp4netns'
+ * rate).  So the source hands GLib ONE fd that never changes — an epoll fd
+ * — and mirrors slirp's set into it with epoll_ctl, which wakes nobody;
+ * only fds whose events changed are touched.  check() stays honest: epoll
+ * fd readable, or slirp's timer deadline passed.
  */
 #include "slirp-source.h"
 #include "common/error.h"
+#include "common/fdutil.h"
 #include "common/log.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 struct SlirpLoop {
 	Slirp *slirp;
@@ -28,10 +39,20 @@ struct SlirpLoop {
 };
 
 typedef struct {
+	int fd;
+	int events;                 /* SLIRP_POLL_* asked for */
+	int revents;                /* SLIRP_POLL_* seen in this dispatch */
+} SlirpPollSlot;
+
+typedef struct {
 	GSource base;
 	SlirpLoop *loop;
-	GArray *cur;                /* GPollFD registered with g_source_add_poll */
-	GArray *next;               /* built by slirp_pollfds_fill in prepare() */
+	int epfd;
+	GPollFD epoll_pfd;          /* the only fd GLib polls for us */
+	GArray *slots;              /* SlirpPollSlot, index = slirp's poll index */
+	GHashTable *registered;     /* fd → epoll events currently in epfd */
+	GArray *idx_by_fd;          /* gint, fd → index in slots, -1 = none */
+	GArray *ready;              /* struct epoll_event buffer */
 	gint64 deadline_us;         /* slirp's timer deadline, G_MAXINT64 = none */
 	guint64 prepare_count;
 } SlirpSource;
@@ -45,80 +66,97 @@ typedef struct {
 
 /* ---- poll adapters ------------------------------------------------------ */
 
-static int
-slirp_events_to_gio(int events)
+static guint32
+slirp_events_to_epoll(int events)
 {
-	int ev = 0;
+	guint32 ev = 0;
 
 	if (events & SLIRP_POLL_IN)
-		ev |= G_IO_IN;
+		ev |= EPOLLIN;
 	if (events & SLIRP_POLL_OUT)
-		ev |= G_IO_OUT;
+		ev |= EPOLLOUT;
 	if (events & SLIRP_POLL_PRI)
-		ev |= G_IO_PRI;
-	if (events & SLIRP_POLL_ERR)
-		ev |= G_IO_ERR;
+		ev |= EPOLLPRI;
 	if (events & SLIRP_POLL_HUP)
-		ev |= G_IO_HUP;
-	return ev;
+		ev |= EPOLLRDHUP;
+	return ev;   /* EPOLLERR and EPOLLHUP are always reported */
 }
 
 static int
-slirp_events_from_gio(int revents)
+slirp_events_from_epoll(guint32 revents)
 {
 	int ev = 0;
 
-	if (revents & G_IO_IN)
+	if (revents & EPOLLIN)
 		ev |= SLIRP_POLL_IN;
-	if (revents & G_IO_OUT)
+	if (revents & EPOLLOUT)
 		ev |= SLIRP_POLL_OUT;
-	if (revents & G_IO_PRI)
+	if (revents & EPOLLPRI)
 		ev |= SLIRP_POLL_PRI;
-	if (revents & G_IO_ERR)
+	if (revents & EPOLLERR)
 		ev |= SLIRP_POLL_ERR;
-	if (revents & G_IO_HUP)
+	if (revents & (EPOLLHUP | EPOLLRDHUP))
 		ev |= SLIRP_POLL_HUP;
 	return ev;
 }
 
-/* SlirpAddPollCb for slirp_pollfds_fill: append to the "next" set. */
+/* SlirpAddPollCb for slirp_pollfds_fill: one slot per call, in order. */
 static int
 slirp_source_add_poll(int fd, int events, void *opaque)
 {
 	SlirpSource *ss = opaque;
-	GPollFD pfd = { .fd = fd, .events = (gushort)slirp_events_to_gio(events) };
+	SlirpPollSlot slot = { .fd = fd, .events = events };
 
-	g_array_append_val(ss->next, pfd);
-	return (int)ss->next->len - 1;
+	g_array_append_val(ss->slots, slot);
+	return (int)ss->slots->len - 1;
 }
 
-/* SlirpGetREventsCb for slirp_pollfds_poll: indices refer to "cur", which
- * equals the set slirp filled in the last prepare(). */
+/* SlirpGetREventsCb for slirp_pollfds_poll: indices refer to the slots of
+ * the last slirp_pollfds_fill, i.e. of the last prepare(). */
 static int
 slirp_source_get_revents(int idx, void *opaque)
 {
 	SlirpSource *ss = opaque;
 
-	if (idx < 0 || (guint)idx >= ss->cur->len)
+	if (idx < 0 || (guint)idx >= ss->slots->len)
 		return 0;
-	return slirp_events_from_gio(g_array_index(ss->cur, GPollFD, idx).revents);
+	return g_array_index(ss->slots, SlirpPollSlot, idx).revents;
 }
 
-/* TRUE when the two sets poll different fds (or in another order).  A
- * change of events alone is not a change of the set: GLib reads
- * GPollFD.events afresh when it builds the poll array after prepare(), so
- * prepare() updates them in place.  In a bulk transfer slirp toggles
- * POLLIN/POLLOUT of the same sockets all the time; re-registering for that
- * would signal the wakeup fd and cost an extra loop iteration each time. */
-static gboolean
-slirp_source_fds_changed(const GArray *a, const GArray *b)
+/* Make epfd watch FD for EV (0 = not at all).  Closed fds leave an epoll
+ * set by themselves and their number may come back as a new socket, so a
+ * MOD/DEL that finds nothing falls back to ADD / is ignored. */
+static void
+slirp_source_epoll_set(SlirpSource *ss, int fd, guint32 ev)
 {
-	if (a->len != b->len)
-		return TRUE;
-	for (guint i = 0; i < a->len; i++)
-		if (g_array_index(a, GPollFD, i).fd != g_array_index(b, GPollFD, i).fd)
-			return TRUE;
-	return FALSE;
+	gpointer old;
+	struct epoll_event e = { .events = ev, .data.fd = fd };
+	gboolean known = g_hash_table_lookup_extended(ss->registered, GINT_TO_POINTER(fd), NULL,
+						      &old);
+	int r;
+
+	if (known && GPOINTER_TO_UINT(old) == ev)
+		return;
+	if (ev == 0) {
+		epoll_ctl(ss->epfd, EPOLL_CTL_DEL, fd, NULL);
+		g_hash_table_remove(ss->registered, GINT_TO_POINTER(fd));
+		return;
+	}
+	if (known) {
+		r = epoll_ctl(ss->epfd, EPOLL_CTL_MOD, fd, &e);
+		if (r < 0 && errno == ENOENT)
+			r = epoll_ctl(ss->epfd, EPOLL_CTL_ADD, fd, &e);
+	} else {
+		r = epoll_ctl(ss->epfd, EPOLL_CTL_ADD, fd, &e);
+		if (r < 0 && errno == EEXIST)
+			r = epoll_ctl(ss->epfd, EPOLL_CTL_MOD, fd, &e);
+	}
+	if (r < 0) {
+		sbx_debug("slirp: watch fd %d: %s", fd, g_strerror(errno));
+		g_hash_table_remove(ss->registered, GINT_TO_POINTER(fd));
+		return;
+	}
+	g_hash_table_insert(ss->registered, GINT_TO_POINTER(fd), GUINT_TO_POINTER(ev));
 }
 
 /* ---- GSourceFuncs ------------------------------------------------------- */
@@ -128,30 +166,43 @@ slirp_source_prepare(GSource *base, gint *timeout)
 {
 	SlirpSource *ss = (SlirpSource *)base;
 	uint32_t t = UINT32_MAX;
+	GHashTableIter it;
+	gpointer key;
 
 	ss->prepare_count++;
-	g_array_set_size(ss->next, 0);
+	/* Forget the previous fill's fd → index map. */
+	for (guint i = 0; i < ss->slots->len; i++) {
+		int fd = g_array_index(ss->slots, SlirpPollSlot, i).fd;
+
+		if (fd >= 0 && (guint)fd < ss->idx_by_fd->len)
+			g_array_index(ss->idx_by_fd, gint, fd) = -1;
+	}
+	g_array_set_size(ss->slots, 0);
 	slirp_pollfds_fill(ss->loop->slirp, &t, slirp_source_add_poll, ss);
 
-	if (slirp_source_fds_changed(ss->cur, ss->next)) {
-		GArray *old = ss->cur;
+	for (guint i = 0; i < ss->slots->len; i++) {
+		const SlirpPollSlot *slot = &g_array_index(ss->slots, SlirpPollSlot, i);
 
-		/* GPollFD pointers are handed to GLib, so remove all of the old
-		 * set before the arrays swap (a swap may move the storage). */
-		for (guint i = 0; i < old->len; i++)
-			g_source_remove_poll(base, &g_array_index(old, GPollFD, i));
-		ss->cur = ss->next;
-		ss->next = old;
-		for (guint i = 0; i < ss->cur->len; i++)
-			g_source_add_poll(base, &g_array_index(ss->cur, GPollFD, i));
-	} else {
-		/* Same fds: keep GLib's registrations (same storage), take the
-		 * new events, forget stale revents. */
-		for (guint i = 0; i < ss->cur->len; i++) {
-			GPollFD *pfd = &g_array_index(ss->cur, GPollFD, i);
+		if (slot->fd < 0)
+			continue;
+		if ((guint)slot->fd >= ss->idx_by_fd->len) {
+			guint old = ss->idx_by_fd->len;
 
-			pfd->events = g_array_index(ss->next, GPollFD, i).events;
-			pfd->revents = 0;
+			g_array_set_size(ss->idx_by_fd, (guint)slot->fd + 64);
+			for (guint k = old; k < ss->idx_by_fd->len; k++)
+				g_array_index(ss->idx_by_fd, gint, k) = -1;
+		}
+		g_array_index(ss->idx_by_fd, gint, slot->fd) = (gint)i;
+		slirp_source_epoll_set(ss, slot->fd, slirp_events_to_epoll(slot->events));
+	}
+	/* fds slirp no longer wants (or closed) leave the epoll set. */
+	g_hash_table_iter_init(&it, ss->registered);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		int fd = GPOINTER_TO_INT(key);
+
+		if ((guint)fd >= ss->idx_by_fd->len || g_array_index(ss->idx_by_fd, gint, fd) < 0) {
+			epoll_ctl(ss->epfd, EPOLL_CTL_DEL, fd, NULL);
+			g_hash_table_iter_remove(&it);
 		}
 	}
 
@@ -170,16 +221,31 @@ slirp_source_check(GSource *base)
 {
 	SlirpSource *ss = (SlirpSource *)base;
 
-	for (guint i = 0; i < ss->cur->len; i++)
-		if (g_array_index(ss->cur, GPollFD, i).revents)
-			return TRUE;
-	return g_source_get_time(base) >= ss->deadline_us;
+	return ss->epoll_pfd.revents != 0 || g_source_get_time(base) >= ss->deadline_us;
 }
 
 static gboolean
 slirp_source_dispatch(GSource *base, GSourceFunc callback, gpointer user_data)
 {
 	SlirpSource *ss = (SlirpSource *)base;
+	guint n = MAX(g_hash_table_size(ss->registered), 1u);
+	int got;
+
+	for (guint i = 0; i < ss->slots->len; i++)
+		g_array_index(ss->slots, SlirpPollSlot, i).revents = 0;
+	g_array_set_size(ss->ready, n);
+	do
+		got = epoll_wait(ss->epfd, (struct epoll_event *)(void *)ss->ready->data, (int)n, 0);
+	while (got < 0 && errno == EINTR);
+	for (int i = 0; i < got; i++) {
+		const struct epoll_event *e = &g_array_index(ss->ready, struct epoll_event, i);
+		int fd = e->data.fd;
+		gint idx = (guint)fd < ss->idx_by_fd->len ? g_array_index(ss->idx_by_fd, gint, fd) : -1;
+
+		if (idx >= 0)
+			g_array_index(ss->slots, SlirpPollSlot, idx).revents =
+				slirp_events_from_epoll(e->events);
+	}
 
 	/* Also runs slirp's TCP fast/slow timers (they are not callbacks). */
 	ss->loop->in_slirp++;
@@ -193,8 +259,11 @@ slirp_source_finalize(GSource *base)
 {
 	SlirpSource *ss = (SlirpSource *)base;
 
-	g_array_unref(ss->cur);
-	g_array_unref(ss->next);
+	sbx_close_fdp(&ss->epfd);
+	g_array_unref(ss->slots);
+	g_array_unref(ss->idx_by_fd);
+	g_array_unref(ss->ready);
+	g_hash_table_unref(ss->registered);
 }
 
 static GSourceFuncs slirp_source_funcs = {
@@ -295,17 +364,34 @@ slirp_cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 	g_source_attach(t->src, t->loop->ctx);
 }
 
-/* SlirpCb.register_poll_fd / unregister_poll_fd: informational on Linux;
- * the fd set comes from slirp_pollfds_fill (QEMU and slirp4netns also
- * ignore these). */
+/* A socket slirp closes leaves the epoll set by itself, and its number may
+ * come back as a new socket wanting the same events — which prepare()
+ * would then skip as "already registered".  slirp announces both ends of a
+ * socket's life (before closesocket() and after socket()/accept()), so the
+ * registration is forgotten there and made afresh by the next prepare(). */
+static void
+slirp_source_forget_fd(SlirpLoop *loop, int fd)
+{
+	SlirpSource *ss = (SlirpSource *)loop->source;
+
+	if (!ss || fd < 0)
+		return;
+	if (g_hash_table_remove(ss->registered, GINT_TO_POINTER(fd)))
+		epoll_ctl(ss->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* SlirpCb.register_poll_fd */
 static void
 slirp_cb_register_poll_fd(int fd, void *opaque)
 {
+	slirp_source_forget_fd(opaque, fd);
 }
 
+/* SlirpCb.unregister_poll_fd */
 static void
 slirp_cb_unregister_poll_fd(int fd, void *opaque)
 {
+	slirp_source_forget_fd(opaque, fd);
 }
 
 /* SlirpCb.notify: a socket's send buffer drained below half, so slirp wants
@@ -344,6 +430,7 @@ slirp_loop_new(const SlirpConfig *cfg, GMainContext *ctx, SlirpLoopSendFunc send
 	       gpointer send_opaque, GError **error)
 {
 	g_autoptr(SlirpLoop) loop = g_new0(SlirpLoop, 1);
+	autoclose int epfd = -1;
 	SlirpSource *ss;
 
 	loop->ctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
@@ -357,13 +444,30 @@ slirp_loop_new(const SlirpConfig *cfg, GMainContext *ctx, SlirpLoopSendFunc send
 			    cfg->version, cfg->if_mtu);
 		return NULL;
 	}
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0) {
+		sbx_set_errno(error, errno, "start libslirp: create epoll set");
+		return NULL;
+	}
 	loop->source = g_source_new(&slirp_source_funcs, sizeof(SlirpSource));
 	g_source_set_name(loop->source, "slirp");
 	ss = (SlirpSource *)loop->source;
 	ss->loop = loop;
-	ss->cur = g_array_new(FALSE, TRUE, sizeof(GPollFD));
-	ss->next = g_array_new(FALSE, TRUE, sizeof(GPollFD));
+	ss->epfd = sbx_steal_fd(&epfd);
+	ss->slots = g_array_new(FALSE, TRUE, sizeof(SlirpPollSlot));
+	ss->idx_by_fd = g_array_new(FALSE, TRUE, sizeof(gint));
+	ss->ready = g_array_new(FALSE, TRUE, sizeof(struct epoll_event));
+	ss->registered = g_hash_table_new(NULL, NULL);
 	ss->deadline_us = G_MAXINT64;
+	ss->epoll_pfd.fd = ss->epfd;
+	ss->epoll_pfd.events = G_IO_IN;
+	g_source_add_poll(loop->source, &ss->epoll_pfd);
+	/* GLib "blocks" a non-recursive source around its dispatch by
+	 * removing and re-adding its poll fds, and the re-add signals the
+	 * context's wakeup fd: one empty loop iteration after every dispatch
+	 * (NOTES §1.4).  Nothing here runs a nested loop, so recursion is
+	 * harmless and the wakeups go away. */
+	g_source_set_can_recurse(loop->source, TRUE);
 	g_source_attach(loop->source, loop->ctx);
 	return g_steal_pointer(&loop);
 }
@@ -397,7 +501,7 @@ slirp_loop_free(SlirpLoop *loop)
 		return;
 	if (loop->source) {
 		g_source_destroy(loop->source);
-		g_source_unref(loop->source);
+		g_clear_pointer(&loop->source, g_source_unref);
 	}
 	/* slirp_cleanup frees its timers through timer_free. */
 	if (loop->slirp)

@@ -475,6 +475,28 @@ def test_addresses_usable_at_once(workdir):
     assert r.stdout.split() == ["10.0.2.100", "fd00::100"]
 
 
+FDS = r"""
+import os
+for fd in sorted(os.listdir("/proc/self/fd"), key=int):
+    try:
+        print(fd, os.readlink("/proc/self/fd/" + fd))
+    except OSError:
+        pass
+"""
+
+
+def test_payload_holds_no_tap_or_netlink_fd(workdir):
+    """tap0's fd and the namespace's netlink sockets live in the launcher
+    only: the payload can neither read/inject raw frames nor talk to
+    netfilter through an inherited socket."""
+    r = sandbox("--", PY, "-c", FDS, tapbox=True, cwd=workdir, timeout=30,
+                stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    targets = dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    assert not any("tun" in t for t in targets.values()), targets
+    assert not any(t.startswith("socket:") for t in targets.values()), targets
+
+
 def test_mini_sandbox_modes_loopback(workdir):
     r = sandbox("--", PY, "-c", IFACES, cwd=workdir, timeout=30)
     assert r.returncode == 0, r.stderr
