@@ -154,8 +154,19 @@ addr = "127.0.0.1" if tool == "mini-sandbox-N" else "10.0.2.2"
 times = []
 for _ in range(runs):
     t = time.perf_counter()
-    p = subprocess.Popen([os.environ["BENCH_SELF"], "--in-tool", tool, mtu, "bash", "-c",
-                          f"exec 3<>/dev/tcp/{addr}/{port}; read -t 5 -u 3 x"],
+    payload = ["bash", "-c", f"exec 3<>/dev/tcp/{addr}/{port}; read -t 5 -u 3 x"]
+    # Tools that are one command run directly, so the script's own start-up
+    # is not counted; slirp4netns needs its helper (namespace + daemon).
+    if tool == "mini-tapbox":
+        argv = [os.environ["TAPBOX"], "--mtu", mtu, "--allow-host-port", str(port), "--"]
+    elif tool == "pasta":
+        argv = ["pasta", "--config-net", "-q", "-a", "10.0.2.100", "-n", "24", "-g", "10.0.2.2",
+                "-m", mtu, "--"]
+    elif tool == "mini-sandbox-N":
+        argv = [os.path.join(os.path.dirname(os.environ["TAPBOX"]), "mini-sandbox"), "-N", "--"]
+    else:
+        argv = [os.environ["BENCH_SELF"], "--in-tool", tool, mtu]
+    p = subprocess.Popen(argv + payload,
                          env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     c, _ = s.accept()

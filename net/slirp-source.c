@@ -77,9 +77,9 @@ slirp_events_to_epoll(int events)
 		ev |= EPOLLOUT;
 	if (events & SLIRP_POLL_PRI)
 		ev |= EPOLLPRI;
-	if (events & SLIRP_POLL_HUP)
-		ev |= EPOLLRDHUP;
-	return ev;   /* EPOLLERR and EPOLLHUP are always reported */
+	/* SLIRP_POLL_HUP / _ERR, like POLLHUP / POLLERR for poll(2), need no
+	 * asking: epoll always reports EPOLLHUP and EPOLLERR. */
+	return ev;
 }
 
 static int
@@ -95,7 +95,7 @@ slirp_events_from_epoll(guint32 revents)
 		ev |= SLIRP_POLL_PRI;
 	if (revents & EPOLLERR)
 		ev |= SLIRP_POLL_ERR;
-	if (revents & (EPOLLHUP | EPOLLRDHUP))
+	if (revents & EPOLLHUP)
 		ev |= SLIRP_POLL_HUP;
 	return ev;
 }
