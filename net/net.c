@@ -15,7 +15,11 @@
  * Wire protocol on CHAN (SOCK_SEQPACKET, one message each):
  *   child → launcher   NetHello (no fds), then NetHello again carrying
  *                      hello.nfds fds: tap [, nflog] [, nft]
- *   launcher → child   one byte: NET_UP, or NET_FAILED when attach failed
+ *   launcher → child   NetAnswer: NET_UP, or NET_FAILED with the launcher's
+ *                      error, which the child reports as its own — the
+ *                      launcher shows the child's report when set-up fails,
+ *                      so this is how e.g. "publish 127.0.0.1:8080: Address
+ *                      already in use" reaches the user.
  */
 #include "net.h"
 #include "dns.h"
@@ -33,6 +37,7 @@
 #include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define TAP_NAME "tap0"
@@ -58,6 +63,12 @@ typedef struct {
 	guint8 has_nft;
 	guint8 pad;
 } NetHello;
+
+typedef struct {
+	char status;        /* NET_UP / NET_FAILED */
+	gint32 code;        /* SbxErrorCode when failed */
+	char message[400];  /* NUL-terminated when failed */
+} NetAnswer;
 
 struct SbxNet {
 	const SbxConfig *cfg;       /* borrowed: the launcher keeps it alive */
@@ -153,8 +164,9 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	autoclose int nflog = -1;
 	autoclose int nft = -1;
 	NetHello hello = { .magic = NET_HELLO_MAGIC };
+	NetAnswer answer;
 	int fds[3];
-	char answer;
+	ssize_t n;
 	int ret;
 
 	if (!netconf_setup_loopback(net->mode, error))
@@ -192,18 +204,23 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	sbx_close_fdp(&nflog);
 	sbx_close_fdp(&nft);
 
-	/* Bounded by the launcher: if it dies, the socket reads EOF. */
-	ret = sbx_read_all(chan, &answer, 1);
-	if (ret == -EPIPE)
+	/* Bounded by the launcher: if it dies, the socket reads EOF.  One
+	 * SEQPACKET message, read whole. */
+	memset(&answer, 0, sizeof answer);
+	do
+		n = recv(chan, &answer, sizeof answer, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return sbx_set_errno(error, errno, "wait for the launcher's network");
+	if (n == 0)
 		return sbx_set_errno(error, EPIPE, "wait for the launcher's network (it went away)");
-	if (ret < 0)
-		return sbx_set_errno(error, -ret, "wait for the launcher's network");
-	if (answer != NET_UP) {
-		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
-			    "the launcher could not start the user-mode network");
-		return FALSE;
-	}
-	return TRUE;
+	if (answer.status == NET_UP)
+		return TRUE;
+	answer.message[sizeof answer.message - 1] = '\0';
+	g_set_error(error, SBX_ERROR, answer.code ? answer.code : SBX_ERR_OS, "%s",
+		    answer.message[0] ? answer.message
+				      : "the launcher could not start the user-mode network");
+	return FALSE;
 }
 
 /* ---- launcher side ------------------------------------------------------- */
@@ -434,7 +451,8 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 gboolean
 net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 {
-	char byte;
+	g_autoptr(GError) local = NULL;
+	NetAnswer answer;
 	int ret;
 
 	if (net->mode != SBX_NET_TAP)
@@ -442,13 +460,18 @@ net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	/* A guest connection closed by the far end must not kill the launcher
 	 * (slirp writes to host sockets; slirp4netns does the same). */
 	signal(SIGPIPE, SIG_IGN);
-	if (!net_attach_tap(net, chan, ctx, error)) {
-		byte = NET_FAILED;
-		sbx_write_all(chan, &byte, 1);
+	memset(&answer, 0, sizeof answer);
+	if (!net_attach_tap(net, chan, ctx, &local)) {
+		answer.status = NET_FAILED;
+		answer.code = local->domain == SBX_ERROR ? local->code : SBX_ERR_OS;
+		g_strlcpy(answer.message, local->message, sizeof answer.message);
+		/* best effort: a child that already died cannot be told */
+		sbx_write_all(chan, &answer, sizeof answer);
+		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
-	byte = NET_UP;
-	ret = sbx_write_all(chan, &byte, 1);
+	answer.status = NET_UP;
+	ret = sbx_write_all(chan, &answer, sizeof answer);
 	if (ret < 0)
 		return sbx_set_errno(error, -ret, "tell the set-up child the network is up");
 	return TRUE;

@@ -245,6 +245,22 @@ def test_ipv6_publish_reachable_from_host(workdir):
     assert bound == ["00000000000000000000000001000000"], bound
 
 
+def test_publish_port_in_use_fails_setup(workdir):
+    """A host port that cannot be bound stops the sandbox before the payload
+    runs (exit 125), and the message names the port and the cause."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        marker = workdir / "payload-ran"
+        r = sandbox("--publish", f"{port}:80", "--", "touch", str(marker),
+                    tapbox=True, cwd=workdir, timeout=30)
+    assert r.returncode == 125, r.stderr
+    assert f"publish 127.0.0.1:{port}" in r.stderr, r.stderr
+    assert "Address already in use" in r.stderr, r.stderr
+    assert not marker.exists()
+
+
 # ---------------------------------------------------------------- load
 
 def echo_handler(conn):
