@@ -306,6 +306,14 @@ add_gateway_rules(NftObjects *o, const NftPolicy *p)
 		add_dport(r);
 		add_lookup(r, "host_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
 		add_verdict(r, NF_ACCEPT, NULL);
+		/* fd00::2:PORT is the host's [::1]:PORT (mini-tapbox(1)) */
+		r = new_rule(o, NFT_CHAIN_OUTPUT);
+		add_daddr(r, 6);
+		add_cmp(r, NFT_CMP_EQ, gw6, 16);
+		add_l4proto(r, IPPROTO_TCP);
+		add_dport(r);
+		add_lookup(r, "host_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
+		add_verdict(r, NF_ACCEPT, NULL);
 	}
 	/* 10.0.2.2/31 = gateway + resolver: nothing else reaches them, even
 	 * when a broad CIDR (0.0.0.0/0) would accept them below */
@@ -368,6 +376,36 @@ add_nd_rule(NftObjects *o)
 	add_verdict(r, NF_ACCEPT, NULL);
 }
 
+/* ct state established,related accept — also without an allowlist:
+ * replies of --publish'ed (inbound) connections go to the gateway and would
+ * hit its deny rule.  Then the optional "ct count over N" limit. */
+static void
+add_conntrack_rules(NftObjects *o, const NftPolicy *p)
+{
+	static const guint32 ct_bits =
+		NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	static const guint32 zero = 0;
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+	struct nftnl_rule *r = new_rule(o, NFT_CHAIN_OUTPUT);
+
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	add_expr(r, ct);
+	add_bitwise(r, &ct_bits, 4);
+	add_cmp(r, NFT_CMP_NEQ, &zero, 4);
+	add_verdict(r, NF_ACCEPT, NULL);
+	if (p->max_connections) {
+		struct nftnl_expr *e = nftnl_expr_alloc("connlimit");
+
+		/* "ct count over N": new connections beyond N are denied */
+		r = new_rule(o, NFT_CHAIN_OUTPUT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT, p->max_connections);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV);
+		add_expr(r, e);
+		add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
+	}
+}
+
 NftObjects *
 nft_objects_build(const NftPolicy *p)
 {
@@ -375,8 +413,6 @@ nft_objects_build(const NftPolicy *p)
 	struct nftnl_rule *r;
 	char name[32];
 	static const char lo[IFNAMSIZ] = "lo";
-	guint32 ct_bits = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
-	guint32 zero = 0;
 
 	o->sets = g_ptr_array_new_with_free_func((GDestroyNotify)nftnl_set_free);
 	o->set_keys = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
@@ -403,27 +439,7 @@ nft_objects_build(const NftPolicy *p)
 	add_meta(r, NFT_META_OIFNAME);
 	add_cmp(r, NFT_CMP_EQ, lo, IFNAMSIZ);
 	add_verdict(r, NF_ACCEPT, NULL);
-	if (!p->allow_all) {
-		struct nftnl_expr *ct = nftnl_expr_alloc("ct");
-
-		r = new_rule(o, NFT_CHAIN_OUTPUT);
-		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-		add_expr(r, ct);
-		add_bitwise(r, &ct_bits, 4);
-		add_cmp(r, NFT_CMP_NEQ, &zero, 4);
-		add_verdict(r, NF_ACCEPT, NULL);
-		if (p->max_connections) {
-			struct nftnl_expr *e = nftnl_expr_alloc("connlimit");
-
-			/* "ct count over N": new connections beyond N are denied */
-			r = new_rule(o, NFT_CHAIN_OUTPUT);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT, p->max_connections);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV);
-			add_expr(r, e);
-			add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
-		}
-	}
+	add_conntrack_rules(o, p);
 	add_nd_rule(o);
 	add_resolver_rule(o, 4);
 	add_resolver_rule(o, 6);

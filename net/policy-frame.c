@@ -74,7 +74,7 @@ policy_allows(EgressPolicy *p, guint keylen, const guint8 *daddr, guint8 l4proto
 		/* replies of inbound (--publish) connections come from their port */
 		if (l4proto == IPPROTO_TCP && has_port(p->publish_ports, sport))
 			return TRUE;
-		return v4 && l4proto == IPPROTO_TCP && has_port(n->host_ports, dport);
+		return l4proto == IPPROTO_TCP && has_port(n->host_ports, dport);
 	}
 	if (!p->restricted)
 		return TRUE;

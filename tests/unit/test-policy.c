@@ -243,7 +243,9 @@ test_literals_and_frames(void **state)
 	assert_true(allows(p, "10.0.2.3", IPPROTO_UDP, 53));
 	assert_false(allows(p, "10.0.2.3", IPPROTO_TCP, 53));
 	assert_true(allows(p, "fd00::3", IPPROTO_UDP, 53));
-	assert_false(allows(p, "fd00::2", IPPROTO_TCP, 8080));
+	/* fd00::2:PORT is the host's [::1]:PORT (mini-tapbox(1)) */
+	assert_true(allows(p, "fd00::2", IPPROTO_TCP, 8080));
+	assert_false(allows(p, "fd00::2", IPPROTO_TCP, 8081));
 	/* ARP passes; neighbour solicitation passes; junk does not */
 	memset(f, 0, sizeof f);
 	f[12] = 0x08;
