@@ -375,6 +375,10 @@ net_start_slirp(SbxNet *net, GMainContext *ctx, GError **error)
 	sc.disable_host_loopback = !host_gate_has_ports(net->gate);
 	sc.enable_emu = false;       /* "isn't safe" (libslirp.h) */
 	sc.disable_dhcp = true;      /* static configuration in the child */
+	/* The built-in resolver (dns.h) answers UDP to 10.0.2.3 / fd00::3
+	 * before frames reach slirp; slirp's own forwarder would relay
+	 * anything else sent there (e.g. TCP/53) to the host's resolver. */
+	sc.disable_dns = true;
 
 	net->slirp = slirp_loop_new(&sc, ctx, net_slirp_send, net, error);
 	if (!net->slirp)
