@@ -507,26 +507,3 @@ sbx_enter(const SbxConfig *cfg, GError **error)
 	fflush(NULL);
 	exit(status);
 }
-
-pid_t
-sbx_spawn(const SbxConfig *cfg, GError **error)
-{
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		sbx_set_errno(error, errno, "fork the sandbox launcher");
-		return -1;
-	}
-	if (pid == 0) {
-		g_autoptr(GError) run_error = NULL;
-		int status = sbx_run(cfg, &run_error);
-
-		if (run_error)
-			fprintf(stderr, "%s: %s\n", sbx_log_prog(), run_error->message);
-		fflush(NULL);
-		_exit(status);
-	}
-	return pid;
-}

@@ -27,6 +27,3 @@ int sbx_run(const SbxConfig *cfg, GError **error);
  * status.  FALSE + error in the caller when set-up failed; nothing ran. */
 gboolean sbx_enter(const SbxConfig *cfg, GError **error);
 
-/* Spawn-style: run cfg->argv sandboxed in a child launcher process; returns
- * its pid (waitpid() it: its exit status is as sbx_run's) or -1 + error. */
-pid_t sbx_spawn(const SbxConfig *cfg, GError **error);
