@@ -27,6 +27,7 @@
 #include "dns.h"
 #include "denylog.h"
 #include "dns-msg.h"
+#include "frame.h"
 #include "nflog.h"
 #include "nft.h"
 #include "common/error.h"
@@ -40,13 +41,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define ETH_HLEN_ 14
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_IPV6 0x86dd
-#define IPV4_HLEN 20
-#define IPV6_HLEN 40
-#define UDP_HLEN 8
 
 /* TTL of answers from the start-up resolution: short, so a payload that
  * caches does not keep an address much longer than the run needs. */
@@ -107,7 +101,7 @@ struct DnsResponder {
 	guint64 queries;
 	guint64 answered;
 
-	guint8 frame[ETH_HLEN_ + IPV6_HLEN + UDP_HLEN + 65536];
+	guint8 frame[FRAME_ETH_HLEN + FRAME_IPV6_HLEN + FRAME_UDP_HLEN + 65536];
 	guint8 msg[65536];
 };
 
@@ -118,86 +112,54 @@ struct DnsResponder {
 static const guint8 resolver_v4[4] = { 10, 0, 2, 3 };
 static const guint8 resolver_v6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
 
-static inline guint16
-rd16(const guint8 *p)
-{
-	return (guint16)(p[0] << 8 | p[1]);
-}
-
-static inline void
-wr16(guint8 *p, guint16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static guint32
-csum_add(guint32 sum, const guint8 *p, size_t len)
-{
-	for (; len > 1; p += 2, len -= 2)
-		sum += (guint32)(p[0] << 8 | p[1]);
-	if (len)
-		sum += (guint32)(p[0] << 8);
-	return sum;
-}
-
-static guint16
-csum_fold(guint32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (guint16)~sum;
-}
-
 /* Send PAYLOAD (PLEN bytes) from the resolver to CLIENT as one frame. */
 static void
 send_reply(DnsResponder *r, const DnsClient *c, const guint8 *payload, size_t plen)
 {
 	guint8 *f = r->frame;
-	size_t iph = c->family == AF_INET6 ? IPV6_HLEN : IPV4_HLEN;
-	guint8 *ip = f + ETH_HLEN_, *udp = ip + iph;
-	size_t ulen = UDP_HLEN + plen;
+	size_t iph = c->family == AF_INET6 ? FRAME_IPV6_HLEN : FRAME_IPV4_HLEN;
+	guint8 *ip = f + FRAME_ETH_HLEN, *udp = ip + iph;
+	size_t ulen = FRAME_UDP_HLEN + plen;
 	guint32 sum;
 	guint16 ucsum;
 	int err;
 
-	if (plen > sizeof(r->frame) - ETH_HLEN_ - iph - UDP_HLEN)
+	if (plen > sizeof(r->frame) - FRAME_ETH_HLEN - iph - FRAME_UDP_HLEN)
 		return;
 	memcpy(f, c->guest_mac, 6);
 	memcpy(f + 6, c->resolver_mac, 6);
-	wr16(f + 12, c->family == AF_INET6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4);
-	memmove(udp + UDP_HLEN, payload, plen);
-	wr16(udp, DNS_DEFAULT_PORT);
-	wr16(udp + 2, c->guest_port);
-	wr16(udp + 4, (guint16)ulen);
-	wr16(udp + 6, 0);
+	frame_wr16(f + 12, c->family == AF_INET6 ? FRAME_ETHERTYPE_IPV6 : FRAME_ETHERTYPE_IPV4);
+	memmove(udp + FRAME_UDP_HLEN, payload, plen);
+	frame_wr16(udp, DNS_DEFAULT_PORT);
+	frame_wr16(udp + 2, c->guest_port);
+	frame_wr16(udp + 4, (guint16)ulen);
+	frame_wr16(udp + 6, 0);
 	if (c->family == AF_INET6) {
-		memset(ip, 0, IPV6_HLEN);
+		memset(ip, 0, FRAME_IPV6_HLEN);
 		ip[0] = 0x60;
-		wr16(ip + 4, (guint16)ulen);
+		frame_wr16(ip + 4, (guint16)ulen);
 		ip[6] = IPPROTO_UDP;
 		ip[7] = 64;
 		memcpy(ip + 8, &c->resolver_ip.v6, 16);
 		memcpy(ip + 24, &c->guest_ip.v6, 16);
-		sum = csum_add(0, ip + 8, 32);          /* pseudo-header: addresses */
+		sum = frame_csum_pseudo(AF_INET6, ip + 8, ip + 24, IPPROTO_UDP, ulen);
 	} else {
-		memset(ip, 0, IPV4_HLEN);
+		memset(ip, 0, FRAME_IPV4_HLEN);
 		ip[0] = 0x45;
-		wr16(ip + 2, (guint16)(IPV4_HLEN + ulen));
-		wr16(ip + 4, r->ip_id++);
-		wr16(ip + 6, 0x4000);                   /* DF */
+		frame_wr16(ip + 2, (guint16)(FRAME_IPV4_HLEN + ulen));
+		frame_wr16(ip + 4, r->ip_id++);
+		frame_wr16(ip + 6, 0x4000);             /* DF */
 		ip[8] = 64;
 		ip[9] = IPPROTO_UDP;
 		memcpy(ip + 12, &c->resolver_ip.v4, 4);
 		memcpy(ip + 16, &c->guest_ip.v4, 4);
-		wr16(ip + 10, csum_fold(csum_add(0, ip, IPV4_HLEN)));
-		sum = csum_add(0, ip + 12, 8);
+		frame_wr16(ip + 10, frame_csum_fold(frame_csum_add(0, ip, FRAME_IPV4_HLEN)));
+		sum = frame_csum_pseudo(AF_INET, ip + 12, ip + 16, IPPROTO_UDP, ulen);
 	}
-	sum += IPPROTO_UDP + (guint32)ulen;
-	ucsum = csum_fold(csum_add(sum, udp, ulen));
+	ucsum = frame_csum_fold(frame_csum_add(sum, udp, ulen));
 	/* 0 means "no checksum" (and is forbidden over IPv6): send all ones */
-	wr16(udp + 6, ucsum ? ucsum : 0xffff);
-	err = r->send_frame(f, ETH_HLEN_ + iph + ulen, r->opaque);
+	frame_wr16(udp + 6, ucsum ? ucsum : 0xffff);
+	err = r->send_frame(f, FRAME_ETH_HLEN + iph + ulen, r->opaque);
 	if (err < 0)
 		sbx_debug("dns: send reply: %s", g_strerror(-err));
 	else
@@ -223,66 +185,40 @@ static int
 parse_frame(const guint8 *frame, size_t len, DnsClient *c, const guint8 **payload,
 	    size_t *plen)
 {
-	const guint8 *ip = frame + ETH_HLEN_;
-	size_t iplen, l4, ulen;
-	guint16 ethertype;
+	FrameInfo fi;
+	const guint8 *udp;
+	size_t ulen;
 
-	if (len < ETH_HLEN_)
-		return 0;
-	ethertype = rd16(frame + 12);
-	iplen = len - ETH_HLEN_;
 	memset(c, 0, sizeof(*c));
-	if (ethertype == ETHERTYPE_IPV4) {
-		size_t ihl, tot;
-
-		if (iplen < IPV4_HLEN || (ip[0] >> 4) != 4 || memcmp(ip + 16, resolver_v4, 4) != 0)
-			return 0;
-		if (ip[9] != IPPROTO_UDP)
-			return 0;
-		ihl = (size_t)(ip[0] & 0xf) * 4;
-		tot = rd16(ip + 2);
-		/* Ethernet padding: trust the IP length, within the frame */
-		if (ihl < IPV4_HLEN || tot < ihl || tot > iplen)
-			return -1;
-		if ((rd16(ip + 6) & 0x3fff) != 0)   /* MF or an offset: a fragment */
-			return -1;
-		c->family = AF_INET;
-		memcpy(&c->guest_ip.v4, ip + 12, 4);
-		memcpy(&c->resolver_ip.v4, ip + 16, 4);
-		iplen = tot;
-		l4 = ihl;
-	} else if (ethertype == ETHERTYPE_IPV6) {
-		size_t tot;
-
-		if (iplen < IPV6_HLEN || (ip[0] >> 4) != 6 || memcmp(ip + 24, resolver_v6, 16) != 0)
-			return 0;
-		tot = IPV6_HLEN + rd16(ip + 4);
-		if (ip[6] != IPPROTO_UDP) {
-			/* extension headers (or a fragment) before UDP: not a
-			 * query we answer; anything else (ICMPv6, TCP) → slirp
-			 * and the policy check */
-			return ip[6] == 0 || ip[6] == 43 || ip[6] == 44 || ip[6] == 60 ? -1 : 0;
-		}
-		if (tot > iplen)
-			return -1;
-		c->family = AF_INET6;
-		memcpy(&c->guest_ip.v6, ip + 8, 16);
-		memcpy(&c->resolver_ip.v6, ip + 24, 16);
-		iplen = tot;
-		l4 = IPV6_HLEN;
-	} else {
+	if (!frame_parse(frame, len, &fi) || fi.family == AF_UNSPEC)
 		return 0;
+	if (memcmp(fi.daddr, fi.family == AF_INET ? resolver_v4 : resolver_v6, fi.addr_len) != 0)
+		return 0;
+	if (fi.l4proto != IPPROTO_UDP) {
+		/* IPv6 extension headers (or a fragment) before UDP: not a
+		 * query we answer; anything else (ICMP, TCP) → slirp and the
+		 * policy check */
+		return fi.ext_hdr ? -1 : 0;
 	}
-	if (l4 + UDP_HLEN > iplen)
+	/* Ethernet padding: trust the IP length, within the frame */
+	if (fi.l3_hlen == 0 || fi.ip_len < fi.l3_hlen || fi.ip_len > fi.l3_caplen)
 		return -1;
-	ulen = rd16(ip + l4 + 4);
-	if (ulen < UDP_HLEN || l4 + ulen > iplen || rd16(ip + l4 + 2) != DNS_DEFAULT_PORT)
+	if (fi.fragment)
 		return -1;
+	if (fi.l3_hlen + FRAME_UDP_HLEN > fi.ip_len)
+		return -1;
+	udp = fi.l4;
+	ulen = frame_rd16(udp + 4);
+	if (ulen < FRAME_UDP_HLEN || fi.l3_hlen + ulen > fi.ip_len || fi.dport != DNS_DEFAULT_PORT)
+		return -1;
+	c->family = fi.family;
+	memcpy(&c->guest_ip, fi.saddr, fi.addr_len);
+	memcpy(&c->resolver_ip, fi.daddr, fi.addr_len);
 	memcpy(c->guest_mac, frame + 6, 6);
 	memcpy(c->resolver_mac, frame, 6);
-	c->guest_port = rd16(ip + l4);
-	*payload = ip + l4 + UDP_HLEN;
-	*plen = ulen - UDP_HLEN;
+	c->guest_port = fi.sport;
+	*payload = udp + FRAME_UDP_HLEN;
+	*plen = ulen - FRAME_UDP_HLEN;
 	return 1;
 }
 
@@ -449,7 +385,7 @@ handle_upstream_datagram(DnsResponder *r, guint8 *msg, size_t len)
 
 	if (len < DNS_HEADER_LEN)
 		return;
-	p = g_hash_table_lookup(r->pending, GUINT_TO_POINTER(rd16(msg)));
+	p = g_hash_table_lookup(r->pending, GUINT_TO_POINTER(frame_rd16(msg)));
 	if (!p)
 		return;   /* late or spoofed */
 	if (p->relay) {
@@ -461,7 +397,7 @@ handle_upstream_datagram(DnsResponder *r, guint8 *msg, size_t len)
 					      r->max_relay);
 			msg[2] |= DNS_FLAG_TC >> 8;
 		} else {
-			wr16(msg, p->q.id);
+			frame_wr16(msg, p->q.id);
 		}
 		if (len)
 			send_reply(r, &p->client, msg, len);
@@ -551,7 +487,7 @@ ask_upstream(DnsResponder *r, const DnsClient *c, const DnsQuery *q, const guint
 	while (g_hash_table_contains(r->pending, GUINT_TO_POINTER(id)));
 	if (raw) {
 		copy = g_memdup2(raw, rawlen);
-		wr16(copy, id);
+		frame_wr16(copy, id);
 		out = copy;
 		len = rawlen;
 	} else {
@@ -709,7 +645,7 @@ dns_responder_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx,
 	r->pending = g_hash_table_new_full(NULL, NULL, NULL, pending_free);
 	r->addr_names = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 					      (GDestroyNotify)g_bytes_unref, g_free);
-	r->max_relay = MIN((size_t)mtu, sizeof(r->msg)) - IPV6_HLEN - UDP_HLEN;
+	r->max_relay = MIN((size_t)mtu, sizeof(r->msg)) - FRAME_IPV6_HLEN - FRAME_UDP_HLEN;
 	resolve_upstream(r, cfg);
 	if (r->restricted)
 		remember_pinned_names(r);

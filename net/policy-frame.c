@@ -12,16 +12,12 @@
 #include "policy-int.h"
 #include "allowlist.h"
 #include "nft-int.h"
+#include "frame.h"
 #include "common/error.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
-
-#define ETH_HLEN 14
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_ARP 0x0806
-#define ETHERTYPE_IPV6 0x86dd
 
 static const guint8 gw4[4] = { 10, 0, 2, 2 };
 static const guint8 dns4[4] = { 10, 0, 2, 3 };
@@ -98,56 +94,22 @@ policy_allows(EgressPolicy *p, guint keylen, const guint8 *daddr, guint8 l4proto
 static gboolean
 frame_allowed(EgressPolicy *p, const uint8_t *f, size_t len)
 {
-	guint16 type;
-	guint8 l4proto, icmp6_type = 0;
-	const guint8 *l4 = NULL, *daddr;
-	size_t l4len = 0;
-	guint keylen;
-	guint16 sport = 0, dport = 0;
+	FrameInfo fi;
+	guint8 icmp6_type = 0;
 
-	if (len < ETH_HLEN)
+	if (!frame_parse(f, len, &fi))
 		return FALSE;
-	type = (guint16)(f[12] << 8 | f[13]);
-	f += ETH_HLEN;
-	len -= ETH_HLEN;
-	if (type == ETHERTYPE_ARP)
+	if (fi.ethertype == FRAME_ETHERTYPE_ARP)
 		return TRUE;
-	if (type == ETHERTYPE_IPV4) {
-		size_t ihl;
-
-		if (len < 20 || (f[0] >> 4) != 4)
-			return FALSE;
-		ihl = (size_t)(f[0] & 0x0f) * 4;
-		if (ihl < 20 || ihl > len)
-			return FALSE;
-		l4proto = f[9];
-		daddr = f + 16;
-		keylen = 4;
-		/* only the first fragment carries the ports */
-		if ((((f[6] << 8) | f[7]) & 0x1fff) == 0) {
-			l4 = f + ihl;
-			l4len = len - ihl;
-		}
-	} else if (type == ETHERTYPE_IPV6) {
-		if (len < 40 || (f[0] >> 4) != 6)
-			return FALSE;
-		l4proto = f[6];
-		daddr = f + 24;
-		keylen = 16;
-		l4 = f + 40;
-		l4len = len - 40;
-	} else {
+	if (fi.family == AF_UNSPEC || fi.l3_hlen == 0)
 		return FALSE;
-	}
-	if (l4 && (l4proto == IPPROTO_TCP || l4proto == IPPROTO_UDP) && l4len >= 4) {
-		sport = (guint16)(l4[0] << 8 | l4[1]);
-		dport = (guint16)(l4[2] << 8 | l4[3]);
-	} else if (l4 && (l4proto == IPPROTO_TCP || l4proto == IPPROTO_UDP)) {
+	/* fi.l4 is NULL for a later IPv4 fragment: judged by address alone */
+	if (fi.l4 && (fi.l4proto == IPPROTO_TCP || fi.l4proto == IPPROTO_UDP) && !fi.has_ports)
 		return FALSE;   /* truncated transport header */
-	} else if (l4 && l4proto == IPPROTO_ICMPV6 && l4len >= 1) {
-		icmp6_type = l4[0];
-	}
-	return policy_allows(p, keylen, daddr, l4proto, sport, dport, icmp6_type);
+	if (fi.l4 && fi.l4proto == IPPROTO_ICMPV6 && fi.l4_caplen >= 1)
+		icmp6_type = fi.l4[0];
+	return policy_allows(p, fi.addr_len, fi.daddr, fi.l4proto, fi.sport, fi.dport,
+			     icmp6_type);
 }
 
 gboolean
