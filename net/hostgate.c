@@ -65,21 +65,32 @@ gate_port_open(const HostGate *g, guint16 port)
 	return (g->open[port / 8] >> (port % 8)) & 1;
 }
 
-/* TCP to a host-mapped address: only a connection-opening segment can make
- * slirp connect to the host, so only those are checked against the list. */
+/* TCP or UDP to a host-mapped address, either family.  TCP: only a
+ * connection-opening segment can make slirp connect to the host, so only
+ * those are checked against the list.  UDP: DNS to the resolver address;
+ * nothing else on the host side.  Any other protocol is dropped. */
 static HostGateVerdict
-gate_tcp(const HostGate *g, const FrameInfo *fi, gboolean to_resolver)
+gate_transport(const HostGate *g, const FrameInfo *fi, gboolean to_resolver)
 {
 	guint8 flags;
 
-	if (fi->l4_caplen < FRAME_TCP_HLEN)
+	switch (fi->l4proto) {
+	case IPPROTO_TCP:
+		if (fi->l4_caplen < FRAME_TCP_HLEN)
+			return HOST_GATE_DROP;
+		flags = fi->l4[13];
+		if (to_resolver)   /* slirp itself forwards only port 53 there */
+			return fi->dport == 53 ? HOST_GATE_PASS : HOST_GATE_REJECT;
+		if ((flags & TCP_SYN) && !(flags & TCP_ACK))
+			return gate_port_open(g, fi->dport) ? HOST_GATE_PASS : HOST_GATE_REJECT;
+		return HOST_GATE_PASS;
+	case IPPROTO_UDP:
+		if (to_resolver && fi->l4_caplen >= FRAME_UDP_HLEN && fi->dport == 53)
+			return HOST_GATE_PASS;
 		return HOST_GATE_DROP;
-	flags = fi->l4[13];
-	if (to_resolver)   /* slirp itself forwards only port 53 there */
-		return fi->dport == 53 ? HOST_GATE_PASS : HOST_GATE_REJECT;
-	if ((flags & TCP_SYN) && !(flags & TCP_ACK))
-		return gate_port_open(g, fi->dport) ? HOST_GATE_PASS : HOST_GATE_REJECT;
-	return HOST_GATE_PASS;
+	default:
+		return HOST_GATE_DROP;
+	}
 }
 
 static HostGateVerdict
@@ -100,21 +111,11 @@ gate_ipv4(const HostGate *g, const FrameInfo *fi)
 	 * 576 never needs them towards slirp. */
 	if (fi->fragment)
 		return HOST_GATE_DROP;
-	switch (fi->l4proto) {
-	case IPPROTO_TCP:
-		return gate_tcp(g, fi, to_resolver);
-	case IPPROTO_UDP:
-		/* DNS to the resolver address; nothing else on the host side. */
-		if (to_resolver && fi->l4_caplen >= FRAME_UDP_HLEN && fi->dport == 53)
-			return HOST_GATE_PASS;
-		return HOST_GATE_DROP;
-	case IPPROTO_ICMP:
-		/* slirp answers echo to its own addresses itself. */
+	/* slirp answers echo to its own addresses itself. */
+	if (fi->l4proto == IPPROTO_ICMP)
 		return to_resolver || memcmp(dst, gate_host4, 4) == 0 ? HOST_GATE_PASS
 								       : HOST_GATE_DROP;
-	default:
-		return HOST_GATE_DROP;
-	}
+	return gate_transport(g, fi, to_resolver);
 }
 
 static HostGateVerdict
@@ -127,21 +128,12 @@ gate_ipv6(const HostGate *g, const FrameInfo *fi)
 	to_host = memcmp(dst, gate_prefix6, 8) == 0 || memcmp(dst, gate_allnodes6, 16) == 0;
 	if (!to_host)
 		return HOST_GATE_PASS;
+	if (fi->l4proto == IPPROTO_ICMPV6)   /* neighbour discovery, echo to slirp */
+		return HOST_GATE_PASS;
 	/* Only the upper-layer header right after the fixed header is
 	 * accepted: extension headers (fragments included) could hide it,
-	 * and their numbers fall to the default case. */
-	switch (fi->l4proto) {
-	case IPPROTO_TCP:
-		return gate_tcp(g, fi, to_resolver);
-	case IPPROTO_UDP:
-		if (to_resolver && fi->l4_caplen >= FRAME_UDP_HLEN && fi->dport == 53)
-			return HOST_GATE_PASS;
-		return HOST_GATE_DROP;
-	case IPPROTO_ICMPV6:   /* neighbour discovery, echo to slirp */
-		return HOST_GATE_PASS;
-	default:
-		return HOST_GATE_DROP;
-	}
+	 * and gate_transport() drops their numbers. */
+	return gate_transport(g, fi, to_resolver);
 }
 
 HostGateVerdict
