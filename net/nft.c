@@ -257,8 +257,16 @@ add_allow_set(NftObjects *o, const char *name, int family, const NftRangeSet *rs
 
 	if (kind == ALLOW_SET_RANGES || kind == ALLOW_SET_WIDE)
 		nft_interval_keys(rs, kind == ALLOW_SET_WIDE, last_keys(o));
-	else if (kind == ALLOW_SET_SINGLES)
+	else if (kind == ALLOW_SET_SINGLES) {
 		nft_single_keys(rs, last_keys(o));
+		/* Size the hash table for its final element count up front.
+		 * Without the hint the kernel's rhashtable grows while the
+		 * batch inserts, and a dump taken during that deferred resize
+		 * may repeat or skip elements: the read-back check then fails
+		 * now and then (seen with 10 000 entries). */
+		if (last_keys(o)->len)
+			nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, last_keys(o)->len);
+	}
 	r = new_rule(o, NFT_CHAIN_OUTPUT);
 	if (g) {
 		/* proto·port first, the address last so REG_1 holds it for lookup */
