@@ -9,16 +9,14 @@ entries are resolved by a stub DNS server each test starts on 127.0.0.1 and
 passes as --resolver.
 """
 import json
-import os
 import socket
-import struct
-import subprocess
 import threading
 import urllib.parse
 
 import pytest
 
-from conftest import TAPBOX, run, sandbox
+from conftest import run, sandbox
+from stubdns import StubResolver
 
 PY = "/usr/bin/python3"
 HOST_A = "198.18.0.10"       # outside 198.18.0.16/28
@@ -72,62 +70,7 @@ def assert_refused(r, fast=True):
         assert r["ms"] < 100, r
 
 
-# --- a stub resolver on 127.0.0.1 ---------------------------------------------
-
-class StubResolver:
-    """UDP DNS on 127.0.0.1; RECORDS: {name: [ipv4 or ipv6 address, ...]}.
-    Unknown names get NXDOMAIN.  Queries are recorded in .queries."""
-
-    def __init__(self, records):
-        self.records = {k.lower(): v for k, v in records.items()}
-        self.queries = []
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopping = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while not self.stopping:
-            try:
-                msg, peer = self.sock.recvfrom(512)
-            except socket.timeout:
-                continue
-            self.sock.sendto(self._answer(msg), peer)
-
-    def _answer(self, msg):
-        off, labels = 12, []
-        while msg[off]:
-            labels.append(msg[off + 1:off + 1 + msg[off]].decode())
-            off += 1 + msg[off]
-        name = ".".join(labels).lower()
-        qtype = struct.unpack("!H", msg[off + 1:off + 3])[0]
-        question = msg[12:off + 5]
-        self.queries.append((name, qtype))
-        answers = b""
-        count = 0
-        for addr in self.records.get(name, []):
-            fam, rtype = (socket.AF_INET6, 28) if ":" in addr else (socket.AF_INET, 1)
-            if rtype != qtype:
-                continue
-            rdata = socket.inet_pton(fam, addr)
-            answers += b"\xc0\x0c" + struct.pack("!HHIH", rtype, 1, 30, len(rdata)) + rdata
-            count += 1
-        rcode = 0 if name in self.records else 3
-        hdr = msg[:2] + struct.pack("!HHHHH", 0x8180 | rcode, 1, count, 0, 0)
-        return hdr + question + answers
-
-    @property
-    def spec(self):
-        return "127.0.0.1:%d" % self.port
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(timeout=2)
-        self.sock.close()
-
+# --- a stub resolver on 127.0.0.1 (stubdns.py) -----------------------------------
 
 @pytest.fixture
 def resolver():
@@ -290,7 +233,7 @@ def test_domain_resolved_via_resolver_and_pinned_in_hosts(workdir, resolver):
     dns = resolver({"th.msbx.test": [HOST_B, HOST_V6_B], "other.msbx.test": [HOST_A]})
     script = "cat /etc/hosts; %s -c '%s' th.msbx.test:8080 %s:8080" % (
         PY, PROBE.replace("'", "'\\''"), HOST_A)
-    p = sandbox("--resolver", dns.spec, "--allow", "TH.msbx.test:8080", "--", "sh", "-c",
+    p = sandbox("--resolver", dns.addr, "--allow", "TH.msbx.test:8080", "--", "sh", "-c",
                 script, tapbox=True, cwd=workdir, timeout=60)
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
@@ -306,13 +249,13 @@ def test_domain_resolved_via_resolver_and_pinned_in_hosts(workdir, resolver):
 def test_unresolvable_domain_is_an_error_naming_it(workdir, resolver):
     dns = resolver({})
     marker = workdir / "ran"
-    p = sandbox("--resolver", dns.spec, "--allow", "nowhere.msbx.test", "--", "touch",
+    p = sandbox("--resolver", dns.addr, "--allow", "nowhere.msbx.test", "--", "touch",
                 str(marker), tapbox=True, cwd=workdir)
     assert p.returncode == 125, p.stderr
     assert "nowhere.msbx.test" in p.stderr
     assert "--allow:1" in p.stderr
     assert not marker.exists()
-    p = sandbox("--resolver", dns.spec, "--allow-unresolved", "--allow", "nowhere.msbx.test",
+    p = sandbox("--resolver", dns.addr, "--allow-unresolved", "--allow", "nowhere.msbx.test",
                 "--", "touch", str(marker), tapbox=True, cwd=workdir)
     assert p.returncode == 0, p.stderr
     assert "nowhere.msbx.test" in p.stderr
@@ -322,11 +265,11 @@ def test_unresolvable_domain_is_an_error_naming_it(workdir, resolver):
 def test_answers_in_refused_ranges_are_not_allowed(workdir, resolver):
     dns = resolver({"meta.msbx.test": ["169.254.169.254"],
                     "mixed.msbx.test": ["127.0.0.1", HOST_B]})
-    p = sandbox("--resolver", dns.spec, "--allow", "meta.msbx.test", "--", "true",
+    p = sandbox("--resolver", dns.addr, "--allow", "meta.msbx.test", "--", "true",
                 tapbox=True, cwd=workdir)
     assert p.returncode == 125
     assert "meta.msbx.test" in p.stderr and "169.254.169.254" in p.stderr
-    p = sandbox("--resolver", dns.spec, "--allow", "mixed.msbx.test", "--", "cat",
+    p = sandbox("--resolver", dns.addr, "--allow", "mixed.msbx.test", "--", "cat",
                 "/etc/hosts", tapbox=True, cwd=workdir)
     assert p.returncode == 0, p.stderr
     assert "127.0.0.1\tmixed.msbx.test" not in p.stdout

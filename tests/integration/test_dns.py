@@ -11,14 +11,11 @@ tests/integration/testhosts.sh (198.18.0.20 / .21, tcp 9000).
 import json
 import os
 import socket
-import struct
-import subprocess
-import threading
-import time
 
 import pytest
 
-from conftest import TAPBOX, sandbox
+from conftest import sandbox
+from stubdns import StubResolver
 
 PY = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,80 +28,6 @@ DOC6 = "2001:db8::10"
 
 
 # --- a recording stub resolver -------------------------------------------------
-
-def _read_name(msg, off):
-    labels = []
-    while True:
-        n = msg[off]
-        if n == 0:
-            return ".".join(labels).lower(), off + 1
-        if n & 0xC0:
-            raise ValueError("compressed question")
-        labels.append(msg[off + 1:off + 1 + n].decode("ascii", "replace"))
-        off += 1 + n
-
-
-class StubResolver:
-    """UDP DNS server on 127.0.0.1.  RECORDS: {name: [(qtype, addr, ttl), ...]};
-    names not in RECORDS get NXDOMAIN.  Every query is appended to .queries
-    as (name, qtype)."""
-
-    def __init__(self, records):
-        self.records = records
-        self.queries = []
-        self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopping = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def addr(self):
-        return "127.0.0.1:%d" % self.port
-
-    def seen(self, needle):
-        with self.lock:
-            return [q for q in self.queries if needle in q[0]]
-
-    def _answer(self, q):
-        name, off = _read_name(q, 12)
-        qtype, = struct.unpack(">H", q[off:off + 2])
-        with self.lock:
-            self.queries.append((name, qtype))
-        question = q[12:off + 4]
-        if name not in self.records:
-            return q[:2] + b"\x81\x83" + struct.pack(">HHHH", 1, 0, 0, 0) + question
-        rrs = []
-        for rtype, addr, ttl in self.records[name]:
-            if rtype != qtype:
-                continue
-            fam = socket.AF_INET6 if rtype == 28 else socket.AF_INET
-            data = socket.inet_pton(fam, addr)
-            rrs.append(b"\xc0\x0c" + struct.pack(">HHIH", rtype, 1, ttl, len(data)) + data)
-        return (q[:2] + b"\x81\x80" + struct.pack(">HHHH", 1, len(rrs), 0, 0) + question +
-                b"".join(rrs))
-
-    def _serve(self):
-        while not self.stopping:
-            try:
-                q, peer = self.sock.recvfrom(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            try:
-                self.sock.sendto(self._answer(q), peer)
-            except (ValueError, IndexError, struct.error):
-                pass
-
-    def close(self):
-        self.stopping = True
-        self.thread.join(timeout=5)
-        self.sock.close()
-
 
 @pytest.fixture
 def stub():

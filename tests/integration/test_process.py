@@ -5,7 +5,6 @@ failing closed when user namespaces are unavailable.
 Everything is checked from the host side where it can be (pgrep, the file
 system), and every wait is bounded.
 """
-import ctypes
 import errno
 import os
 import platform
