@@ -20,6 +20,9 @@ if ! id "$TEST_USER" >/dev/null 2>&1; then
 fi
 chmod 0666 /dev/net/tun
 uid=$(id -u "$TEST_USER")
+# A login session's runtime directory, as systemd-logind makes it: the
+# filesystem tests put a socket there and check the sandbox cannot reach it.
+install -d -m 0700 -o "$TEST_USER" -g "$TEST_USER" "/run/user/$uid"
 # subordinate ids are not needed: mini-sandbox maps only the caller's own id.
 
 hosts_up=0
