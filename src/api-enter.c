@@ -11,13 +11,16 @@
 #include "launcher.h"
 
 #include <dirent.h>
+#include <linux/sockios.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,9 +86,43 @@ api_inside_sandbox(void)
 
 /* ---- the continuation's fds ---------------------------------------------- */
 
-/* Could FD reach the host's file tree from inside?  Directories (openat,
- * fchdir), O_PATH fds (openat on directories, /proc/self/fd reopen of what
- * they name) and pidfds (signals to host processes). */
+/* Identity (device, inode) of the network namespace socket SOCK lives in. */
+static gboolean
+socket_netns(int sock, struct stat *ns)
+{
+	int nsfd = ioctl(sock, SIOCGSKNS);
+	gboolean ok;
+
+	if (nsfd < 0)
+		return FALSE;
+	ok = fstat(nsfd, ns) == 0;
+	close(nsfd);
+	return ok;
+}
+
+/* Is socket FD bound to a network namespace other than the sandbox's?  A
+ * socket keeps the namespace it was created in: one opened before start()
+ * could still connect() anywhere the caller could, past "no network" and
+ * past the allowlist.  Unknown counts as "other". */
+static gboolean
+socket_outside_sandbox_netns(int fd)
+{
+	struct stat mine, theirs;
+	int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	gboolean outside = TRUE;
+
+	if (probe >= 0) {
+		if (socket_netns(probe, &mine) && socket_netns(fd, &theirs))
+			outside = mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino;
+		close(probe);
+	}
+	return outside;
+}
+
+/* Could FD reach the host from inside?  Directories (openat, fchdir),
+ * O_PATH fds (openat on directories, /proc/self/fd reopen of what they
+ * name), pidfds (signals to host processes) and sockets of the host's
+ * network namespace (connect() to anything the caller could reach). */
 static gboolean
 fd_reaches_host(int fd)
 {
@@ -100,6 +137,8 @@ fd_reaches_host(int fd)
 		return TRUE;
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
 		return TRUE;
+	if (S_ISSOCK(st.st_mode) && socket_outside_sandbox_netns(fd))
+		return TRUE;
 	g_snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof target - 1);
 	if (n > 0) {
@@ -110,8 +149,9 @@ fd_reaches_host(int fd)
 	return FALSE;
 }
 
-/* Close every fd of the continuation that could reach host files; keep the
- * rest (regular files, pipes, sockets, terminals).  Runs single-threaded in
+/* Close every fd of the continuation that could reach the host; keep the
+ * rest (regular files, pipes, terminals, sockets made in the sandbox's own
+ * network namespace — with -N that is the host's, so all sockets stay).  Runs single-threaded in
  * the continuation before start() returns. */
 void
 api_close_host_reaching_fds(void)

@@ -175,11 +175,14 @@ int mini_sandbox_allow_max_connections(int max_connections);
  * in the outer process, so other Python threads stop there.)
  *
  * File descriptors: the continuation keeps what the caller had open, except
- * descriptors that could reach the host's file tree: every directory fd and
- * every O_PATH fd (and pidfds) are closed on entry, so an fd opened before
- * start() cannot be used with openat() to escape.  Regular files, pipes,
- * sockets and terminals keep working (a dup of stderr, an open log file);
- * they reach exactly what they reached before.
+ * descriptors that could reach the host: every directory fd and every
+ * O_PATH fd (and pidfds) are closed on entry, so an fd opened before
+ * start() cannot be used with openat() to escape; so is every socket of the
+ * caller's network namespace (unless the sandbox shares it:
+ * mini_sandbox_share_network()), so a socket opened before start() cannot
+ * connect() past "no network" or the allowlist — including unix sockets to
+ * host services.  Regular files, pipes and terminals keep working (a dup of
+ * stderr, an open log file).
  *
  * Buffered C stdio output is flushed before the fork (so nothing is printed
  * twice).  Calls after a successful start() return

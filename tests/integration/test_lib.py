@@ -192,6 +192,23 @@ def test_fds_kept_and_directory_fds_closed(workdir, tmp_path):
     assert sorted(os.listdir(hostdir)) == ["secret"]
 
 
+def test_sockets_from_before_start_are_closed(workdir):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    srv.settimeout(0.5)
+    try:
+        p = client("sockets", srv.getsockname()[1], cwd=workdir)
+        r = report(p)
+        assert p.returncode == 0, p.stderr
+        assert r["before-connect"] == "EBADF", r
+        assert r["inside-connect"] in ("ECONNREFUSED", "ENETUNREACH"), r
+        with pytest.raises(socket.timeout):
+            srv.accept()                       # nothing from the sandbox arrived
+    finally:
+        srv.close()
+
+
 def processes_with(token):
     """Host pids whose command line contains TOKEN."""
     found = []

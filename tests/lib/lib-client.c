@@ -211,6 +211,31 @@ scenario_fds(char **argv)
 	return 0;
 }
 
+/* sockets PORT: a socket made before start() belongs to the caller's
+ * network namespace and is closed; one made inside sees only the sandbox's
+ * network (no route to the host's 127.0.0.1:PORT). */
+static int
+scenario_sockets(char **argv)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[0])) };
+	int before = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int inside;
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (before < 0) {
+		perror("socket");
+		return 99;
+	}
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	say("before-connect %s", connect(before, (struct sockaddr *)&a, sizeof a) < 0 ?
+	    strerrorname_np(errno) : "ok");
+	inside = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	say("inside-connect %s", connect(inside, (struct sockaddr *)&a, sizeof a) < 0 ?
+	    strerrorname_np(errno) : "ok");
+	return 0;
+}
+
 /* wait TOKEN: start, say "ready", then block until killed (TOKEN lets the
  * test find every process of this sandbox in the host's /proc). */
 static int
@@ -349,6 +374,7 @@ static const struct {
 	{ "vanishing-path", 2, scenario_vanishing_path },
 	{ "start-only", 0, scenario_start_only },
 	{ "fds", 2, scenario_fds },
+	{ "sockets", 1, scenario_sockets },
 	{ "wait", 1, scenario_wait },
 	{ "nested", 1, scenario_nested },
 	{ "threads", 2, scenario_threads },
