@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ host_view_free(HostView *view)
 		return;
 	g_free(view->cwd);
 	g_free(view->home);
+	g_free(view->pw_home);
 	g_ptr_array_unref(view->top);
 	g_ptr_array_unref(view->mounts);
 	g_hash_table_unref(view->paths);
@@ -315,6 +317,20 @@ gather_top(HostView *view, GError **error)
 	return TRUE;
 }
 
+/* The canonical directory PATH names, or NULL. */
+static char *
+canonical_dir(HostView *view, const char *path)
+{
+	const HostPath *hp;
+
+	if (!path || !g_path_is_absolute(path))
+		return NULL;
+	hp = host_view_resolve(view, path, FALSE);
+	if (hp->canonical && hp->type == HOST_TYPE_DIR)
+		return g_strdup(hp->canonical);
+	return NULL;
+}
+
 gboolean
 host_view_gather(HostView *view, GError **error)
 {
@@ -323,6 +339,7 @@ host_view_gather(HostView *view, GError **error)
 	const char *home = g_getenv("HOME");
 	g_autoptr(GError) local = NULL;
 	const HostPath *hp;
+	const struct passwd *pw;
 
 	if (!g_file_get_contents("/proc/self/mountinfo", &mountinfo, NULL, &local)) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_OS, "read /proc/self/mountinfo: %s",
@@ -333,11 +350,13 @@ host_view_gather(HostView *view, GError **error)
 	view->uid = getuid();
 	hp = host_view_resolve(view, cwd, FALSE);
 	view->cwd = g_strdup(hp->canonical ? hp->canonical : cwd);
-	if (home && g_path_is_absolute(home)) {
-		hp = host_view_resolve(view, home, FALSE);
-		if (hp->canonical && hp->type == HOST_TYPE_DIR)
-			view->home = g_strdup(hp->canonical);
-	}
+	view->home = canonical_dir(view, home);
+	/* $HOME is the caller's to unset or point elsewhere; the real home
+	 * (keys, dotfiles) must be hidden all the same. */
+	errno = 0;
+	pw = getpwuid(view->uid);
+	if (pw)
+		view->pw_home = canonical_dir(view, pw->pw_dir);
 	if (!gather_top(view, error))
 		return FALSE;
 	if (g_file_test("/etc/resolv.conf", G_FILE_TEST_IS_SYMLINK)) {

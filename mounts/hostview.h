@@ -46,6 +46,7 @@ typedef struct {
 typedef struct {
 	char *cwd;             /* canonical CWD of the launcher */
 	char *home;            /* canonical $HOME (NULL if unset or missing) */
+	char *pw_home;         /* canonical passwd home of uid: $HOME may be unset or lie */
 	uid_t uid;
 	GPtrArray *top;        /* of HostTopEntry * */
 	GPtrArray *mounts;     /* of HostMount *, mountinfo order */
@@ -57,7 +58,7 @@ HostView *host_view_new(void);
 void host_view_free(HostView *view);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostView, host_view_free)
 
-/* Fill CWD, $HOME, uid, top-level entries, the mount table and
+/* Fill CWD, $HOME, the passwd home, uid, top-level entries, the mount table and
  * /etc/resolv.conf's target from the running system. */
 gboolean host_view_gather(HostView *view, GError **error);
 

@@ -303,15 +303,31 @@ add_user_mounts(MountPlan *plan, const SbxConfig *cfg, const HostView *view)
 	}
 }
 
+/* DIR is /home, a home directory, or holds $HOME / the passwd home. */
+static gboolean
+is_a_home(const char *dir, const HostView *view)
+{
+	g_autofree char *parent = g_path_get_dirname(dir);
+	const char *const homes[] = { view->home, view->pw_home };
+
+	if (strcmp(parent, "/home") == 0 || strcmp(dir, "/home") == 0)
+		return TRUE;
+	for (gsize i = 0; i < G_N_ELEMENTS(homes); i++)
+		if (homes[i] && mount_path_is_under(homes[i], dir))
+			return TRUE;
+	return FALSE;
+}
+
 /* The original project's "top folder above CWD": the first component below
- * the scratch area CWD lives in ($HOME, /home), else below CWD's mount
- * point.  Returns NULL when CWD is that folder itself, or under /tmp. */
+ * the scratch area CWD lives in ($HOME, the passwd home, /home), else below
+ * CWD's mount point, but never a home directory or anything holding one
+ * (someone's keys and dotfiles), even when $HOME is unset or wrong.
+ * Returns NULL when CWD is that folder itself, or under /tmp. */
 static char *
 project_top(const char *cwd, const HostView *view, gboolean home_scratch)
 {
 	const char *base = NULL;
 	const HostMount *m;
-	const char *rest;
 	const char *slash;
 
 	/* /tmp is shared by every program on the host: its first-level
@@ -319,23 +335,32 @@ project_top(const char *cwd, const HostView *view, gboolean home_scratch)
 	 * an overlay would make reachable.  Under /tmp only CWD is shared. */
 	if (mount_path_is_under(cwd, "/tmp"))
 		return NULL;
-	if (view->home && mount_path_is_under(cwd, view->home))
+	if (view->home && strcmp(view->home, "/") != 0 && mount_path_is_under(cwd, view->home))
 		base = view->home;
+	else if (view->pw_home && strcmp(view->pw_home, "/") != 0 &&
+		 mount_path_is_under(cwd, view->pw_home))
+		base = view->pw_home;
 	else if (home_scratch && mount_path_is_under(cwd, "/home"))
 		base = "/home";
 	else if ((m = host_view_mount_of(view, cwd)))
 		base = m->mount_point;
 	else
 		base = "/";
-	if (strcmp(cwd, base) == 0)
-		return NULL;
-	rest = cwd + strlen(base);
-	while (*rest == '/')
-		rest++;
-	slash = strchr(rest, '/');
-	if (!slash)
-		return NULL;   /* CWD is the first component itself */
-	return g_strndup(cwd, (gsize)(slash - cwd));
+	slash = cwd + strlen(base);
+	for (;;) {
+		g_autofree char *top = NULL;
+
+		while (*slash == '/')
+			slash++;
+		slash = strchr(slash, '/');
+		if (!slash)
+			return NULL;   /* CWD is the project folder itself */
+		top = g_strndup(cwd, (gsize)(slash - cwd));
+		/* A $HOME that is unset or wrong must not make a whole home
+		 * directory, or /home, the project folder: go one deeper. */
+		if (!is_a_home(top, view))
+			return g_steal_pointer(&top);
+	}
 }
 
 /* CWD (or -W): read-write and shared; its project folder an overlay (or
@@ -358,7 +383,8 @@ add_workdir(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const c
 			return;
 		}
 	}
-	if (view->home && strcmp(wd, view->home) == 0 && cfg->fs_mode == SBX_FS_DEFAULT)
+	if (((view->home && strcmp(wd, view->home) == 0) ||
+	     (view->pw_home && strcmp(wd, view->pw_home) == 0)) && cfg->fs_mode == SBX_FS_DEFAULT)
 		warn(plan, "the working directory is your home %s: all of it (dotfiles, keys) "
 		     "is shared read-write with the sandbox; run from a project directory instead", wd);
 	if (with_parents && (top = project_top(wd, view, TRUE))) {
@@ -397,6 +423,19 @@ is_special_top(const char *name)
 	return FALSE;
 }
 
+/* A home outside /home gets its own empty tmpfs; one below /home is
+ * already hidden and only recreated as an empty scratch directory. */
+static void
+hide_home(MountPlan *plan, const char *home)
+{
+	if (!home || strcmp(home, "/") == 0)
+		return;
+	if (!mount_path_is_under(home, "/home"))
+		add_tmpfs(plan, home, "0700", "home hidden");
+	else
+		add(plan, MOUNT_OP_MKDIR, NULL, home, 0, "home scratch");
+}
+
 static void
 plan_default(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const char *wd)
 {
@@ -423,12 +462,9 @@ plan_default(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const 
 	add(plan, MOUNT_OP_BIND, "/sys", "/sys", MOUNT_OP_F_RDONLY | MOUNT_OP_F_OPTIONAL, "/sys");
 	add_run(plan, view);
 	add_tmpfs(plan, "/home", "0755", "homes hidden");
-	if (view->home && strcmp(view->home, "/") != 0) {
-		if (!mount_path_is_under(view->home, "/home"))
-			add_tmpfs(plan, view->home, "0700", "$HOME hidden");
-		else
-			add(plan, MOUNT_OP_MKDIR, NULL, view->home, 0, "$HOME scratch");
-	}
+	hide_home(plan, view->home);
+	if (!view->home || !view->pw_home || strcmp(view->home, view->pw_home) != 0)
+		hide_home(plan, view->pw_home);
 	add_workdir(plan, cfg, view, wd, TRUE);
 	add_user_mounts(plan, cfg, view);
 }

@@ -140,6 +140,22 @@ def test_home_secret_hidden_when_cwd_in_home(home_project, home_secret):
     assert r.stdout.split() == [os.path.relpath(home_project, HOME).split("/")[0]]
 
 
+@pytest.mark.parametrize("home", [None, "/nonexistent", "/home"], ids=["unset", "missing", "slash-home"])
+def test_home_secret_hidden_when_home_env_wrong(home_project, home_secret, home):
+    # $HOME is the caller's to unset or point elsewhere; the passwd home
+    # must be hidden all the same, and never become the project folder.
+    env = {k: v for k, v in os.environ.items() if k != "HOME"}
+    if home:
+        env["HOME"] = home
+    r = sandbox("-x", "--", "/bin/sh", "-c",
+                f"cat {home_secret} 2>/dev/null && echo READ-SECRET; ls -A {HOME}",
+                cwd=home_project, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "READ-SECRET" not in r.stdout
+    assert ".ssh" not in r.stdout.split()
+    assert r.stdout.split() == [os.path.relpath(home_project, HOME).split("/")[0]]
+
+
 # ---- /tmp, /var/tmp, /dev/shm ----------------------------------------------
 
 @pytest.mark.parametrize("mode", [["-x"], []], ids=["default", "read-only"])

@@ -266,6 +266,73 @@ test_default_cwd_outside_home(void **state)
 }
 
 static void
+test_default_home_unset(void **state)
+{
+	g_autoptr(HostView) v = debian_host("/home/u/x/y", NULL);
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(MountPlan) plan = NULL;
+
+	/* $HOME unset: the passwd home is still known and hidden, and the
+	 * project folder is below it, never the home itself */
+	v->pw_home = g_strdup("/home/u");
+	cfg->fs_mode = SBX_FS_DEFAULT;
+	plan = build_ok(cfg, v);
+	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/home", NULL));
+	assert_non_null(find_op(plan, MOUNT_OP_MKDIR, "/home/u", NULL));
+	assert_null(find_op(plan, MOUNT_OP_OVERLAY, "/home/u", NULL));
+	assert_null(find_op(plan, MOUNT_OP_BIND, "/home/u", NULL));
+	assert_non_null(find_op(plan, MOUNT_OP_OVERLAY, "/home/u/x", NULL));
+	assert_non_null(find_op(plan, MOUNT_OP_BIND, "/home/u/x/y", NULL));
+}
+
+static void
+test_default_home_unknown(void **state)
+{
+	g_autoptr(HostView) v = debian_host("/home/u/x/y", NULL);
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(MountPlan) plan = NULL;
+
+	/* no home known at all: below /home, go two components down */
+	cfg->fs_mode = SBX_FS_DEFAULT;
+	plan = build_ok(cfg, v);
+	assert_null(find_op(plan, MOUNT_OP_OVERLAY, "/home/u", NULL));
+	assert_non_null(find_op(plan, MOUNT_OP_OVERLAY, "/home/u/x", NULL));
+}
+
+static void
+test_default_home_lies(void **state)
+{
+	g_autoptr(HostView) v = debian_host("/home/u/x/y", "/opt/fakehome");
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(MountPlan) plan = NULL;
+
+	/* $HOME points elsewhere and the passwd home is outside /home: both
+	 * hidden, and the real home is not the project folder */
+	v->pw_home = g_strdup("/srv/home/u");
+	cfg->fs_mode = SBX_FS_DEFAULT;
+	plan = build_ok(cfg, v);
+	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/opt/fakehome", NULL));
+	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/srv/home/u", NULL));
+	assert_non_null(find_op(plan, MOUNT_OP_OVERLAY, "/home/u/x", NULL));
+	assert_null(find_op(plan, MOUNT_OP_OVERLAY, "/home/u", NULL));
+}
+
+static void
+test_default_home_is_slash_home(void **state)
+{
+	g_autoptr(HostView) v = debian_host("/home/u/x/y", "/home");
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(MountPlan) plan = NULL;
+
+	/* HOME=/home must not make a whole home directory the project */
+	v->pw_home = g_strdup("/home/u");
+	cfg->fs_mode = SBX_FS_DEFAULT;
+	plan = build_ok(cfg, v);
+	assert_null(find_op(plan, MOUNT_OP_OVERLAY, "/home/u", NULL));
+	assert_non_null(find_op(plan, MOUNT_OP_OVERLAY, "/home/u/x", NULL));
+}
+
+static void
 test_default_cwd_on_network_mount(void **state)
 {
 	g_autoptr(HostView) v = debian_host("/srv/data/team/proj", "/home/u");
@@ -695,6 +762,10 @@ main(void)
 		cmocka_unit_test(test_default_cwd_is_project_top),
 		cmocka_unit_test(test_default_cwd_is_home_warns),
 		cmocka_unit_test(test_default_cwd_outside_home),
+		cmocka_unit_test(test_default_home_unset),
+		cmocka_unit_test(test_default_home_unknown),
+		cmocka_unit_test(test_default_home_lies),
+		cmocka_unit_test(test_default_home_is_slash_home),
 		cmocka_unit_test(test_default_cwd_on_network_mount),
 		cmocka_unit_test(test_default_cwd_under_tmp),
 		cmocka_unit_test(test_default_cwd_unshared),
