@@ -322,7 +322,7 @@ is_a_home(const char *dir, const HostView *view)
  * the scratch area CWD lives in ($HOME, the passwd home, /home), else below
  * CWD's mount point, but never a home directory or anything holding one
  * (someone's keys and dotfiles), even when $HOME is unset or wrong.
- * Returns NULL when CWD is that folder itself, or under /tmp. */
+ * Returns NULL when CWD is that folder itself, or under /tmp or /var/tmp. */
 static char *
 project_top(const char *cwd, const HostView *view, gboolean home_scratch)
 {
@@ -332,8 +332,9 @@ project_top(const char *cwd, const HostView *view, gboolean home_scratch)
 
 	/* /tmp is shared by every program on the host: its first-level
 	 * directories hold agent and X11 sockets (/tmp/ssh-XXXX/agent.N), which
-	 * an overlay would make reachable.  Under /tmp only CWD is shared. */
-	if (mount_path_is_under(cwd, "/tmp"))
+	 * an overlay would make reachable.  Under /tmp only CWD is shared; the
+	 * same for /var/tmp, which is private too and as shared on the host. */
+	if (mount_path_is_under(cwd, "/tmp") || mount_path_is_under(cwd, "/var/tmp"))
 		return NULL;
 	if (view->home && strcmp(view->home, "/") != 0 && mount_path_is_under(cwd, view->home))
 		base = view->home;
@@ -369,13 +370,16 @@ static void
 add_workdir(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const char *wd,
 	    gboolean with_parents)
 {
-	static const char *const unshared[] = { "/", "/tmp", "/home", "/proc", "/sys", "/dev", "/run" };
+	/* The first four are refused only as CWD itself (a directory below
+	 * them is shared alone); the rest also below. */
+	static const char *const unshared[] = { "/", "/tmp", "/var/tmp", "/home",
+						"/proc", "/sys", "/dev", "/run" };
 	g_autofree char *top = NULL;
 
 	plan->workdir = g_strdup(wd);
 	for (gsize i = 0; i < G_N_ELEMENTS(unshared); i++) {
 		gboolean exact = strcmp(wd, unshared[i]) == 0;
-		gboolean below = i >= 3 && mount_path_is_under(wd, unshared[i]);
+		gboolean below = i >= 4 && mount_path_is_under(wd, unshared[i]);
 
 		if (exact || below) {
 			warn(plan, "the working directory %s is not shared with the sandbox "

@@ -188,6 +188,45 @@ def test_var_tmp_private(workdir):
     assert not os.path.exists(f"/var/tmp/msbx-{tag}")
 
 
+@pytest.fixture
+def var_tmp_dir():
+    """/var/tmp/msbx-fs-<id>, removed afterwards."""
+    d = "/var/tmp/msbx-fs-" + uuid.uuid4().hex[:8]
+    os.makedirs(d)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_cwd_under_var_tmp_shares_only_cwd(var_tmp_dir):
+    # /var/tmp is private like /tmp: running from a directory below it
+    # shares that directory alone, never the host's /var/tmp.
+    cwd = os.path.join(var_tmp_dir, "proj", "sub")
+    os.makedirs(cwd)
+    host_file = os.path.join(var_tmp_dir, "host-secret.txt")
+    with open(host_file, "w") as f:
+        f.write("HOST\n")
+    r = sh("-x", f"""
+        cat {host_file} 2>/dev/null && echo READ-HOST
+        ls -A /var/tmp
+        echo x > {var_tmp_dir}/made-inside && echo WROTE-PARENT
+        echo y > out.txt && echo WROTE-CWD
+        """, cwd=cwd)
+    assert r.returncode == 0, r.stderr
+    assert "READ-HOST" not in r.stdout
+    assert r.stdout.split()[0] == os.path.basename(var_tmp_dir)
+    assert "WROTE-CWD" in r.stdout
+    assert not os.path.exists(os.path.join(var_tmp_dir, "made-inside"))
+    with open(os.path.join(cwd, "out.txt")) as f:
+        assert f.read() == "y\n"
+
+
+def test_cwd_is_var_tmp_refused():
+    r = sh("-x", "ls -A /var/tmp | wc -l", cwd="/var/tmp")
+    assert r.returncode == 0, r.stderr
+    assert "not shared" in r.stderr
+    assert r.stdout.split() == ["0"]
+
+
 # ---- /dev, /proc, /sys -------------------------------------------------------
 
 def test_dev_proc_sys(workdir):

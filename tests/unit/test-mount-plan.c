@@ -364,9 +364,30 @@ test_default_cwd_under_tmp(void **state)
 }
 
 static void
+test_default_cwd_under_var_tmp(void **state)
+{
+	g_autoptr(HostView) v = debian_host("/var/tmp/build/x", "/home/u");
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(MountPlan) plan = NULL;
+
+	cfg->fs_mode = SBX_FS_DEFAULT;
+	plan = build_ok(cfg, v);
+	/* like /tmp: the private /var/tmp first, then only CWD inside it; no
+	 * overlay of /var or /var/tmp/build bringing the host's /var/tmp back */
+	assert_true(op_index(plan, MOUNT_OP_TMPFS, "/var/tmp") <
+		    op_index(plan, MOUNT_OP_BIND, "/var/tmp/build/x"));
+	assert_null(find_op(plan, MOUNT_OP_OVERLAY, "/var", NULL));
+	assert_null(find_op(plan, MOUNT_OP_OVERLAY, "/var/tmp/build", NULL));
+	assert_null(find_op(plan, MOUNT_OP_BIND, "/var/tmp", NULL));
+	assert_int_equal(plan->n_overlays, 0);
+	assert_int_equal(plan->warnings->len, 0);
+}
+
+static void
 test_default_cwd_unshared(void **state)
 {
-	static const char *const cwds[] = { "/", "/tmp", "/home", "/proc/self", "/run/user/1000" };
+	static const char *const cwds[] = { "/", "/tmp", "/var/tmp", "/home", "/proc/self",
+					    "/run/user/1000" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cwds); i++) {
 		g_autoptr(HostView) v = debian_host(cwds[i], "/home/u");
@@ -768,6 +789,7 @@ main(void)
 		cmocka_unit_test(test_default_home_is_slash_home),
 		cmocka_unit_test(test_default_cwd_on_network_mount),
 		cmocka_unit_test(test_default_cwd_under_tmp),
+		cmocka_unit_test(test_default_cwd_under_var_tmp),
 		cmocka_unit_test(test_default_cwd_unshared),
 		cmocka_unit_test(test_default_parents_write),
 		cmocka_unit_test(test_default_home_outside_home_dir),
