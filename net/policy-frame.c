@@ -24,8 +24,13 @@ static const guint8 dns4[4] = { 10, 0, 2, 3 };
 static const guint8 gw6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 static const guint8 dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
 
+/* Is ADDR a run-time (*.domain) answer of GROUP?  After its TTL it still
+ * passes for frames of flows that already exist (NEW_FLOW false): the
+ * ruleset keeps those alive through conntrack, and cutting them here would
+ * stall a download that outlives the DNS TTL.  New flows need a fresh
+ * answer, exactly as the nft timeout sets decide. */
 static gboolean
-dyn_allows(EgressPolicy *p, gint32 group, const guint8 *addr, guint keylen)
+dyn_allows(EgressPolicy *p, gint32 group, const guint8 *addr, guint keylen, gboolean new_flow)
 {
 	DynKey k = { .group = group, .keylen = (guint8)keylen };
 	gint64 *expiry;
@@ -36,10 +41,7 @@ dyn_allows(EgressPolicy *p, gint32 group, const guint8 *addr, guint keylen)
 	expiry = g_hash_table_lookup(p->dyn, &k);
 	if (!expiry)
 		return FALSE;
-	if (*expiry > g_get_monotonic_time())
-		return TRUE;
-	g_hash_table_remove(p->dyn, &k);
-	return FALSE;
+	return !new_flow || *expiry > g_get_monotonic_time();
 }
 
 static gboolean
@@ -52,10 +54,11 @@ has_port(const GArray *ports, guint16 port)
 }
 
 /* Same decision as the output chain for a packet to DADDR (KEYLEN bytes);
- * L4PROTO / SPORT / DPORT are 0 when the frame has no TCP/UDP header. */
+ * L4PROTO / SPORT / DPORT are 0 when the frame has no TCP/UDP header.
+ * NEW_FLOW: anything but a TCP segment without SYN. */
 static gboolean
 policy_allows(EgressPolicy *p, guint keylen, const guint8 *daddr, guint8 l4proto,
-	      guint16 sport, guint16 dport, guint8 icmp6_type)
+	      guint16 sport, guint16 dport, guint8 icmp6_type, gboolean new_flow)
 {
 	const NftPolicy *n = p->nft;
 	gboolean v4 = keylen == 4;
@@ -75,7 +78,7 @@ policy_allows(EgressPolicy *p, guint keylen, const guint8 *daddr, guint8 l4proto
 	if (!p->restricted)
 		return TRUE;
 	if (nft_range_set_contains(v4 ? &n->allow4 : &n->allow6, daddr) ||
-	    dyn_allows(p, -1, daddr, keylen))
+	    dyn_allows(p, -1, daddr, keylen, new_flow))
 		return TRUE;
 	if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP)
 		return FALSE;
@@ -85,10 +88,18 @@ policy_allows(EgressPolicy *p, guint keylen, const guint8 *daddr, guint8 l4proto
 		if (g->l4proto != l4proto || g->port != dport)
 			continue;
 		if (nft_range_set_contains(v4 ? &g->v4 : &g->v6, daddr) ||
-		    (g->dynamic && dyn_allows(p, (gint32)i, daddr, keylen)))
+		    (g->dynamic && dyn_allows(p, (gint32)i, daddr, keylen, new_flow)))
 			return TRUE;
 	}
 	return FALSE;
+}
+
+/* A TCP segment of an existing connection (no SYN flag)? */
+static gboolean
+is_tcp_without_syn(const FrameInfo *fi)
+{
+	return fi->l4 && fi->l4proto == IPPROTO_TCP && fi->l4_caplen >= 14 &&
+	       !(fi->l4[13] & 0x02);
 }
 
 static gboolean
@@ -109,7 +120,7 @@ frame_allowed(EgressPolicy *p, const uint8_t *f, size_t len)
 	if (fi.l4 && fi.l4proto == IPPROTO_ICMPV6 && fi.l4_caplen >= 1)
 		icmp6_type = fi.l4[0];
 	return policy_allows(p, fi.addr_len, fi.daddr, fi.l4proto, fi.sport, fi.dport,
-			     icmp6_type);
+			     icmp6_type, !is_tcp_without_syn(&fi));
 }
 
 gboolean

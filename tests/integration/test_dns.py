@@ -300,6 +300,37 @@ def test_wildcard_address_expires_with_ttl(stub, workdir):
     assert 3.0 <= float(out[1].split()[-1]) <= 30.0, out
 
 
+def test_connection_outlives_the_ttl_of_its_answer(stub, workdir):
+    host, _ = find_testhost("198.18.0.21")
+    dns = stub({"long.example.test": [(1, host, 1)]})
+    # Open an HTTP connection, then wait (bounded) until new connections are
+    # refused — the answer has expired — and only then send the request on
+    # the old connection: established flows must keep working.
+    r = tapbox(["--resolver", dns.addr, "--allow", "*.example.test"],
+               py("import socket, time\n"
+                  "addr = socket.getaddrinfo('long.example.test', 80, socket.AF_INET)[0][4][0]\n"
+                  "old = socket.create_connection((addr, 80), timeout=10)\n"
+                  "t0 = time.monotonic()\n"
+                  "while time.monotonic() - t0 < 40:\n"
+                  "    try:\n"
+                  "        socket.create_connection((addr, 80), timeout=10).close()\n"
+                  "    except ConnectionRefusedError:\n"
+                  "        print('expired')\n"
+                  "        break\n"
+                  "    time.sleep(0.25)\n"
+                  "old.settimeout(10)\n"
+                  "old.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n"
+                  "data = b''\n"
+                  "while True:\n"
+                  "    chunk = old.recv(4096)\n"
+                  "    if not chunk:\n"
+                  "        break\n"
+                  "    data += chunk\n"
+                  "print('reply', b'msbx-testhost' in data)\n"), workdir, timeout=90)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["expired", "reply True"], r.stdout
+
+
 def test_unrestricted_tapbox_relays_queries(stub, workdir):
     dns = stub({"any.test": [(1, DOC4, 60)]})
     r = tapbox(["--resolver", dns.addr],
