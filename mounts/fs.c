@@ -74,30 +74,160 @@ fs_apply_plan(const MountPlan *plan, GError **error)
 	return mount_apply_plan(plan, error);
 }
 
-/* rm -rf that never follows symlinks and copes with overlay's work/work
- * (mode 000): make each directory writable+searchable before emptying it. */
-static void
-remove_tree_at(int dirfd, const char *name)
-{
-	autoclose int fd = -1;
-	DIR *dir;
-	struct dirent *de;
+/* One directory on the way down: its name in its parent, and who it is, so
+ * that ".." can be checked on the way back up. */
+typedef struct {
+	char *name;
+	dev_t dev;
+	ino_t ino;
+} RemoveLevel;
 
-	if (unlinkat(dirfd, name, 0) == 0 || errno != EISDIR)
-		return;
+static void
+remove_level_clear(gpointer p)
+{
+	g_free(((RemoveLevel *)p)->name);
+}
+
+/* Open DIRFD/NAME as a directory without following symlinks, after making
+ * it searchable and writable (overlay's work/work is mode 000). */
+static int
+open_subdir(int dirfd, const char *name, struct stat *st)
+{
+	int fd;
+
 	fchmodat(dirfd, name, 0700, 0);
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	dir = fdopendir(dup(fd));
-	if (!dir)
-		return;
-	while ((de = readdir(dir)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			remove_tree_at(fd, de->d_name);
+	if (fd >= 0 && fstat(fd, st) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Unlink every non-directory in DIRFD; *SUBDIR = the first directory met
+ * (NULL when DIRFD is now empty).  On failure, *BAD names the entry. */
+static gboolean
+empty_files(int dirfd, char **subdir, char **bad)
+{
+	int fd = dup(dirfd);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	gboolean ok = TRUE;
+	int saved;
+
+	*subdir = NULL;
+	if (!dir) {
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = saved;
+		*bad = g_strdup(".");
+		return FALSE;
+	}
+	rewinddir(dir);
+	while (ok && !*subdir && (de = readdir(dir))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno == EISDIR)
+			*subdir = g_strdup(de->d_name);
+		else {
+			*bad = g_strdup(de->d_name);
+			ok = FALSE;
+		}
+	}
+	saved = errno;
 	closedir(dir);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
-		sbx_debug("cannot remove %s: %s", name, g_strerror(errno));
+	errno = saved;
+	return ok;
+}
+
+static char *
+stack_path(const char *root, GArray *stack, const char *leaf)
+{
+	GString *s = g_string_new(root);
+
+	for (guint i = 1; i < stack->len; i++)
+		g_string_append_printf(s, "/%s", g_array_index(stack, RemoveLevel, i).name);
+	if (leaf)
+		g_string_append_printf(s, "/%s", leaf);
+	return g_string_free(s, FALSE);
+}
+
+/* rm -rf ROOT (named NAME in PARENT) that never follows symlinks and holds
+ * one directory fd at a time whatever the depth: a recursion holding fds
+ * per level gave up silently on trees deeper than the fd limit.  Warns,
+ * naming the directory, when something cannot be removed. */
+static void
+remove_tree(int parent, const char *name, const char *root)
+{
+	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(RemoveLevel));
+	g_autofree char *bad = NULL;
+	autoclose int cur = -1;
+	RemoveLevel lv;
+	struct stat st;
+
+	g_array_set_clear_func(stack, remove_level_clear);
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return;
+	if (errno != EISDIR || (cur = open_subdir(parent, name, &st)) < 0)
+		goto fail;
+	lv = (RemoveLevel){ g_strdup(name), st.st_dev, st.st_ino };
+	g_array_append_val(stack, lv);
+	while (stack->len > 0) {
+		g_autofree char *sub = NULL;
+		const RemoveLevel *up;
+		int fd;
+
+		if (!empty_files(cur, &sub, &bad))
+			goto fail;
+		if (sub) {
+			if ((fd = open_subdir(cur, sub, &st)) < 0) {
+				bad = g_steal_pointer(&sub);
+				goto fail;
+			}
+			close(cur);
+			cur = fd;
+			lv = (RemoveLevel){ g_steal_pointer(&sub), st.st_dev, st.st_ino };
+			g_array_append_val(stack, lv);
+			continue;
+		}
+		/* CUR is empty: climb to its parent and remove it there. */
+		if (stack->len == 1) {
+			if (unlinkat(parent, name, AT_REMOVEDIR) < 0)
+				goto fail;
+			return;
+		}
+		fd = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		up = &g_array_index(stack, RemoveLevel, stack->len - 2);
+		if (fd < 0 || fstat(fd, &st) < 0 || st.st_dev != up->dev || st.st_ino != up->ino) {
+			/* moved under us: do not remove anything outside ROOT */
+			if (fd >= 0)
+				close(fd);
+			errno = ESTALE;
+			goto fail;
+		}
+		close(cur);
+		cur = fd;
+		bad = g_strdup(g_array_index(stack, RemoveLevel, stack->len - 1).name);
+		g_array_set_size(stack, stack->len - 1);
+		if (unlinkat(cur, bad, AT_REMOVEDIR) < 0)
+			goto fail;
+		g_clear_pointer(&bad, g_free);
+	}
+	return;
+fail:
+	{
+		int saved = errno;
+		g_autofree char *where = stack_path(root, stack, bad);
+
+		sbx_warn("-d: cannot remove %s (%s); %s is left behind", where, g_strerror(saved),
+			 root);
+	}
 }
 
 void
@@ -116,6 +246,9 @@ fs_cleanup_after(const MountPlan *plan)
 	parent = g_path_get_dirname(plan->overlay_dir);
 	base = g_path_get_basename(plan->overlay_dir);
 	dfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		remove_tree_at(dfd, base);
+	if (dfd < 0)
+		sbx_warn("-d: cannot open %s (%s); %s is left behind", parent, g_strerror(errno),
+			 plan->overlay_dir);
+	else
+		remove_tree(dfd, base, plan->overlay_dir);
 }

@@ -510,6 +510,25 @@ def test_custom_mode(workdir, tmp_path):
     assert os.listdir(ovl) == []                        # run directory removed at exit
 
 
+def test_overlay_dir_removed_however_deep(workdir, tmp_path):
+    # Cleanup of -d must not depend on the fd limit: 1500 nested
+    # directories (more than 2 fds a level fit in 1024) all go at exit.
+    root, ovl = tmp_path / "root", tmp_path / "ovl"
+    root.mkdir()
+    ovl.mkdir()
+    r = sandbox("-o", str(root), "-d", str(ovl), "-k", "/usr",
+                "-M", "/lib", "-M", "/lib64", "--", "/usr/bin/sh", "-c", """
+        cd /usr || exit 1
+        i=0
+        while [ $i -lt 1500 ]; do mkdir d && cd d || exit 1; i=$((i + 1)); done
+        echo bottom > f && echo DEEP
+        """, cwd=workdir, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "DEEP" in r.stdout
+    assert "cannot remove" not in r.stderr and "left behind" not in r.stderr, r.stderr
+    assert os.listdir(ovl) == []                        # run directory removed at exit
+
+
 def test_custom_mode_keep_overlay(workdir, tmp_path):
     root, ovl = tmp_path / "root", tmp_path / "ovl"
     root.mkdir()
