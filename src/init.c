@@ -20,6 +20,60 @@ static const int forwarded_signals[] = {
 	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
 };
 
+/* Set by the launcher before the clone, so pid 1 inherits it. */
+static int foreground_tty = -1;
+
+int
+sbx_init_note_terminal(void)
+{
+	foreground_tty = -1;
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (isatty(fd) && tcgetpgrp(fd) == getpgrp()) {
+			foreground_tty = fd;
+			break;
+		}
+	}
+	return foreground_tty;
+}
+
+/* tcsetpgrp() from a process group that is not in the foreground raises
+ * SIGTTOU (which would stop us) unless SIGTTOU is blocked. */
+static int
+set_foreground(int fd, pid_t pgrp)
+{
+	sigset_t ttou, saved;
+	int r, saved_errno;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &saved);
+	r = tcsetpgrp(fd, pgrp);
+	saved_errno = errno;
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	errno = saved_errno;
+	return r;
+}
+
+void
+sbx_init_reclaim_terminal(int fd)
+{
+	if (fd < 0 || tcgetpgrp(fd) == getpgrp())
+		return;
+	if (set_foreground(fd, getpgrp()) < 0)
+		sbx_debug("launcher: take the terminal back: %s", g_strerror(errno));
+}
+
+/* In the payload, before anything of the caller's runs: its own process
+ * group, and the terminal if the launcher's group had it. */
+static void
+payload_own_group(void)
+{
+	if (setpgid(0, 0) < 0)
+		sbx_warn("payload: own process group: %s", g_strerror(errno));
+	else if (foreground_tty >= 0 && set_foreground(foreground_tty, getpid()) < 0)
+		sbx_warn("payload: take over the terminal: %s", g_strerror(errno));
+}
+
 int
 sbx_status_to_exit_code(int wait_status)
 {
@@ -63,9 +117,10 @@ init_loop(pid_t payload, const sigset_t *waited)
 				break;
 			continue;
 		}
-		/* A signal the terminal sent to the foreground process group
-		 * (SI_KERNEL: ^C, ^\, window size) reached the payload directly;
-		 * forwarding it would deliver it twice. */
+		/* From the terminal (SI_KERNEL: ^C, ^\, window size): only if
+		 * something inside made our own group the foreground one.
+		 * Terminal signals for the caller's group reach the launcher,
+		 * which forwards them. */
 		if (info.si_code == SI_KERNEL)
 			continue;
 		kill(payload, sig);
@@ -99,6 +154,12 @@ sbx_init_start(int payload_only_fd, GError **error)
 	sigaddset(&waited, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &waited, &saved) < 0)
 		return sbx_set_errno(error, errno, "init: block signals");
+	/* Out of the caller's process group too: a terminal signal to that
+	 * group would otherwise reach us as well as the launcher, and the
+	 * launcher's forwarded copy could merge with ours while pending —
+	 * one of them must not be dropped, so only the launcher gets it. */
+	if (setpgid(0, 0) < 0)
+		sbx_warn("init: own process group: %s", g_strerror(errno));
 
 	payload = fork();
 	if (payload < 0) {
@@ -108,9 +169,15 @@ sbx_init_start(int payload_only_fd, GError **error)
 		return sbx_set_errno(error, saved_errno, "init: fork the payload");
 	}
 	if (payload == 0) {
+		payload_own_group();
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 		return TRUE;
 	}
+	/* Both sides set the group, as a shell does: whichever runs first,
+	 * the payload is in it before it execs or we forward a signal.
+	 * EACCES: it has exec'd already; ESRCH: it is gone. */
+	if (setpgid(payload, payload) < 0 && errno != EACCES && errno != ESRCH)
+		sbx_warn("init: payload's process group: %s", g_strerror(errno));
 	if (payload_only_fd >= 0)
 		close(payload_only_fd);
 	sbx_debug("init: payload is pid %d", (int)payload);

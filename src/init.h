@@ -8,13 +8,32 @@
  * when the payload exits kills everything left in the namespace and exits
  * with the payload's status (128+N for a death by signal N: pid 1 cannot
  * die of its own signal, so the status travels as an exit code).
+ *
+ * pid 1 and the payload each lead a process group of their own, as a
+ * shell runs a job: a kill(0, sig) from inside must not reach the caller's
+ * process group (the launcher, a calling shell, pipeline siblings).  If
+ * the caller was in the foreground of its terminal, the payload's group
+ * takes the terminal over, so it can still read it and gets ^C directly.
  */
 #pragma once
 
 #include <glib.h>
 
+/* In the launcher, before the clone: remember which of fds 0/1/2 is a
+ * terminal whose foreground process group is ours, and return it (or -1).
+ * Decided here because the caller's process groups cannot be named from
+ * inside the sandbox's pid namespace; pid 1, a copy of the launcher,
+ * reads the answer in sbx_init_start(). */
+int sbx_init_note_terminal(void);
+
+/* In the launcher, once pid 1 is gone: make our process group the
+ * foreground of terminal FD again (from sbx_init_note_terminal(); -1 does
+ * nothing).  The payload's group, which had it, no longer exists. */
+void sbx_init_reclaim_terminal(int fd);
+
 /* Fork the payload and run the init loop.  Returns TRUE only in the
- * payload child (signal mask restored, dispositions as inherited); in pid 1
+ * payload child (in its own process group, holding the terminal if the
+ * launcher held it; signal mask restored, dispositions as inherited); in pid 1
  * it never returns — it _exit()s with the payload's status.  FALSE + error
  * (in pid 1) when the fork fails.  PAYLOAD_ONLY_FD (or -1) is an fd only
  * the payload needs: pid 1 closes it after the fork. */

@@ -57,6 +57,8 @@ typedef struct {
 	GMainContext *ctx;
 	GMainLoop *loop;
 	int wait_status;          /* pid 1's, once reaped */
+	gboolean wait_failed;     /* waitpid() on pid 1 failed: status unknown */
+	int tty_fd;               /* terminal the payload's group took over, or -1 */
 	gboolean signals_blocked; /* forwarded_signals blocked since before clone */
 	sigset_t saved_mask;      /* the caller's mask, restored at the end */
 	gboolean terminating;     /* SIGTERM sent, SIGKILL scheduled */
@@ -74,7 +76,7 @@ launcher_new(const SbxConfig *cfg)
 	Launcher *l = g_new0(Launcher, 1);
 
 	l->cfg = cfg;
-	l->sync_fd = l->net_chan = -1;
+	l->sync_fd = l->net_chan = l->tty_fd = -1;
 	l->procs.child_fd = l->procs.pid1_fd = -1;
 	l->ctx = g_main_context_new();
 	l->loop = g_main_loop_new(l->ctx, FALSE);
@@ -104,6 +106,7 @@ launcher_free(Launcher *l)
 		while (waitpid(l->procs.child, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
+	sbx_init_reclaim_terminal(l->tty_fd);
 	sbx_sandbox_procs_clear(&l->procs);
 	sbx_close_fdp(&l->sync_fd);
 	sbx_close_fdp(&l->net_chan);
@@ -285,6 +288,7 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	 * payload exists, instead of killing the launcher (and so the
 	 * sandbox).  The child gets the caller's mask back at once. */
 	fflush(NULL);
+	l->tty_fd = sbx_init_note_terminal();
 	block_forwarded_signals(l);
 	sbx_debug("launcher: clone namespaces (flags %#lx)", clone_flags(cfg));
 	switch (sbx_clone_sandbox(clone_flags(cfg), &l->procs, error)) {
@@ -386,10 +390,10 @@ on_signal(int fd, GIOCondition cond, gpointer data)
 			launcher_terminate(l);
 			continue;
 		}
-		/* From the terminal to the whole foreground process group: the
-		 * sandbox's processes got it too.  Forwarding would double it. */
-		if (si.ssi_code == SI_KERNEL)
-			continue;
+		/* Even from the terminal (SI_KERNEL): it reaches us only while
+		 * our group is in the foreground, and the payload's own group
+		 * then is not, so it would miss it.  pid 1 and the payload are
+		 * in groups of their own: nobody else passes it on. */
 		sbx_debug("launcher: forward signal %d", sig);
 		sbx_sandbox_procs_signal(&l->procs, sig);
 	}
@@ -405,6 +409,11 @@ on_pid1_exit(int fd, GIOCondition cond, gpointer data)
 	do
 		r = waitpid(l->procs.child, &l->wait_status, 0);
 	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		/* Without pid 1's status, success cannot be claimed. */
+		sbx_warn("wait for the sandbox: %s", g_strerror(errno));
+		l->wait_failed = TRUE;
+	}
 	sbx_debug("launcher: sandbox exited with %d", sbx_status_to_exit_code(l->wait_status));
 	l->running = FALSE;
 	g_main_loop_quit(l->loop);
@@ -450,6 +459,8 @@ launcher_wait(Launcher *l)
 
 	sbx_debug("launcher: payload running");
 	g_main_loop_run(l->loop);
+	sbx_init_reclaim_terminal(l->tty_fd);
+	l->tty_fd = -1;
 
 	if (sig_source)
 		g_source_destroy(sig_source);
@@ -466,6 +477,8 @@ launcher_wait(Launcher *l)
 	sigprocmask(SIG_SETMASK, &l->saved_mask, NULL);
 	l->signals_blocked = FALSE;
 	net_finish(l->net);
+	if (l->wait_failed)
+		return SBX_EXIT_SETUP;
 	return sbx_status_to_exit_code(l->wait_status);
 }
 

@@ -78,6 +78,8 @@ print("ok" if r >= 0 else "errno %%d" %% ctypes.get_errno())
 
 TIOCSTI_SCRIPT = """
 import fcntl, os, termios
+if os.fork():   # the payload leads its process group: setsid() needs a child
+    os._exit(os.waitstatus_to_exitcode(os.wait()[1]))
 master, slave = os.openpty()
 os.setsid()
 fcntl.ioctl(slave, termios.TIOCSCTTY, 0)   # TIOCSTI needs our controlling tty
@@ -194,6 +196,139 @@ def test_sigint_polite_with_i(workdir):
         finally:
             p.kill()
         assert p.returncode == expected, args
+
+
+# --- process groups and the terminal ---------------------------------------
+
+def test_kill_0_stays_in_the_payloads_group(workdir):
+    """kill(0, sig) from the payload reaches its own process group only, not
+    the shell that started mini-sandbox (setsid: a regression hits that
+    shell, never pytest)."""
+    script = ('trap "echo OUTER-GOT-USR1" USR1; '
+              '"$0" -- sh -c \'trap "echo inner-got-usr1" USR1; kill -USR1 0; echo done\'; '
+              'echo outer-exit=$?')
+    r = run(["setsid", "sh", "-c", script, SANDBOX], cwd=workdir, timeout=30)
+    assert "OUTER-GOT-USR1" not in r.stdout, r.stdout
+    assert "inner-got-usr1" in r.stdout, r.stdout + r.stderr
+    assert "done" in r.stdout
+    assert "outer-exit=0" in r.stdout, r.stdout + r.stderr
+
+
+def test_kill_kill_0_spares_the_caller_and_pipeline_siblings(workdir):
+    """SIGKILL to the payload's group: the payload dies (137), the calling
+    shell and a pipeline sibling (cat) live on."""
+    script = ('( "$0" -- sh -c "kill -KILL 0; echo not-reached"; echo launcher-exit=$? ) | cat; '
+              'echo outer-alive')
+    r = run(["setsid", "sh", "-c", script, SANDBOX], cwd=workdir, timeout=30)
+    assert "not-reached" not in r.stdout
+    assert "launcher-exit=137" in r.stdout, r.stdout + r.stderr
+    assert r.stdout.strip().endswith("outer-alive"), r.stdout
+    assert r.returncode == 0
+
+
+def test_payload_has_its_own_process_group(workdir):
+    """Inside, the payload leads its group (pgid = its pid, not the 0 of an
+    invisible outer group); from the host, that group is not the launcher's."""
+    marker = "msbx-pgrp-%s" % uuid.uuid4().hex
+    code = ("import os, time; print(os.getpid(), os.getpgrp(), flush=True); "
+            "time.sleep(300)")
+    p = start(["--", PY, "-c", code, marker], workdir)
+    try:
+        pid, pgid = (int(x) for x in read_line(p).split())
+        assert pgid == pid, (pid, pgid)
+        # The payload's host pid: NSpid ends with its pid inside (pid 1
+        # carries the marker on its command line too).
+        payload = [h for h in pids_with_marker(marker) if h != p.pid and
+                   status_fields(open("/proc/%d/status" % h).read())["NSpid"].split()[-1]
+                   == str(pid)]
+        assert len(payload) == 1, payload
+        host_pgid = os.getpgid(payload[0])
+        assert host_pgid == payload[0]
+        assert host_pgid != os.getpgid(p.pid)
+    finally:
+        p.kill()
+        p.wait(timeout=10)
+        wait_gone(marker)
+
+
+def run_on_pty(outer_code, args, to_type, timeout=30):
+    """Run PY -c OUTER_CODE ARGS as a session leader whose controlling
+    terminal is a new pty; type TO_TYPE (a list of (wait_for, bytes)) and
+    return everything the terminal showed once the process exits."""
+    import fcntl
+    import termios
+
+    master, slave = os.openpty()
+
+    def take_ctty():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    p = subprocess.Popen([PY, "-c", outer_code, *args], stdin=slave, stdout=slave,
+                         stderr=slave, start_new_session=True, preexec_fn=take_ctty)
+    os.close(slave)
+    out = b""
+    pending = list(to_type)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            while pending and pending[0][0].encode() in out:
+                os.write(master, pending.pop(0)[1])
+            ready, _, _ = select.select([master], [], [], deadline - time.monotonic())
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:   # EIO: every process on the terminal is gone
+                break
+            if not chunk:
+                break
+            out += chunk
+        p.wait(timeout=max(1, deadline - time.monotonic()))
+    finally:
+        p.kill()
+        os.close(master)
+    return out.decode(errors="replace")
+
+
+# The outer process: runs mini-sandbox on the terminal, then reports its
+# status and whether its own group has the terminal back.
+ON_TTY = ("import os, subprocess, sys\n"
+          "r = subprocess.run(sys.argv[1:])\n"
+          "print('launcher-exit=%d' % r.returncode)\n"
+          "print('foreground-again=%s' % (os.tcgetpgrp(0) == os.getpgrp()), flush=True)\n")
+
+
+def test_payload_on_a_terminal_can_read_it(workdir):
+    """The payload's group takes the terminal over: reading it does not stop
+    it (SIGTTIN), and the caller gets the terminal back afterwards."""
+    out = run_on_pty(ON_TTY, [SANDBOX, "--", "sh", "-c", "echo ready; read x; echo got=$x"],
+                     [("ready", b"hello\n")])
+    assert "got=hello" in out, out
+    assert "launcher-exit=0" in out, out
+    assert "foreground-again=True" in out, out
+
+
+def test_ctrl_c_reaches_the_payload_holding_the_terminal(workdir):
+    """^C goes to the payload's group (it holds the terminal): the payload
+    dies of SIGINT, mini-sandbox reports 130."""
+    out = run_on_pty(ON_TTY, [SANDBOX, "--", "sh", "-c", "echo ready; exec sleep 60"],
+                     [("ready", b"\x03")])
+    assert "launcher-exit=130" in out, out
+    assert "foreground-again=True" in out, out
+
+
+def test_ctrl_c_reaches_a_payload_without_the_terminal(workdir):
+    """No terminal on 0/1/2: the payload stays in the background and ^C
+    reaches the launcher's group; the launcher forwards it, once."""
+    outer = ("import signal, subprocess, sys\n"
+             "signal.signal(signal.SIGINT, lambda *a: None)\n"
+             "p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL,\n"
+             "                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)\n"
+             "print(p.stdout.readline().decode().strip(), flush=True)\n"
+             "print('launcher-exit=%d' % p.wait(), flush=True)\n")
+    out = run_on_pty(outer, [SANDBOX, "--", "sh", "-c", "echo ready; exec sleep 60"],
+                     [("ready", b"\x03")])
+    assert "launcher-exit=130" in out, out
 
 
 # --- pid namespace, orphans, launcher death ----------------------------------
