@@ -7,12 +7,14 @@
  */
 #include "init.h"
 #include "common/error.h"
+#include "common/fdutil.h"
 #include "common/log.h"
 #include "privdrop.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +24,16 @@ static const int forwarded_signals[] = {
 
 /* Set by the launcher before the clone, so pid 1 inherits it. */
 static int foreground_tty = -1;
+/* The job-control pipe (init.h): pid 1 writes, the launcher reads.  Set
+ * by the launcher before the clone, so pid 1 and the payload inherit it. */
+static int jobctl_write = -1, jobctl_read = -1;
+
+void
+sbx_init_set_jobctl_pipe(int read_end, int write_end)
+{
+	jobctl_read = read_end;
+	jobctl_write = write_end;
+}
 
 int
 sbx_init_note_terminal(void)
@@ -84,6 +96,31 @@ sbx_status_to_exit_code(int wait_status)
 	return SBX_EXIT_SETUP;
 }
 
+/* The payload holding the terminal was stopped (^Z, SIGTTIN): the shell
+ * waits for the launcher, not for it, so tell the launcher, which takes
+ * the terminal back and stops itself; the shell then sees the job stopped. */
+static void
+payload_stopped(void)
+{
+	static const char stopped = SBX_INIT_MSG_STOPPED;
+
+	if (foreground_tty < 0 || jobctl_write < 0)
+		return;
+	sbx_debug("init: payload stopped; telling the launcher");
+	if (sbx_write_all(jobctl_write, &stopped, 1) < 0)
+		sbx_debug("init: tell the launcher the payload stopped: %s", g_strerror(errno));
+}
+
+/* The launcher was continued (fg): give the terminal back to the payload's
+ * group and continue it. */
+static void
+payload_continue(pid_t payload)
+{
+	if (foreground_tty >= 0 && set_foreground(foreground_tty, payload) < 0)
+		sbx_debug("init: give the terminal back to the payload: %s", g_strerror(errno));
+	kill(-payload, SIGCONT);
+}
+
 /* Reap everything that has exited; record the payload's status. */
 static gboolean
 reap_children(pid_t payload, int *payload_status)
@@ -92,11 +129,15 @@ reap_children(pid_t payload, int *payload_status)
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == payload) {
-			*payload_status = status;
-			payload_done = TRUE;
+	while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+		if (pid != payload)
+			continue;
+		if (WIFSTOPPED(status)) {
+			payload_stopped();
+			continue;
 		}
+		*payload_status = status;
+		payload_done = TRUE;
 	}
 	return payload_done;
 }
@@ -115,6 +156,10 @@ init_loop(pid_t payload, const sigset_t *waited)
 		if (sig == SIGCHLD) {
 			if (reap_children(payload, &payload_status))
 				break;
+			continue;
+		}
+		if (sig == SIGCONT) {
+			payload_continue(payload);
 			continue;
 		}
 		/* From the terminal (SI_KERNEL: ^C, ^\, window size): only if
@@ -152,6 +197,7 @@ sbx_init_start(int payload_only_fd, GError **error)
 	for (size_t i = 0; i < G_N_ELEMENTS(forwarded_signals); i++)
 		sigaddset(&waited, forwarded_signals[i]);
 	sigaddset(&waited, SIGCHLD);
+	sigaddset(&waited, SIGCONT);   /* from the launcher: see payload_continue() */
 	if (sigprocmask(SIG_BLOCK, &waited, &saved) < 0)
 		return sbx_set_errno(error, errno, "init: block signals");
 	/* Out of the caller's process group too: a terminal signal to that
@@ -169,6 +215,12 @@ sbx_init_start(int payload_only_fd, GError **error)
 		return sbx_set_errno(error, saved_errno, "init: fork the payload");
 	}
 	if (payload == 0) {
+		/* the job-control pipe is pid 1's and the launcher's only */
+		if (jobctl_read >= 0)
+			close(jobctl_read);
+		if (jobctl_write >= 0)
+			close(jobctl_write);
+		jobctl_read = jobctl_write = -1;
 		payload_own_group();
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 		return TRUE;
@@ -184,13 +236,21 @@ sbx_init_start(int payload_only_fd, GError **error)
 	/* pid 1 keeps only stderr (and the -D log): the sync socket must
 	 * reach EOF when the payload goes, and a pipe on stdout must see EOF
 	 * when the payload closes its copy, not when pid 1 exits. */
+	if (foreground_tty >= 0)   /* keep the terminal for payload_continue() */
+		foreground_tty = fcntl(foreground_tty, F_DUPFD_CLOEXEC, 3);
 	close(STDIN_FILENO);
 	close(STDOUT_FILENO);
 	{
-		int keep = sbx_log_debug_fd();
+		int keep[3], n = 0;
 		g_autoptr(GError) ignored = NULL;
 
-		sbx_close_fds_except(&keep, keep >= 0 ? 1 : 0, &ignored);
+		if (sbx_log_debug_fd() >= 0)
+			keep[n++] = sbx_log_debug_fd();
+		if (jobctl_write >= 0)
+			keep[n++] = jobctl_write;
+		if (foreground_tty >= 0)
+			keep[n++] = foreground_tty;
+		sbx_close_fds_except(keep, (unsigned)n, &ignored);
 	}
 	init_loop(payload, &waited);
 }

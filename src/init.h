@@ -26,9 +26,20 @@
  * reads the answer in sbx_init_start(). */
 int sbx_init_note_terminal(void);
 
+/* Job control across the pid namespace.  When the payload holding the
+ * terminal stops (^Z), pid 1 writes SBX_INIT_MSG_STOPPED to the pipe set
+ * here (the launcher sets it before the clone, when it holds the
+ * terminal; pid 1 keeps the write end, the payload neither end, and the
+ * launcher reads); the launcher takes the terminal back
+ * and stops itself, so the caller's shell sees its job stopped.  When the
+ * shell continues the launcher, the launcher sends SIGCONT to pid 1, which
+ * gives the terminal back to the payload's group and continues it. */
+#define SBX_INIT_MSG_STOPPED 'S'
+void sbx_init_set_jobctl_pipe(int read_end, int write_end);
+
 /* In the launcher, once pid 1 is gone: make our process group the
  * foreground of terminal FD again (from sbx_init_note_terminal(); -1 does
- * nothing).  The payload's group, which had it, no longer exists. */
+ * nothing).  Also when the payload stopped (see above). */
 void sbx_init_reclaim_terminal(int fd);
 
 /* Fork the payload and run the init loop.  Returns TRUE only in the

@@ -26,6 +26,7 @@
 #include "userns.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <sched.h>
 #include <signal.h>
@@ -59,6 +60,7 @@ typedef struct {
 	int wait_status;          /* pid 1's, once reaped */
 	gboolean wait_failed;     /* waitpid() on pid 1 failed: status unknown */
 	int tty_fd;               /* terminal the payload's group took over, or -1 */
+	int jobctl_fd;            /* read end of the job-control pipe from pid 1, or -1 */
 	gboolean signals_blocked; /* forwarded_signals blocked since before clone */
 	sigset_t saved_mask;      /* the caller's mask, restored at the end */
 	gboolean terminating;     /* SIGTERM sent, SIGKILL scheduled */
@@ -76,7 +78,7 @@ launcher_new(const SbxConfig *cfg)
 	Launcher *l = g_new0(Launcher, 1);
 
 	l->cfg = cfg;
-	l->sync_fd = l->net_chan = l->tty_fd = -1;
+	l->sync_fd = l->net_chan = l->tty_fd = l->jobctl_fd = -1;
 	l->procs.child_fd = l->procs.pid1_fd = -1;
 	l->ctx = g_main_context_new();
 	l->loop = g_main_loop_new(l->ctx, FALSE);
@@ -110,6 +112,7 @@ launcher_free(Launcher *l)
 	sbx_sandbox_procs_clear(&l->procs);
 	sbx_close_fdp(&l->sync_fd);
 	sbx_close_fdp(&l->net_chan);
+	sbx_close_fdp(&l->jobctl_fd);
 	if (l->plan) {
 		fs_cleanup_after(l->plan);
 		mount_plan_free(l->plan);
@@ -226,6 +229,34 @@ read_setup_report(Launcher *l, GError **error)
 	return FALSE;
 }
 
+/* Job control across the pid namespace (init.h): a pipe from pid 1, only
+ * when we hold the terminal.  Without it ^Z works as before the process
+ * groups were split — not at all — so a failure is only logged. */
+static int jobctl_write_end = -1;
+
+static void
+open_jobctl_pipe(Launcher *l)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		sbx_debug("launcher: job-control pipe: %s", g_strerror(errno));
+		return;
+	}
+	l->jobctl_fd = p[0];
+	jobctl_write_end = p[1];
+	sbx_init_set_jobctl_pipe(p[0], p[1]);
+}
+
+static void
+close_jobctl_write_end(void)
+{
+	if (jobctl_write_end >= 0)
+		close(jobctl_write_end);
+	jobctl_write_end = -1;
+	sbx_init_set_jobctl_pipe(-1, -1);
+}
+
 /* Prepare, clone, map, hand over.  Returns in the launcher and, in library
  * mode, in the continuation too. */
 static LaunchResult
@@ -289,6 +320,8 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	 * sandbox).  The child gets the caller's mask back at once. */
 	fflush(NULL);
 	l->tty_fd = sbx_init_note_terminal();
+	if (l->tty_fd >= 0)
+		open_jobctl_pipe(l);
 	block_forwarded_signals(l);
 	sbx_debug("launcher: clone namespaces (flags %#lx)", clone_flags(cfg));
 	switch (sbx_clone_sandbox(clone_flags(cfg), &l->procs, error)) {
@@ -297,6 +330,7 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 		l->signals_blocked = FALSE;
 		sbx_close_fdp(&l->sync_fd);
 		sbx_close_fdp(&l->net_chan);
+		l->jobctl_fd = -1;   /* pid 1 keeps the write end (init.c) */
 		l->in_sandbox = TRUE;
 		sbx_sandbox_child(&args);
 		return LAUNCH_IN_SANDBOX; /* library mode only: the payload */
@@ -304,6 +338,7 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 		l->running = l->procs.child > 0;
 		close(args.sync_fd);
 		close(args.net_chan);
+		close_jobctl_write_end();
 		return LAUNCH_FAILED;
 	case SBX_CLONE_PARENT:
 	default:
@@ -312,6 +347,7 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	l->running = TRUE;
 	close(args.sync_fd);
 	close(args.net_chan);
+	close_jobctl_write_end();
 
 	/* 3. Caller's ids → 0 inside; then the child may go on. */
 	if (!sbx_userns_write_outer_maps(l->procs.pid1, uid, gid, error)) {
@@ -400,6 +436,31 @@ on_signal(int fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* pid 1 says the payload holding the terminal stopped (^Z): take the
+ * terminal back and stop ourselves, so the shell sees the job stopped.
+ * When the shell continues us (fg), let pid 1 continue the payload. */
+static gboolean
+on_sandbox_message(int fd, GIOCondition cond, gpointer data)
+{
+	Launcher *l = data;
+	char msg;
+	ssize_t n;
+
+	do
+		n = read(fd, &msg, 1);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return G_SOURCE_REMOVE;   /* pid 1 is gone: on_pid1_exit follows */
+	if (msg != SBX_INIT_MSG_STOPPED)
+		return G_SOURCE_CONTINUE;
+	sbx_debug("launcher: payload stopped; stopping too");
+	sbx_init_reclaim_terminal(l->tty_fd);
+	kill(getpid(), SIGSTOP);
+	sbx_debug("launcher: continued; continuing the payload");
+	sbx_sandbox_procs_signal(&l->procs, SIGCONT);
+	return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 on_pid1_exit(int fd, GIOCondition cond, gpointer data)
 {
@@ -437,6 +498,7 @@ launcher_wait(Launcher *l)
 	g_autoptr(GSource) sig_source = NULL;
 	g_autoptr(GSource) exit_source = NULL;
 	g_autoptr(GSource) timeout_source = NULL;
+	g_autoptr(GSource) message_source = NULL;
 	autoclose int sigfd = -1;
 	sigset_t set;
 
@@ -450,6 +512,8 @@ launcher_wait(Launcher *l)
 	else
 		sbx_warn("signalfd: %s; signals will not be forwarded", g_strerror(errno));
 	exit_source = attach_fd(l, l->procs.child_fd, on_pid1_exit);
+	if (l->jobctl_fd >= 0)
+		message_source = attach_fd(l, l->jobctl_fd, on_sandbox_message);
 	if (l->cfg->timeout_secs > 0) {
 		timeout_source = g_timeout_source_new(
 			(guint)MIN(l->cfg->timeout_secs, G_MAXUINT / 1000) * 1000);
@@ -465,6 +529,8 @@ launcher_wait(Launcher *l)
 	if (sig_source)
 		g_source_destroy(sig_source);
 	g_source_destroy(exit_source);
+	if (message_source)
+		g_source_destroy(message_source);
 	if (timeout_source)
 		g_source_destroy(timeout_source);
 	/* Discard what arrived after the end, then restore the caller's mask. */

@@ -331,6 +331,54 @@ def test_ctrl_c_reaches_a_payload_without_the_terminal(workdir):
     assert "launcher-exit=130" in out, out
 
 
+def test_ctrl_z_stops_the_job_and_fg_resumes_it(workdir):
+    """^Z stops the payload holding the terminal; the launcher then takes
+    the terminal back and stops too, so an interactive shell gets its
+    prompt back and reports the job stopped; fg resumes the payload."""
+    import fcntl
+    import termios
+
+    master, slave = os.openpty()
+    p = subprocess.Popen(["/bin/bash", "--norc", "--noprofile", "-i"], stdin=slave,
+                         stdout=slave, stderr=slave, start_new_session=True,
+                         preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+                         env={"PATH": os.environ["PATH"], "PS1": "PROMPT> ", "TERM": "dumb"},
+                         cwd=workdir)
+    os.close(slave)
+    steps = [("PROMPT> ", ("%s -- sh -c 'echo rea\"\"dy; read x; echo got=$x'\n"
+                           % SANDBOX).encode()),
+             ("ready", b"\x1a"),
+             ("Stopped", b"fg\n"),
+             ("got=$x", b"hello\n"),          # fg echoes the job's command line
+             ("got=hello", b"exit\n")]
+    seen, fresh = b"", b""
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            if steps and steps[0][0].encode() in fresh:
+                os.write(master, steps.pop(0)[1])
+                fresh = b""
+            ready, _, _ = select.select([master], [], [], max(0, deadline - time.monotonic()))
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            fresh += chunk
+        p.wait(timeout=max(1, deadline - time.monotonic()))
+    finally:
+        p.kill()
+        os.close(master)
+    out = seen.decode(errors="replace")
+    assert not steps, (steps, out)
+    assert "got=hello" in out, out
+    assert p.returncode == 0, out
+
+
 # --- pid namespace, orphans, launcher death ----------------------------------
 
 def test_pid_namespace_shows_only_the_sandbox(workdir):
