@@ -228,6 +228,32 @@ dns_build_reply(const DnsQuery *q, guint8 rcode, int family, const void *addrs, 
 }
 
 size_t
+dns_encode_name(const char *name, guint8 *wire, size_t size)
+{
+	size_t off = 0;
+	const char *label = name;
+
+	size = MIN(size, (size_t)DNS_NAME_WIRE_MAX);
+	if (strcmp(name, ".") == 0)
+		label = "";
+	while (*label) {
+		const char *dot = strchr(label, '.');
+		size_t l = dot ? (size_t)(dot - label) : strlen(label);
+
+		if (l == 0 || l > DNS_LABEL_MAX || off + 1 + l + 1 > size)
+			return 0;
+		wire[off++] = (guint8)l;
+		memcpy(wire + off, label, l);
+		off += l;
+		label += l + (dot ? 1 : 0);
+	}
+	if (off + 1 > size)
+		return 0;
+	wire[off++] = 0;
+	return off;
+}
+
+size_t
 dns_build_query(guint16 id, const guint8 *qname_wire, size_t qname_len, guint16 qtype,
 		guint8 *buf, size_t bufsize)
 {

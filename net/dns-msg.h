@@ -99,6 +99,12 @@ DnsQueryStatus dns_parse_query(const guint8 *msg, size_t len, DnsQuery *q);
 size_t dns_build_reply(const DnsQuery *q, guint8 rcode, int family, const void *addrs,
 		       size_t n_addrs, guint32 ttl, guint8 *buf, size_t bufsize);
 
+/* Encode host name NAME (presentation form, no escapes, an optional
+ * trailing dot) as an uncompressed wire name into WIRE (SIZE bytes).
+ * Returns its length, or 0 for an empty label, a label over 63 octets or
+ * a name over 255. */
+size_t dns_encode_name(const char *name, guint8 *wire, size_t size);
+
 /* Build a recursive query (RD set) for the wire name QNAME_WIRE (length
  * QNAME_LEN, uncompressed, as in DnsQuery) and QTYPE, class IN, with ID.
  * Returns the length, or 0 when BUFSIZE is too small. */

@@ -3,8 +3,8 @@
  * resolve.h — host-side name resolution at start-up (A and AAAA).
  *
  * Without --resolver the system resolver (getaddrinfo) answers.  With
- * --resolver ADDR[:PORT] we ask that server directly over UDP with a small
- * DNS client of our own, so tests (and users) can point the sandbox at a
+ * --resolver ADDR[:PORT] we ask that server directly over UDP (messages from
+ * dns-msg.h), so tests (and users) can point the sandbox at a
  * specific upstream without touching the host's resolv.conf.
  */
 #pragma once
@@ -24,13 +24,3 @@ gboolean sbx_resolver_parse(const char *spec, struct sockaddr_storage *ss, sockl
  * the resolver itself failed (timeout, SERVFAIL, bad reply) and says why. */
 gboolean sbx_resolve_name(const char *name, const char *resolver, GArray *addrs4,
 			  GArray *addrs6, GError **error);
-
-/* Pure DNS helpers of the --resolver client, exported for unit tests.
- * Build a recursive query for NAME/QTYPE with ID into BUF (>= 512 bytes);
- * returns its length or 0 if NAME does not fit. */
-gsize sbx_dns_build_query(guint8 *buf, gsize size, guint16 id, const char *name, guint16 qtype);
-/* Parse reply MSG (LEN bytes) to a query with ID: append the A (4-byte) or
- * AAAA (16-byte) records of the answer section to ADDRS (QTYPE selects
- * which).  *RCODE gets the reply code.  FALSE on a malformed reply. */
-gboolean sbx_dns_parse_reply(const guint8 *msg, gsize len, guint16 id, guint16 qtype,
-			     GArray *addrs, int *rcode);

@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "policy-int.h"
 #include "resolve.h"
+#include "dns-msg.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 
@@ -439,20 +440,20 @@ test_resolver_errors(void **state)
 static void
 test_dns_reply_parser(void **state)
 {
-	guint8 q[512], r[1024];
-	gsize qlen = sbx_dns_build_query(q, sizeof q, 0x1234, "a.test", 1);
+	guint8 q[512], r[1024], wire[DNS_NAME_WIRE_MAX];
+	gsize wlen = dns_encode_name("a.test", wire, sizeof wire);
+	gsize qlen = dns_build_query(0x1234, wire, wlen, 1, q, sizeof q);
 	gsize rlen = stub_answer(q, qlen, r);
-	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, 4);
-	int rcode = -1;
+	DnsUpstreamAnswer ans;
 
 	assert_true(qlen > 12);
-	assert_true(sbx_dns_parse_reply(r, rlen, 0x1234, 1, out, &rcode));
-	assert_int_equal(rcode, 0);
-	assert_int_equal(out->len, 1);
-	assert_false(sbx_dns_parse_reply(r, rlen, 0x1235, 1, out, &rcode));   /* wrong id */
+	assert_true(dns_parse_upstream_reply(r, rlen, 0x1234, "a.test", 1, &ans));
+	assert_int_equal(ans.rcode, 0);
+	assert_int_equal(ans.n_addrs, 1);
+	assert_false(dns_parse_upstream_reply(r, rlen, 0x1235, "a.test", 1, &ans));   /* wrong id */
 	for (gsize cut = 0; cut < rlen; cut++)   /* every truncation is refused, not read past */
-		assert_false(sbx_dns_parse_reply(r, cut, 0x1234, 1, out, &rcode));
-	assert_int_equal(sbx_dns_build_query(q, sizeof q, 1, "a..b", 1), 0);
+		assert_false(dns_parse_upstream_reply(r, cut, 0x1234, "a.test", 1, &ans));
+	assert_int_equal(dns_encode_name("a..b", wire, sizeof wire), 0);
 }
 
 static void
