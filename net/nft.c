@@ -307,21 +307,17 @@ add_gateway_rules(NftObjects *o, const NftPolicy *p)
 
 			add_key(last_keys(o), (const guint8 *)&be, 2, FALSE);
 		}
-		r = new_rule(o, NFT_CHAIN_OUTPUT);
-		add_daddr(r, 4);
-		add_cmp(r, NFT_CMP_EQ, gw4, 4);
-		add_l4proto(r, IPPROTO_TCP);
-		add_dport(r);
-		add_lookup(r, "host_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
-		add_verdict(r, NF_ACCEPT, NULL);
-		/* fd00::2:PORT is the host's [::1]:PORT (mini-tapbox(1)) */
-		r = new_rule(o, NFT_CHAIN_OUTPUT);
-		add_daddr(r, 6);
-		add_cmp(r, NFT_CMP_EQ, gw6, 16);
-		add_l4proto(r, IPPROTO_TCP);
-		add_dport(r);
-		add_lookup(r, "host_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
-		add_verdict(r, NF_ACCEPT, NULL);
+		/* 10.0.2.2:PORT / [fd00::2]:PORT are the host's 127.0.0.1:PORT /
+		 * [::1]:PORT (mini-tapbox(1)) */
+		for (int family = 4; family <= 6; family += 2) {
+			r = new_rule(o, NFT_CHAIN_OUTPUT);
+			add_daddr(r, family);
+			add_cmp(r, NFT_CMP_EQ, family == 4 ? gw4 : gw6, family == 4 ? 4 : 16);
+			add_l4proto(r, IPPROTO_TCP);
+			add_dport(r);
+			add_lookup(r, "host_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
+			add_verdict(r, NF_ACCEPT, NULL);
+		}
 	}
 	/* 10.0.2.2/31 = gateway + resolver: nothing else reaches them, even
 	 * when a broad CIDR (0.0.0.0/0) would accept them below */
