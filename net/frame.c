@@ -107,11 +107,43 @@ frame_parse(const uint8_t *f, size_t len, FrameInfo *out)
 guint32
 frame_csum_add(guint32 sum, const uint8_t *p, size_t len)
 {
-	for (; len > 1; p += 2, len -= 2)
-		sum += frame_rd16(p);
-	if (len)
-		sum += (guint32)p[0] << 8;
-	return sum;
+	/* The one's complement sum does not depend on byte order except for a
+	 * final swap (RFC 1071 §2(B)), so sum native 32-bit words into a
+	 * 64-bit accumulator — eight bytes per step instead of two: the TCP
+	 * relay checksums up to 64 KiB per frame. */
+	uint64_t acc = 0;
+	uint32_t w32;
+	uint16_t w16;
+	guint16 v;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);
+	}
+	if (len >= 4) {
+		memcpy(&w32, p, 4);
+		acc += w32;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&w16, p, 2);
+		acc += w16;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		/* The odd last byte is the high half of a big-endian word. */
+		w16 = 0;
+		memcpy(&w16, p, 1);
+		acc += w16;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	v = (guint16)acc;
+	return sum + GUINT16_FROM_BE(v);
 }
 
 guint16
