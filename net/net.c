@@ -28,6 +28,7 @@
 #include "policy.h"
 #include "slirp-source.h"
 #include "tap.h"
+#include "tcp-relay.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
@@ -38,6 +39,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define TAP_NAME "tap0"
@@ -81,6 +83,7 @@ struct SbxNet {
 	int tap_fd;
 	HostGate *gate;
 	SlirpLoop *slirp;
+	TcpRelay *relay;            /* NULL: all TCP through slirp */
 	DnsResponder *dns;
 	GSource *tap_source;
 	uint8_t *frame_buf;
@@ -231,10 +234,15 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 static ssize_t
 net_tap_write(SbxNet *net, const void *frame, size_t len)
 {
+	static const struct virtio_net_hdr plain;   /* no offloads */
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)&plain, .iov_len = TAP_VNET_HLEN },
+		{ .iov_base = (void *)frame, .iov_len = len },
+	};
 	ssize_t n;
 
 	do
-		n = write(net->tap_fd, frame, len);
+		n = writev(net->tap_fd, iov, 2);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 		return -errno;
@@ -281,6 +289,8 @@ net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len)
 	}
 	if (!egress_policy_allows_frame(net->policy, frame, len))
 		return;
+	if (net->relay && tcp_relay_handle_frame(net->relay, frame, len))
+		return;
 	slirp_loop_input(net->slirp, frame, len);
 }
 
@@ -290,7 +300,7 @@ net_on_tap_readable(gint fd, GIOCondition cond, gpointer user_data)
 	SbxNet *net = user_data;
 
 	for (int i = 0; i < TAP_BATCH_MAX; i++) {
-		ssize_t n = read(fd, net->frame_buf, FRAME_BUF_SIZE);
+		ssize_t n = read(fd, net->frame_buf, TAP_VNET_HLEN + FRAME_BUF_SIZE);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -308,8 +318,15 @@ net_on_tap_readable(gint fd, GIOCondition cond, gpointer user_data)
 		}
 		if (n == 0)
 			break;
-		net_handle_frame(net, net->frame_buf, (size_t)n);
+		/* the guest's kernel has no offloads to tell us about
+		 * (tap.c), so the virtio-net header is skipped unread */
+		if ((size_t)n <= TAP_VNET_HLEN)
+			continue;
+		net_handle_frame(net, net->frame_buf + TAP_VNET_HLEN, (size_t)n - TAP_VNET_HLEN);
 	}
+	/* one ACK per connection for the whole batch */
+	if (net->relay)
+		tcp_relay_flush(net->relay);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -435,9 +452,15 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 		return sbx_set_errno(error, errno, "make %s non-blocking", TAP_NAME);
 	if (!net_start_slirp(net, ctx, error))
 		return FALSE;
+	if (!net->cfg->slirp_tcp) {
+		net->relay = tcp_relay_new(ctx, net->tap_fd,
+					   net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU);
+		if (!net->relay)
+			return sbx_set_errno(error, errno, "start the TCP relay");
+	}
 	net->dns = dns_responder_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nft),
 				     sbx_steal_fd(&nflog), net_dns_send, net);
-	net->frame_buf = g_malloc(FRAME_BUF_SIZE);
+	net->frame_buf = g_malloc(TAP_VNET_HLEN + FRAME_BUF_SIZE);
 	net->tap_source = g_unix_fd_source_new(net->tap_fd, G_IO_IN);
 	g_source_set_name(net->tap_source, "tap");
 	/* no block/unblock (and wakeup-fd signal) around each dispatch; see
@@ -498,6 +521,7 @@ net_finish(SbxNet *net)
 		net->tap_source = NULL;
 	}
 	g_clear_pointer(&net->dns, dns_responder_free);
+	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
 	sbx_close_fdp(&net->tap_fd);
 }
@@ -512,6 +536,7 @@ net_free(SbxNet *net)
 		g_source_unref(net->tap_source);
 	}
 	g_clear_pointer(&net->dns, dns_responder_free);
+	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
 	sbx_close_fdp(&net->tap_fd);
 	g_clear_pointer(&net->gate, host_gate_free);

@@ -5,6 +5,7 @@
  */
 #include "tcp-seg.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -177,4 +178,55 @@ tcp_seg_build(uint8_t *hdr, const TcpSegAddrs *a, const TcpSegOut *o, const uint
 		sum = frame_csum_add(sum, payload, payload_len);
 	frame_wr16(th + 16, frame_csum_fold(sum));
 	return FRAME_ETH_HLEN + iphl + tcphl;
+}
+
+static const uint8_t gateway4[4] = { 10, 0, 2, 2 };
+static const uint8_t loopback4[4] = { 127, 0, 0, 1 };
+static const uint8_t slirp_prefix6[8] = { 0xfd, 0, 0, 0, 0, 0, 0, 0 };
+static const uint8_t resolver6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+
+TcpSegPeer
+tcp_seg_map_peer(const TcpSeg *s, struct sockaddr_storage *sa, socklen_t *salen)
+{
+	memset(sa, 0, sizeof *sa);
+	if (s->family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)sa;
+		const uint8_t *d = s->daddr;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(s->dport);
+		*salen = sizeof *in;
+		if (memcmp(d, gateway4, 4) == 0) {
+			memcpy(&in->sin_addr, loopback4, 4);
+			return TCP_SEG_PEER_RELAY;
+		}
+		if (d[0] == 10 && d[1] == 0 && d[2] == 2)
+			return TCP_SEG_PEER_SLIRP;
+		if (d[0] == 0 || d[0] == 127 || d[0] >= 224)
+			return TCP_SEG_PEER_REFUSE;
+		memcpy(&in->sin_addr, d, 4);
+		return TCP_SEG_PEER_RELAY;
+	}
+	if (s->family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+		struct in6_addr d;
+
+		memcpy(&d, s->daddr, 16);
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(s->dport);
+		*salen = sizeof *in6;
+		if (memcmp(s->daddr, resolver6, 16) == 0 || IN6_IS_ADDR_LINKLOCAL(&d))
+			return TCP_SEG_PEER_SLIRP;
+		if (memcmp(s->daddr, slirp_prefix6, 8) == 0) {
+			in6->sin6_addr = in6addr_loopback;
+			return TCP_SEG_PEER_RELAY;
+		}
+		if (IN6_IS_ADDR_MULTICAST(&d) || IN6_IS_ADDR_LOOPBACK(&d) ||
+		    IN6_IS_ADDR_UNSPECIFIED(&d) || IN6_IS_ADDR_V4MAPPED(&d) ||
+		    IN6_IS_ADDR_V4COMPAT(&d))
+			return TCP_SEG_PEER_REFUSE;
+		in6->sin6_addr = d;
+		return TCP_SEG_PEER_RELAY;
+	}
+	return TCP_SEG_PEER_SLIRP;
 }

@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define TCP_SEG_FIN 0x01
 #define TCP_SEG_SYN 0x02
@@ -95,6 +96,23 @@ size_t tcp_seg_build(uint8_t *hdr, const TcpSegAddrs *a, const TcpSegOut *o,
  * header: IPv4's total length and IPv6's payload length are 16 bits. */
 #define TCP_SEG_PAYLOAD_MAX4 (65535u - FRAME_IPV4_HLEN - FRAME_TCP_HLEN)
 #define TCP_SEG_PAYLOAD_MAX6 (65535u - FRAME_TCP_HLEN)
+
+typedef enum {
+	TCP_SEG_PEER_RELAY,         /* connect a host socket to *SA */
+	TCP_SEG_PEER_SLIRP,         /* one of slirp's own addresses: its business */
+	TCP_SEG_PEER_REFUSE,        /* never a host socket's destination: RST */
+} TcpSegPeer;
+
+/* Where a guest SYN S goes.  The gateway (10.0.2.2; fd00::/64 but the
+ * resolver fd00::3) maps onto the host's loopback as in slirp (hostgate.h)
+ * and other addresses are used as they are: RELAY, with *SA / *SALEN set.
+ * The rest of slirp's networks (10.0.2.0/24, IPv6 link-local) stay with
+ * slirp as before the relay.  REFUSE for what a guest's kernel never sends
+ * out of tap0 and a host socket must not be pointed at: loopback,
+ * unspecified, multicast and broadcast addresses, and the IPv6 forms of
+ * IPv4 addresses (::ffff:0:0/96, ::/96), which a host socket would turn
+ * into IPv4 — e.g. into 127.0.0.1, past the host-port gate. */
+TcpSegPeer tcp_seg_map_peer(const TcpSeg *s, struct sockaddr_storage *sa, socklen_t *salen);
 
 /* Bytes of IP and TCP header (without options) in front of each segment's
  * payload for FAMILY: the difference between MTU and MSS. */

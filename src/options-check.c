@@ -412,6 +412,8 @@ tapbox_only_setting(const SbxConfig *cfg)
 		return "--allow";
 	if (cfg->allow_unresolved)
 		return "--allow-unresolved";
+	if (cfg->slirp_tcp)
+		return "--slirp-tcp";
 	if (cfg->host_ports->len)
 		return "--allow-host-port";
 	if (cfg->publish->len)

@@ -33,7 +33,7 @@ typedef enum {
 	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST,
 	OPT_TIMEOUT, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
 	OPT_DEBUG_LOG, OPT_VERBOSE,
-	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_ALLOW_HOST_PORT,
+	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_ALLOW_HOST_PORT,
 	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG,
 	OPT_HELP, OPT_VERSION,
 	OPT_COUNT
@@ -82,6 +82,7 @@ static const OptDef opt_table[] = {
 	{ "allowlist",          'F', OPTF_VALUE | OPTF_TAPBOX, OPT_ALLOWLIST },
 	{ "allow",              0,   OPTF_VALUE | OPTF_TAPBOX, OPT_ALLOW },
 	{ "allow-unresolved",   0,   OPTF_TAPBOX,              OPT_ALLOW_UNRESOLVED },
+	{ "slirp-tcp",          0,   OPTF_TAPBOX,              OPT_SLIRP_TCP },
 	{ "allow-host-port",    0,   OPTF_VALUE | OPTF_TAPBOX, OPT_ALLOW_HOST_PORT },
 	{ "publish",            0,   OPTF_VALUE | OPTF_TAPBOX, OPT_PUBLISH },
 	{ "mtu",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_MTU },
@@ -440,6 +441,9 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 			return FALSE;
 		}
 		g_ptr_array_add(cfg->allow_entries, g_strdup(value));
+		return TRUE;
+	case OPT_SLIRP_TCP:
+		cfg->slirp_tcp = TRUE;
 		return TRUE;
 	case OPT_ALLOW_UNRESOLVED:
 		cfg->allow_unresolved = TRUE;

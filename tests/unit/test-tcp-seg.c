@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -253,6 +254,78 @@ test_parse_refuses(void **state)
 	assert_int_equal(s.payload_len, sizeof pl);
 }
 
+/* Where a SYN to DADDR (FAMILY) goes: the host address, "slirp" or
+ * "refuse". */
+static const char *
+mapped(int family, const char *daddr, char *buf, size_t size)
+{
+	uint8_t addr[16];
+	TcpSeg s = { .family = family, .daddr = addr, .dport = 8080 };
+	struct sockaddr_storage sa;
+	socklen_t salen = 0;
+
+	assert_int_equal(inet_pton(family, daddr, addr), 1);
+	switch (tcp_seg_map_peer(&s, &sa, &salen)) {
+	case TCP_SEG_PEER_SLIRP:
+		return "slirp";
+	case TCP_SEG_PEER_REFUSE:
+		return "refuse";
+	case TCP_SEG_PEER_RELAY:
+	default:
+		break;
+	}
+	if (family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&sa;
+
+		assert_int_equal(salen, sizeof *in);
+		assert_int_equal(ntohs(in->sin_port), 8080);
+		return inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)size);
+	}
+	assert_int_equal(salen, sizeof(struct sockaddr_in6));
+	assert_int_equal(ntohs(((const struct sockaddr_in6 *)&sa)->sin6_port), 8080);
+	return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&sa)->sin6_addr, buf,
+			 (socklen_t)size);
+}
+
+/* The gateway maps onto the host's loopback, the world is itself, and
+ * nothing a guest names reaches the host's loopback any other way. */
+static void
+test_map_peer(void **state)
+{
+	static const struct {
+		int family;
+		const char *daddr, *want;
+	} cases[] = {
+		{ AF_INET, "10.0.2.2", "127.0.0.1" },
+		{ AF_INET, "192.0.2.10", "192.0.2.10" },
+		{ AF_INET, "10.0.2.3", "slirp" },     /* the resolver */
+		{ AF_INET, "10.0.2.77", "slirp" },
+		{ AF_INET, "127.0.0.1", "refuse" },
+		{ AF_INET, "0.0.0.0", "refuse" },
+		{ AF_INET, "224.0.0.1", "refuse" },
+		{ AF_INET, "255.255.255.255", "refuse" },
+		/* other private and link-local ranges: the allowlist's call */
+		{ AF_INET, "10.1.2.3", "10.1.2.3" },
+		{ AF_INET, "169.254.169.254", "169.254.169.254" },
+		{ AF_INET6, "fd00::2", "::1" },
+		{ AF_INET6, "fd00::1234", "::1" },
+		{ AF_INET6, "fd00::3", "slirp" },
+		{ AF_INET6, "fe80::1", "slirp" },
+		{ AF_INET6, "2001:db8::1", "2001:db8::1" },
+		{ AF_INET6, "::1", "refuse" },
+		{ AF_INET6, "::", "refuse" },
+		/* would be IPv4 loopback on the host, past the host-port gate */
+		{ AF_INET6, "::ffff:127.0.0.1", "refuse" },
+		{ AF_INET6, "::127.0.0.1", "refuse" },
+		{ AF_INET6, "ff02::1", "refuse" },
+	};
+	char buf[INET6_ADDRSTRLEN];
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+		assert_string_equal(mapped(cases[i].family, cases[i].daddr, buf, sizeof buf),
+				    cases[i].want);
+}
+
 /* Sequence numbers compare modulo 2^32. */
 static void
 test_seq_compare(void **state)
@@ -276,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_syn_options),
 		cmocka_unit_test(test_parse_refuses),
 		cmocka_unit_test(test_seq_compare),
+		cmocka_unit_test(test_map_peer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
