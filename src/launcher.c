@@ -14,6 +14,7 @@
  * SIGKILL, pid 1's parent-death signal takes the whole pid namespace down.
  */
 #include "launcher.h"
+#include "loop-epoll.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
@@ -522,7 +523,10 @@ launcher_wait(Launcher *l)
 	}
 
 	sbx_debug("launcher: payload running");
+	/* Only now, after the clone: the sandbox never holds the epoll set. */
+	loop_epoll_install(l->ctx);
 	g_main_loop_run(l->loop);
+	loop_epoll_uninstall(l->ctx);
 	sbx_init_reclaim_terminal(l->tty_fd);
 	l->tty_fd = -1;
 
