@@ -14,7 +14,9 @@
 #
 # usage: bench/net.sh BUILD_DIR   (as an unprivileged user; /dev/net/tun 0666)
 #   env: DUR=seconds per iperf3 run (5), RR=round trips (5000), STARTS=runs (15),
-#        REPEAT=interleaved rounds whose median is reported (3)
+#        REPEAT=interleaved rounds whose median is reported (3),
+#        TOOLS="mini-tapbox slirp4netns pasta", MTUS="1500 65520",
+#        TESTS="up down rr start" (a subset for quick comparisons)
 set -euo pipefail
 PY=/usr/bin/python3
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
@@ -186,16 +188,21 @@ export BENCH_SELF=$SELF
 # all of them alike.
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "n/a")}'; }
 declare -A up down p50 p99
-TOOLS=(mini-tapbox slirp4netns pasta)
+read -r -a TOOLS <<<"${TOOLS:-mini-tapbox slirp4netns pasta}"
+read -r -a MTUS <<<"${MTUS:-1500 65520}"
+TESTS=" ${TESTS:-up down rr start} "
+want() { [[ $TESTS == *" $1 "* ]]; }
 for round in $(seq "$REPEAT"); do
-	for mtu in 1500 65520; do
+	for mtu in "${MTUS[@]}"; do
 		for tool in "${TOOLS[@]}"; do
 			k="$tool/$mtu"
-			up[$k]+=" $(iperf_gbps "$tool" "$mtu")"
-			down[$k]+=" $(iperf_gbps "$tool" "$mtu" -R)"
-			read -r a b < <(rr_us "$tool" "$mtu")
-			p50[$k]+=" $a"
-			p99[$k]+=" $b"
+			want up && up[$k]+=" $(iperf_gbps "$tool" "$mtu")"
+			want down && down[$k]+=" $(iperf_gbps "$tool" "$mtu" -R)"
+			if want rr; then
+				read -r a b < <(rr_us "$tool" "$mtu")
+				p50[$k]+=" $a"
+				p99[$k]+=" $b"
+			fi
 		done
 	done
 done
@@ -205,16 +212,17 @@ echo "# medians of REPEAT=$REPEAT interleaved rounds; DUR=${DUR}s RR=$RR STARTS=
 echo
 echo "| tool | MTU | sandbox→host Gbit/s | host→sandbox Gbit/s | RR p50 µs | RR p99 µs |"
 echo "|---|---:|---:|---:|---:|---:|"
-for mtu in 1500 65520; do
+for mtu in "${MTUS[@]}"; do
 	for tool in "${TOOLS[@]}"; do
 		k="$tool/$mtu"
 		# shellcheck disable=SC2086  # word splitting of the sample lists is wanted
-		echo "| $tool | $mtu | $(median ${up[$k]}) | $(median ${down[$k]}) |" \
-			"$(median ${p50[$k]}) | $(median ${p99[$k]}) |"
+		echo "| $tool | $mtu | $(median ${up[$k]:-}) | $(median ${down[$k]:-}) |" \
+			"$(median ${p50[$k]:-}) | $(median ${p99[$k]:-}) |"
 	done
 done
-echo
 declare -A start
+if want start; then
+echo
 echo "| tool | start-up to first connection, median ms |"
 echo "|---|---:|"
 for tool in mini-tapbox slirp4netns pasta mini-sandbox-N; do
@@ -224,6 +232,7 @@ done
 echo
 echo "(mini-sandbox-N: the same sandbox on the host's network, no network stage — the"
 echo " difference to mini-tapbox is what tap0 + libslirp cost at start-up.)"
+fi
 
 # ---- the issue's targets as ratios ----
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -233,10 +242,12 @@ echo "|---|---:|---:|---|"
 row() {   # LABEL ARRAY TARGET
 	local -n arr=$2
 	# shellcheck disable=SC2086
-	echo "| $1 | $(ratio "$(median ${arr[mini-tapbox/1500]})" "$(median ${arr[slirp4netns/1500]})") |" \
-		"$(ratio "$(median ${arr[mini-tapbox/65520]})" "$(median ${arr[slirp4netns/65520]})") | $3 |"
+	echo "| $1 | $(ratio "$(median ${arr[mini-tapbox/1500]:-})" "$(median ${arr[slirp4netns/1500]:-})") |" \
+		"$(ratio "$(median ${arr[mini-tapbox/65520]:-})" "$(median ${arr[slirp4netns/65520]:-})") | $3 |"
 }
 row "sandbox→host throughput, mini-tapbox / slirp4netns" up "≥ 1.3"
 row "host→sandbox throughput, mini-tapbox / slirp4netns" down "≥ 1.3"
 row "RR p50 latency, mini-tapbox / slirp4netns" p50 "≤ 1.0"
-echo "| start-up, mini-tapbox / pasta --config-net | | $(ratio "${start[mini-tapbox]}" "${start[pasta]}") | ≤ 0.3 |"
+if want start; then
+	echo "| start-up, mini-tapbox / pasta --config-net | | $(ratio "${start[mini-tapbox]}" "${start[pasta]}") | ≤ 0.3 |"
+fi
