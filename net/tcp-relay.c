@@ -24,6 +24,7 @@
  */
 #include "tcp-relay.h"
 #include "frame.h"
+#include "relay-ring.h"
 #include "tap.h"
 #include "tcp-seg.h"
 #include "common/fdutil.h"
@@ -38,7 +39,6 @@
 #include <unistd.h>
 
 #define RELAY_WSCALE 5              /* 65535 << 5: up to 2 MiB of window */
-#define RING_MIN (64 * 1024)
 #define RTO_MIN_MS 200
 #define RTO_MAX_MS 8000
 #define RETRIES_MAX 10
@@ -54,13 +54,6 @@
 /* ... unless this much is unacknowledged (RFC 9293: every second full
  * segment), so that the guest's congestion window keeps growing. */
 #define DELACK_BYTES_MAX (32 * 1024)
-
-typedef struct {
-	uint8_t *data;
-	guint32 cap;                /* 0 or a power of two */
-	guint32 head;               /* index of the first byte */
-	guint32 len;
-} Ring;
 
 typedef enum {
 	FLOW_CONNECTING,
@@ -93,7 +86,7 @@ typedef struct {
 	guint32 rcv_nxt;            /* next sequence number we expect */
 	guint32 rcv_acked;          /* the last rcv_nxt we acknowledged */
 	guint32 guest_isn;
-	Ring to_host;
+	RelayRing to_host;
 	gboolean guest_fin;
 	gboolean host_shut;         /* shutdown(SHUT_WR) done */
 	gboolean host_writable;
@@ -103,7 +96,7 @@ typedef struct {
 	guint32 iss;
 	guint32 snd_una;            /* first byte the guest has not acknowledged */
 	guint32 sent;               /* bytes of to_guest sent (from snd_una on) */
-	Ring to_guest;
+	RelayRing to_guest;
 	guint32 snd_wnd;            /* the guest's window, scaled */
 	guint8 snd_wscale;
 	gboolean wscale_ok;
@@ -131,7 +124,7 @@ struct TcpRelay {
 	GPtrArray *delayed;         /* Flow * whose ACK waits for ack_deadline */
 	gint64 ack_deadline;        /* µs, monotonic; 0 = no delayed ACK */
 	GPtrArray *dead;            /* Flow * closed, freed at the end of a dispatch */
-	gsize ring_bytes;           /* all rings' capacity, ≤ TCP_RELAY_BUDGET */
+	RelayRingBudget budget;     /* all rings' capacity, ≤ TCP_RELAY_BUDGET */
 	guint16 ip_id;
 	guint64 total;
 	uint8_t hdr[TCP_SEG_HDR_MAX];
@@ -146,100 +139,6 @@ typedef struct {
 
 static void flow_push(Flow *f);
 
-/* ---- rings --------------------------------------------------------------- */
-
-/* Make room for WANT more bytes in B (up to TCP_RELAY_BUF_MAX and the
- * relay's budget); returns the free space, which may be less. */
-static guint32
-ring_reserve(TcpRelay *r, Ring *b, guint32 want)
-{
-	guint32 ncap = b->cap ? b->cap : RING_MIN;
-	uint8_t *nd;
-
-	if (b->cap - b->len >= want || b->cap >= TCP_RELAY_BUF_MAX)
-		return b->cap - b->len;
-	while (ncap - b->len < want && ncap < TCP_RELAY_BUF_MAX)
-		ncap *= 2;
-	/* The first ring of a flow comes out of the budget regardless: a
-	 * flow must be able to move at all. */
-	if (b->cap && r->ring_bytes + (ncap - b->cap) > TCP_RELAY_BUDGET)
-		return b->cap - b->len;
-	nd = g_malloc(ncap);
-	/* Re-linearise: the contents start at 0 in the new ring. */
-	if (b->len) {
-		guint32 first = MIN(b->len, b->cap - b->head);
-
-		memcpy(nd, b->data + b->head, first);
-		memcpy(nd + first, b->data, b->len - first);
-	}
-	g_free(b->data);
-	r->ring_bytes += ncap - b->cap;
-	b->data = nd;
-	b->cap = ncap;
-	b->head = 0;
-	return b->cap - b->len;
-}
-
-static void
-ring_release(TcpRelay *r, Ring *b)
-{
-	r->ring_bytes -= b->cap;
-	g_clear_pointer(&b->data, g_free);
-	b->cap = b->head = b->len = 0;
-}
-
-static void
-ring_consume(Ring *b, guint32 n)
-{
-	b->head = (b->head + n) & (b->cap - 1);
-	b->len -= n;
-	if (!b->len)
-		b->head = 0;
-}
-
-/* The bytes of B from offset OFF on, up to the end of the ring's memory:
- * *N of them at the returned pointer. */
-static uint8_t *
-ring_span(const Ring *b, guint32 off, guint32 *n)
-{
-	guint32 pos = (b->head + off) & (b->cap - 1);
-
-	*n = MIN(b->len - off, b->cap - pos);
-	return b->data + pos;
-}
-
-/* The free space of B as up to two iovecs; returns how many. */
-static int
-ring_free_iov(const Ring *b, struct iovec iov[2])
-{
-	guint32 tail = (b->head + b->len) & (b->cap - 1);
-	guint32 space = b->cap - b->len;
-	guint32 first = MIN(space, b->cap - tail);
-
-	if (!space)
-		return 0;
-	iov[0].iov_base = b->data + tail;
-	iov[0].iov_len = first;
-	if (first == space)
-		return 1;
-	iov[1].iov_base = b->data;
-	iov[1].iov_len = space - first;
-	return 2;
-}
-
-static void
-ring_append(Ring *b, const uint8_t *p, guint32 n)
-{
-	struct iovec iov[2] = { { 0 } };
-	int k = ring_free_iov(b, iov);
-	guint32 first = k ? MIN(n, (guint32)iov[0].iov_len) : 0;
-
-	memcpy(iov[0].iov_base, p, first);
-	if (n > first)
-		memcpy(iov[1].iov_base, p + first, n - first);
-	b->len += n;
-}
-
 /* ---- frames to the guest -------------------------------------------------- */
 
 /* The window we advertise: what to_host may still take. */
@@ -249,8 +148,8 @@ flow_rcv_window(const Flow *f)
 	const TcpRelay *r = f->relay;
 	guint32 limit = TCP_RELAY_BUF_MAX;
 
-	if (r->ring_bytes >= TCP_RELAY_BUDGET)
-		limit = MAX(f->to_host.cap, (guint32)RING_MIN);
+	if (r->budget.used >= r->budget.max)
+		limit = MAX(f->to_host.cap, (guint32)RELAY_RING_MIN);
 	return limit > f->to_host.len ? limit - f->to_host.len : 0;
 }
 
@@ -375,8 +274,8 @@ flow_free(Flow *f)
 {
 	if (f->ack_delayed)
 		g_ptr_array_remove_fast(f->relay->delayed, f);
-	ring_release(f->relay, &f->to_host);
-	ring_release(f->relay, &f->to_guest);
+	relay_ring_release(&f->to_host, &f->relay->budget);
+	relay_ring_release(&f->to_guest, &f->relay->budget);
 	g_free(f);
 }
 
@@ -438,7 +337,7 @@ flow_drain_to_host(Flow *f)
 		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 1 };
 		ssize_t k;
 
-		iov[0].iov_base = ring_span(&f->to_host, 0, &n0);
+		iov[0].iov_base = relay_ring_span(&f->to_host, 0, &n0);
 		iov[0].iov_len = n0;
 		if (n0 < f->to_host.len) {
 			iov[1].iov_base = f->to_host.data;
@@ -458,7 +357,7 @@ flow_drain_to_host(Flow *f)
 		}
 		if ((guint32)k < f->to_host.len)
 			f->host_writable = FALSE;
-		ring_consume(&f->to_host, (guint32)k);
+		relay_ring_consume(&f->to_host, (guint32)k);
 	}
 	if (!f->to_host.len && f->guest_fin && !f->host_shut) {
 		shutdown(f->fd, SHUT_WR);
@@ -492,9 +391,10 @@ flow_take_data(Flow *f, const uint8_t *p, guint32 n)
 			f->host_writable = FALSE;
 	}
 	if (taken < n) {
-		room = ring_reserve(f->relay, &f->to_host, n - taken);
+		room = relay_ring_reserve(&f->to_host, &f->relay->budget, n - taken,
+					  TCP_RELAY_BUF_MAX);
 		room = MIN(room, n - taken);
-		ring_append(&f->to_host, p + taken, room);
+		relay_ring_append(&f->to_host, p + taken, room);
 		taken += room;
 	}
 	return taken;
@@ -568,14 +468,15 @@ flow_read_host(Flow *f, guint32 room)
 {
 	struct iovec iov[2];
 	struct msghdr mh = { .msg_iov = iov };
-	guint32 space = ring_reserve(f->relay, &f->to_guest, room);
+	guint32 space = relay_ring_reserve(&f->to_guest, &f->relay->budget, room,
+					    TCP_RELAY_BUF_MAX);
 	ssize_t k;
 	int niov;
 
 	if (!space)
 		return 0;
 	/* only what can go out now; the rest waits in the host socket */
-	niov = ring_free_iov(&f->to_guest, iov);
+	niov = relay_ring_free_iov(&f->to_guest, iov);
 	if (iov[0].iov_len >= room) {
 		iov[0].iov_len = room;
 		niov = 1;
@@ -603,7 +504,7 @@ flow_read_host(Flow *f, guint32 room)
 	 * with this data raises none: then read on until recv says 0. */
 	if ((size_t)k < MIN(space, room) && !f->host_rdhup)
 		f->host_readable = FALSE;
-	f->to_guest.len += (guint32)k;
+	relay_ring_commit(&f->to_guest, (guint32)k);
 	return (guint32)k;
 }
 
@@ -620,7 +521,7 @@ flow_push(Flow *f)
 
 		while (unsent && window_room) {
 			guint32 span;
-			const uint8_t *p = ring_span(&f->to_guest, f->sent, &span);
+			const uint8_t *p = relay_ring_span(&f->to_guest, f->sent, &span);
 			guint32 n = MIN(MIN(span, window_room), f->gso_max);
 
 			flow_emit(f, TCP_SEG_ACK | (n == unsent ? TCP_SEG_PSH : 0),
@@ -662,7 +563,7 @@ flow_on_guest_ack(Flow *f, const TcpSeg *s)
 
 		if (acked > f->sent && f->fin_sent)
 			f->fin_acked = TRUE;
-		ring_consume(&f->to_guest, data);
+		relay_ring_consume(&f->to_guest, data);
 		f->sent -= data;
 		f->snd_una = s->ack;
 		f->dupacks = 0;
@@ -874,7 +775,7 @@ flow_on_timeout(Flow *f)
 	} else if (!f->snd_wnd && f->to_guest.len) {
 		/* zero-window probe: one byte past the window (RFC 9293 §3.8.6.1) */
 		guint32 span;
-		const uint8_t *p = ring_span(&f->to_guest, 0, &span);
+		const uint8_t *p = relay_ring_span(&f->to_guest, 0, &span);
 
 		flow_emit(f, TCP_SEG_ACK, f->snd_una, p, 1);
 		f->sent = 1;
@@ -1030,6 +931,7 @@ tcp_relay_new(GMainContext *ctx, int tap_fd, guint mtu)
 	r->ctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
 	r->tap_fd = tap_fd;
 	r->mtu = mtu;
+	r->budget.max = TCP_RELAY_BUDGET;
 	r->flows = g_hash_table_new(flow_key_hash, flow_key_equal);
 	r->owed = g_ptr_array_new();
 	r->delayed = g_ptr_array_new();
