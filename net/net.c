@@ -455,8 +455,11 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	if (!net->cfg->slirp_tcp) {
 		net->relay = tcp_relay_new(ctx, net->tap_fd,
 					   net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU);
+		/* It needs the loop's epoll set (loop-epoll.h); without one,
+		 * TCP goes through slirp as with --slirp-tcp. */
 		if (!net->relay)
-			return sbx_set_errno(error, errno, "start the TCP relay");
+			sbx_debug("TCP relay unavailable (%s): TCP through libslirp",
+				  g_strerror(errno));
 	}
 	net->dns = dns_responder_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nft),
 				     sbx_steal_fd(&nflog), net_dns_send, net);

@@ -28,6 +28,7 @@
 #include "tap.h"
 #include "tcp-seg.h"
 #include "common/fdutil.h"
+#include "common/loop-epoll.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -76,6 +77,7 @@ typedef struct {
 	TcpSegAddrs addrs;
 	TcpRelay *relay;
 	int fd;
+	LoopEpollWatch watch;       /* fd in the loop's epoll set */
 	FlowState state;
 	gboolean dead;
 	gboolean ack_owed;          /* data or FIN to acknowledge */
@@ -118,6 +120,7 @@ struct TcpRelay {
 	int tap_fd;
 	guint mtu;
 	GSource *source;
+	LoopEpollQueue *events;     /* host socket events, from the loop's epoll */
 	GSource *timer;
 	GHashTable *flows;          /* FlowKey * → Flow * */
 	GPtrArray *owed;            /* Flow * owing the guest an ACK */
@@ -133,8 +136,6 @@ struct TcpRelay {
 typedef struct {
 	GSource base;
 	TcpRelay *relay;
-	int epfd;
-	GPollFD pfd;
 } RelaySource;
 
 static void flow_push(Flow *f);
@@ -272,6 +273,7 @@ flow_close(Flow *f, gboolean rst_guest, gboolean rst_host)
 static void
 flow_free(Flow *f)
 {
+	loop_epoll_queue_forget(f->relay->events, f);
 	if (f->ack_delayed)
 		g_ptr_array_remove_fast(f->relay->delayed, f);
 	relay_ring_release(&f->to_host, &f->relay->budget);
@@ -620,10 +622,9 @@ static void
 relay_open(TcpRelay *r, const TcpSeg *s, const struct sockaddr_storage *sa, socklen_t salen)
 {
 	static const int one = 1;
-	RelaySource *rs = (RelaySource *)r->source;
 	autoclose int fd = -1;
-	struct epoll_event ev;
 	Flow *f;
+	int ret;
 	guint16 mss = s->mss ? s->mss : MSS_DEFAULT;
 
 	if (g_hash_table_size(r->flows) >= FLOWS_MAX) {
@@ -673,10 +674,13 @@ relay_open(TcpRelay *r, const TcpSeg *s, const struct sockaddr_storage *sa, sock
 	f->rto_ms = RTO_MIN_MS;
 	f->host_writable = TRUE;
 	f->host_readable = TRUE;
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-	ev.data.ptr = f;
-	if (epoll_ctl(rs->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		sbx_debug("tcp relay: watch socket: %s", g_strerror(errno));
+	f->watch.queue = r->events;
+	f->watch.data = f;
+	/* edge-triggered: nothing to re-arm per event (host_readable /
+	 * host_writable remember where the last recv/send stopped) */
+	ret = loop_epoll_watch_add(&f->watch, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+	if (ret < 0) {
+		sbx_debug("tcp relay: watch socket: %s", g_strerror(-ret));
 		relay_refuse(r, s);
 		g_free(f);
 		return;
@@ -850,6 +854,8 @@ relay_source_prepare(GSource *base, gint *timeout)
 	gint64 left;
 
 	*timeout = -1;
+	if (loop_epoll_queue_pending(r->events))
+		return TRUE;
 	if (!r->ack_deadline)
 		return FALSE;
 	left = r->ack_deadline - g_get_monotonic_time();
@@ -864,7 +870,7 @@ relay_source_check(GSource *base)
 {
 	TcpRelay *r = ((RelaySource *)base)->relay;
 
-	return ((RelaySource *)base)->pfd.revents != 0 ||
+	return loop_epoll_queue_pending(r->events) ||
 	       (r->ack_deadline && g_get_monotonic_time() >= r->ack_deadline);
 }
 
@@ -873,16 +879,18 @@ relay_source_dispatch(GSource *base, GSourceFunc cb, gpointer data)
 {
 	RelaySource *rs = (RelaySource *)base;
 	struct epoll_event ev[EPOLL_BATCH];
-	int n;
+	guint n;
 
-	do
-		n = epoll_wait(rs->epfd, ev, EPOLL_BATCH, 0);
-	while (n < 0 && errno == EINTR);
-	for (int i = 0; i < n; i++) {
-		Flow *f = ev[i].data.ptr;
+	/* A flow closed by an earlier event stays allocated (dead) until
+	 * relay_settle; a flow freed before this dispatch had its events
+	 * taken out of the queue by flow_free. */
+	while ((n = loop_epoll_queue_take(rs->relay->events, ev, EPOLL_BATCH)) > 0) {
+		for (guint i = 0; i < n; i++) {
+			Flow *f = ev[i].data.ptr;
 
-		if (!f->dead)
-			flow_on_host_event(f, ev[i].events);
+			if (!f->dead)
+				flow_on_host_event(f, ev[i].events);
+		}
 	}
 	if (rs->relay->ack_deadline && g_get_monotonic_time() >= rs->relay->ack_deadline)
 		relay_send_delayed(rs->relay);
@@ -890,17 +898,10 @@ relay_source_dispatch(GSource *base, GSourceFunc cb, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static void
-relay_source_finalize(GSource *base)
-{
-	sbx_close_fdp(&((RelaySource *)base)->epfd);
-}
-
 static GSourceFuncs relay_source_funcs = {
 	.prepare = relay_source_prepare,
 	.check = relay_source_check,
 	.dispatch = relay_source_dispatch,
-	.finalize = relay_source_finalize,
 };
 
 /* ---- public ------------------------------------------------------------------- */
@@ -925,10 +926,15 @@ flow_key_equal(gconstpointer a, gconstpointer b)
 TcpRelay *
 tcp_relay_new(GMainContext *ctx, int tap_fd, guint mtu)
 {
-	TcpRelay *r = g_new0(TcpRelay, 1);
-	RelaySource *rs;
+	TcpRelay *r;
 
-	r->ctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
+	ctx = ctx ? ctx : g_main_context_default();
+	if (!loop_epoll_active(ctx)) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	r = g_new0(TcpRelay, 1);
+	r->ctx = g_main_context_ref(ctx);
 	r->tap_fd = tap_fd;
 	r->mtu = mtu;
 	r->budget.max = TCP_RELAY_BUDGET;
@@ -936,19 +942,10 @@ tcp_relay_new(GMainContext *ctx, int tap_fd, guint mtu)
 	r->owed = g_ptr_array_new();
 	r->delayed = g_ptr_array_new();
 	r->dead = g_ptr_array_new();
+	r->events = loop_epoll_queue_new();
 	r->source = g_source_new(&relay_source_funcs, sizeof(RelaySource));
 	g_source_set_name(r->source, "tcp-relay");
-	rs = (RelaySource *)r->source;
-	rs->relay = r;
-	rs->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (rs->epfd < 0) {
-		sbx_debug("tcp relay: epoll_create1: %s", g_strerror(errno));
-		tcp_relay_free(r);
-		return NULL;
-	}
-	rs->pfd.fd = rs->epfd;
-	rs->pfd.events = G_IO_IN;
-	g_source_add_poll(r->source, &rs->pfd);
+	((RelaySource *)r->source)->relay = r;
 	/* no block/unblock (and wakeup-fd signal) around each dispatch; see
 	 * slirp-source.c */
 	g_source_set_can_recurse(r->source, TRUE);
@@ -986,6 +983,7 @@ tcp_relay_free(TcpRelay *r)
 	g_hash_table_unref(r->flows);
 	g_ptr_array_unref(r->owed);
 	g_ptr_array_unref(r->delayed);
+	loop_epoll_queue_free(r->events);
 	g_ptr_array_unref(r->dead);
 	g_main_context_unref(r->ctx);
 	g_free(r);

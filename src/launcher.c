@@ -14,7 +14,7 @@
  * SIGKILL, pid 1's parent-death signal takes the whole pid namespace down.
  */
 #include "launcher.h"
-#include "loop-epoll.h"
+#include "common/loop-epoll.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
@@ -120,6 +120,7 @@ launcher_free(Launcher *l)
 	}
 	net_free(l->net);
 	g_clear_pointer(&l->seccomp, g_bytes_unref);
+	loop_epoll_uninstall(l->ctx);
 	g_main_loop_unref(l->loop);
 	g_main_context_unref(l->ctx);
 	g_free(l);
@@ -349,6 +350,9 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	close(args.sync_fd);
 	close(args.net_chan);
 	close_jobctl_write_end();
+	/* Only now, after the clone: the sandbox never holds the epoll set.
+	 * Before the network: the TCP relay watches its sockets in it. */
+	loop_epoll_install(l->ctx);
 
 	/* 3. Caller's ids → 0 inside; then the child may go on. */
 	if (!sbx_userns_write_outer_maps(l->procs.pid1, uid, gid, error)) {
@@ -523,10 +527,7 @@ launcher_wait(Launcher *l)
 	}
 
 	sbx_debug("launcher: payload running");
-	/* Only now, after the clone: the sandbox never holds the epoll set. */
-	loop_epoll_install(l->ctx);
 	g_main_loop_run(l->loop);
-	loop_epoll_uninstall(l->ctx);
 	sbx_init_reclaim_terminal(l->tty_fd);
 	l->tty_fd = -1;
 

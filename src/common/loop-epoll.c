@@ -7,10 +7,18 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #define READY_MAX 64
+/* epoll data of a direct watch: the LoopEpollWatch's address with the top
+ * bit set; GLib's fds are registered with data.u64 = fd. */
+#define DIRECT_TAG (1ULL << 63)
+
+struct LoopEpollQueue {
+	GArray *events;         /* struct epoll_event, data.ptr = watch data */
+};
 
 /* GLib's G_IO_* are poll(2)'s POLL* on Linux, and epoll's EPOLL* for
  * the same conditions have the same values: no translation needed. */
@@ -54,7 +62,7 @@ loop_epoll_sync(const GPollFD *ufds, guint nfds)
 	for (guint fd = 0; fd < le.watched->len; fd++) {
 		gushort want = fd < le.merged->len ? g_array_index(le.merged, gushort, fd) : 0;
 		gushort *have = &g_array_index(le.watched, gushort, fd);
-		struct epoll_event ev = { .events = want, .data.fd = (int)fd };
+		struct epoll_event ev = { .events = want, .data.u64 = fd };
 		int r = 0;
 
 		if (want == *have)
@@ -112,8 +120,15 @@ loop_epoll_poll(GPollFD *ufds, guint nfds, gint timeout)
 	for (guint i = 0; i < nfds; i++)
 		ufds[i].revents = 0;
 	for (gint k = 0; k < n; k++) {
+		if (ev[k].data.u64 & DIRECT_TAG) {
+			LoopEpollWatch *w = (LoopEpollWatch *)(uintptr_t)(ev[k].data.u64 & ~DIRECT_TAG);
+			struct epoll_event q = { .events = ev[k].events, .data.ptr = w->data };
+
+			g_array_append_val(w->queue->events, q);
+			continue;
+		}
 		for (guint i = 0; i < nfds; i++) {
-			if (ufds[i].fd != ev[k].data.fd)
+			if ((guint64)ufds[i].fd != ev[k].data.u64)
 				continue;
 			ufds[i].revents = (gushort)(ev[k].events &
 						    (ufds[i].events | G_IO_ERR | G_IO_HUP | G_IO_NVAL));
@@ -155,4 +170,66 @@ loop_epoll_uninstall(GMainContext *ctx)
 	g_main_context_unref(le.ctx);
 	memset(&le, 0, sizeof le);
 	le.epfd = -1;
+}
+
+gboolean
+loop_epoll_active(GMainContext *ctx)
+{
+	return le.ctx && le.ctx == ctx;
+}
+
+LoopEpollQueue *
+loop_epoll_queue_new(void)
+{
+	LoopEpollQueue *q = g_new0(LoopEpollQueue, 1);
+
+	q->events = g_array_new(FALSE, FALSE, sizeof(struct epoll_event));
+	return q;
+}
+
+void
+loop_epoll_queue_free(LoopEpollQueue *q)
+{
+	if (!q)
+		return;
+	g_array_unref(q->events);
+	g_free(q);
+}
+
+int
+loop_epoll_watch_add(LoopEpollWatch *w, int fd, guint32 events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = (uintptr_t)w | DIRECT_TAG };
+
+	if (!le.ctx)
+		return -ENOTCONN;
+	if (epoll_ctl(le.epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+guint
+loop_epoll_queue_take(LoopEpollQueue *q, struct epoll_event *out, guint max)
+{
+	guint n = MIN(max, q->events->len);
+
+	if (!n)
+		return 0;
+	memcpy(out, q->events->data, n * sizeof *out);
+	g_array_remove_range(q->events, 0, n);
+	return n;
+}
+
+gboolean
+loop_epoll_queue_pending(const LoopEpollQueue *q)
+{
+	return q->events->len != 0;
+}
+
+void
+loop_epoll_queue_forget(LoopEpollQueue *q, gconstpointer data)
+{
+	for (guint i = q->events->len; i-- > 0;)
+		if (g_array_index(q->events, struct epoll_event, i).data.ptr == data)
+			g_array_remove_index(q->events, i);
 }
