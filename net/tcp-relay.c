@@ -847,6 +847,19 @@ relay_send_delayed(TcpRelay *r)
 	r->ack_deadline = 0;
 }
 
+/* Does a flow on the delayed list still owe its ACK? */
+static gboolean
+relay_delayed_owed(const TcpRelay *r)
+{
+	for (guint i = 0; i < r->delayed->len; i++) {
+		const Flow *f = g_ptr_array_index(r->delayed, i);
+
+		if (!f->dead && f->ack_owed)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static gboolean
 relay_source_prepare(GSource *base, gint *timeout)
 {
@@ -858,6 +871,13 @@ relay_source_prepare(GSource *base, gint *timeout)
 		return TRUE;
 	if (!r->ack_deadline)
 		return FALSE;
+	/* Usually the reply carried the delayed ACKs already: then there is
+	 * no deadline to wake up for (a timed wait arms a timer, and its
+	 * expiry is a wake-up with nothing to do). */
+	if (!relay_delayed_owed(r)) {
+		relay_send_delayed(r);
+		return FALSE;
+	}
 	left = r->ack_deadline - g_get_monotonic_time();
 	if (left <= 0)
 		return TRUE;
