@@ -122,6 +122,7 @@ nft_policy_new(void)
 	p->groups = g_array_new(FALSE, TRUE, sizeof(NftPortGroup));
 	g_array_set_clear_func(p->groups, group_clear);
 	p->host_ports = g_array_new(FALSE, TRUE, sizeof(guint16));
+	p->publish_ports = g_array_new(FALSE, TRUE, sizeof(guint16));
 	return p;
 }
 
@@ -134,6 +135,7 @@ nft_policy_free(NftPolicy *p)
 	nft_range_set_clear(&p->allow6);
 	g_array_unref(p->groups);
 	g_array_unref(p->host_ports);
+	g_array_unref(p->publish_ports);
 	g_free(p);
 }
 

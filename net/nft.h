@@ -72,6 +72,7 @@ typedef struct {
 	NftRangeSet allow4, allow6;
 	GArray *groups;        /* NftPortGroup, sorted by (l4proto, port) */
 	GArray *host_ports;    /* guint16, host order */
+	GArray *publish_ports; /* guint16, host order: --publish's sandbox ports */
 	guint max_connections; /* 0 = no limit */
 } NftPolicy;
 

@@ -246,6 +246,9 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 
 	for (guint i = 0; i < cfg->host_ports->len; i++)
 		g_array_append_val(p->nft->host_ports, g_array_index(cfg->host_ports, guint16, i));
+	for (guint i = 0; cfg->publish && i < cfg->publish->len; i++)
+		g_array_append_val(p->nft->publish_ports,
+				   g_array_index(cfg->publish, SbxPublish, i).guest_port);
 	for (guint i = 0; i < cfg->publish->len; i++)
 		g_array_append_val(p->publish_ports,
 				   g_array_index(cfg->publish, SbxPublish, i).guest_port);

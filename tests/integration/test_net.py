@@ -245,6 +245,34 @@ def test_ipv6_publish_reachable_from_host(workdir):
     assert bound == ["00000000000000000000000001000000"], bound
 
 
+# Runs inside: connect to 10.0.2.2:PORT from source port 8000 (a published
+# port); print "connected" or the errno name.
+CONNECT_FROM_PUBLISHED = r"""
+import errno, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8000))
+s.settimeout(10)
+try:
+    s.connect(("10.0.2.2", int(sys.argv[1])))
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+"""
+
+
+def test_published_port_cannot_open_connections_to_the_host(workdir):
+    """Replies from a published port pass the gateway's deny (without an
+    allowlist by source port and ACK flag, not conntrack): a new connection
+    from that port to the host's loopback does not."""
+    with server(http_handler) as srv:
+        r = sandbox("--publish", f"{free_port()}:8000", "--", PY, "-c",
+                    CONNECT_FROM_PUBLISHED, str(srv.port), tapbox=True, cwd=workdir, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() in ("ECONNREFUSED", "EHOSTUNREACH", "EACCES", "EPERM"), r.stdout
+        assert srv.errors == [] and not srv.accepted, "the host server was reached"
+
+
 def test_publish_port_in_use_fails_setup(workdir):
     """A host port that cannot be bound stops the sandbox before the payload
     runs (exit 125), and the message names the port and the cause."""

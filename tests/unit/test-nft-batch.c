@@ -227,6 +227,18 @@ find_rule(GArray *msgs, const char *chain, const char *part)
 	return find(msgs, NFT_MSG_NEWRULE, chain, 0);
 }
 
+/* Is there a rule of CHAIN whose expressions contain PART? */
+static gboolean
+has_rule(GArray *msgs, const char *chain, const char *part)
+{
+	const Msg *m;
+
+	for (guint i = 0; (m = lookup(msgs, NFT_MSG_NEWRULE, chain, i)); i++)
+		if (strstr(m->text, part))
+			return TRUE;
+	return FALSE;
+}
+
 static void
 add4(NftRangeSet *s, const char *a, guint prefix)
 {
@@ -484,9 +496,42 @@ test_allow_all(void **state)
 	assert_int_equal(find(msgs, NFT_MSG_NEWCHAIN, "output", 0)->policy, NF_ACCEPT);
 	assert_false(has(msgs, NFT_MSG_NEWSET, "allow4"));
 	assert_false(has(msgs, NFT_MSG_NEWSET, "host_ports"));
-	/* replies of --publish'ed connections need the conntrack accept
-	 * before the gateway's deny rule, also without an allowlist */
-	assert_non_null(find_rule(msgs, "output", "ct load state"));
+	/* nothing needs conntrack: no ct expression, so none runs */
+	assert_false(has_rule(msgs, "output", "ct load"));
+	assert_false(has(msgs, NFT_MSG_NEWSET, "publish_ports"));
+}
+
+/* Without an allowlist, replies of --publish'ed connections pass the
+ * gateway's deny by source port and ACK flag; with a connection limit,
+ * conntrack is back. */
+static void
+test_allow_all_publish_and_limit(void **state)
+{
+	g_autoptr(NftPolicy) p = nft_policy_new();
+	g_autoptr(NftPolicy) q = nft_policy_new();
+	g_autoptr(NftBatch) b = NULL, c = NULL;
+	g_autoptr(GArray) msgs = NULL, msgs2 = NULL;
+	guint16 port = 8000;
+	const Msg *m;
+
+	p->allow_all = TRUE;
+	g_array_append_val(p->publish_ports, port);
+	b = nft_build_batch(p, 1);
+	msgs = decode(b);
+	assert_true(has(msgs, NFT_MSG_NEWSET, "publish_ports"));
+	m = find_rule(msgs, "output", "lookup reg 1 set publish_ports");
+	assert_non_null(m);
+	/* the ACK bit of the flags byte must be set */
+	assert_non_null(strstr(m->text, "payload load 1b @ transport header + 13"));
+	assert_non_null(strstr(m->text, "bitwise reg 1 = ( reg 1 & 0x00000010 )"));
+	assert_non_null(strstr(m->text, "accept"));
+	assert_false(has_rule(msgs, "output", "ct load"));
+
+	q->allow_all = TRUE;
+	q->max_connections = 10;
+	c = nft_build_batch(q, 1);
+	msgs2 = decode(c);
+	assert_non_null(find_rule(msgs2, "output", "ct load state"));
 }
 
 static void
@@ -511,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_large_set_split),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_allow_all),
+		cmocka_unit_test(test_allow_all_publish_and_limit),
 		cmocka_unit_test(test_set_names),
 	};
 
