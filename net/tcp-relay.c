@@ -533,10 +533,20 @@ flow_push(Flow *f)
 			window_room -= n;
 			flow_arm_rto(f);
 		}
-		if (unsent || !window_room || f->host_eof || !f->host_readable || f->dead)
+		if (unsent || f->host_eof || !f->host_readable || f->dead)
 			break;
-		if (!flow_read_host(f, window_room))
+		/* Read what can go out now.  With the guest's window shut and
+		 * nothing held, one byte: the probe that keeps asking for the
+		 * window (a window update the guest sends can be lost). */
+		if (window_room) {
+			if (!flow_read_host(f, window_room))
+				break;
+		} else if (!f->snd_wnd && !f->to_guest.len) {
+			flow_read_host(f, 1);
 			break;
+		} else {
+			break;
+		}
 	}
 	if (f->dead)
 		return;

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * test-tcp-relay.c — the TCP relay (net/tcp-relay.c) driven frame by frame:
+ * the test plays the guest, writing segments with tcp_relay_handle_frame
+ * and reading the relay's frames from a SOCK_SEQPACKET pair that stands in
+ * for the tap; the far end is a real listener on 127.0.0.1.  This reaches
+ * what a real guest never shows on demand: a segment that is not
+ * acknowledged (retransmission after the timeout), three duplicate ACKs
+ * (fast retransmission), a shut window (probe) and the orderly close.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/loop-epoll.h"
+#include "net/tap.h"
+#include "net/tcp-relay.h"
+#include "net/tcp-seg.h"
+
+#define GUEST_PORT 40000
+#define WAIT_MS 3000
+
+typedef struct {
+	GMainContext *ctx;
+	TcpRelay *relay;
+	int tap[2];            /* [0]: the relay's end, [1]: the test's */
+	int listener;
+	guint16 port;
+	int host;              /* the accepted host-side socket */
+	TcpSegAddrs from_guest;
+	guint32 guest_seq;     /* next sequence number the guest sends */
+	guint32 relay_next;    /* next sequence number the relay sends */
+} Rig;
+
+typedef struct {
+	TcpSeg s;
+	uint8_t buf[70000];
+} Frame;
+
+/* Guest → relay frames: tcp_seg_build writes peer → guest frames, so the
+ * roles are swapped in the addresses it is given. */
+static void
+guest_send(Rig *r, guint8 flags, guint32 ack, guint16 window, const void *data, size_t n)
+{
+	uint8_t f[2048];
+	TcpSegOut o = { .seq = r->guest_seq, .ack = ack, .flags = flags, .window = window,
+			.wscale = -1 };
+	size_t hl;
+
+	if (flags & TCP_SEG_SYN) {
+		o.mss = 1460;
+		o.wscale = 0;
+	}
+	hl = tcp_seg_build(f, &r->from_guest, &o, data, n);
+	assert_true(hl > 0 && hl + n <= sizeof f);
+	if (n)
+		memcpy(f + hl, data, n);
+	assert_true(tcp_relay_handle_frame(r->relay, f, hl + n));
+	tcp_relay_flush(r->relay);
+	r->guest_seq += (guint32)n + ((flags & (TCP_SEG_SYN | TCP_SEG_FIN)) ? 1 : 0);
+}
+
+/* The next frame the relay writes, within WAIT_MS (the loop runs
+ * meanwhile); FALSE when none came. */
+static gboolean
+relay_frame(Rig *r, Frame *fr, guint wait_ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)wait_ms * 1000;
+
+	for (;;) {
+		ssize_t n = recv(r->tap[1], fr->buf, sizeof fr->buf, MSG_DONTWAIT);
+		FrameInfo fi;
+
+		if (n > (ssize_t)TAP_VNET_HLEN) {
+			const uint8_t *f = fr->buf + TAP_VNET_HLEN;
+			size_t len = (size_t)n - TAP_VNET_HLEN;
+
+			assert_true(frame_parse(f, len, &fi));
+			assert_true(tcp_seg_parse(f, len, &fi, &fr->s));
+			return TRUE;
+		}
+		if (g_get_monotonic_time() >= end)
+			return FALSE;
+		while (g_main_context_iteration(r->ctx, FALSE))
+			;
+		poll(&(struct pollfd){ .fd = r->tap[1], .events = POLLIN }, 1, 5);
+	}
+}
+
+/* Guest connects; the relay connects the host socket and answers. */
+static void
+rig_connect(Rig *r, guint16 window)
+{
+	Frame fr;
+
+	guest_send(r, TCP_SEG_SYN, 0, window, NULL, 0);
+	assert_true(relay_frame(r, &fr, WAIT_MS));
+	assert_int_equal(fr.s.flags, TCP_SEG_SYN | TCP_SEG_ACK);
+	assert_int_equal(fr.s.ack, r->guest_seq);
+	assert_int_equal(fr.s.mss, 1460);
+	r->relay_next = fr.s.seq + 1;
+	r->host = accept(r->listener, NULL, NULL);
+	assert_true(r->host >= 0);
+	guest_send(r, TCP_SEG_ACK, r->relay_next, window, NULL, 0);
+}
+
+static int
+setup(void **state)
+{
+	Rig *r = g_new0(Rig, 1);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof sa;
+	static const uint8_t guest4[4] = { 10, 0, 2, 100 }, gw4[4] = { 10, 0, 2, 2 };
+	static const uint8_t mac_g[6] = { 2, 0, 0, 0, 0, 1 }, mac_gw[6] = { 0x52, 0x55, 10, 0, 2, 2 };
+
+	r->ctx = g_main_context_new();
+	assert_true(loop_epoll_install(r->ctx));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+				    r->tap), 0);
+	r->relay = tcp_relay_new(r->ctx, r->tap[0], 1500);
+	assert_non_null(r->relay);
+	r->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(r->listener, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(r->listener, 4), 0);
+	assert_int_equal(getsockname(r->listener, (struct sockaddr *)&sa, &len), 0);
+	r->port = ntohs(sa.sin_port);
+	r->host = -1;
+	/* swapped: "peer" is the guest, "guest" the gateway (see guest_send) */
+	r->from_guest.family = AF_INET;
+	memcpy(r->from_guest.guest_mac, mac_gw, 6);
+	memcpy(r->from_guest.gw_mac, mac_g, 6);
+	memcpy(r->from_guest.peer_addr, guest4, 4);
+	memcpy(r->from_guest.guest_addr, gw4, 4);
+	r->from_guest.peer_port = GUEST_PORT;
+	r->from_guest.guest_port = r->port;
+	r->guest_seq = 1000;
+	*state = r;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	Rig *r = *state;
+
+	tcp_relay_free(r->relay);
+	loop_epoll_uninstall(r->ctx);
+	g_main_context_unref(r->ctx);
+	close(r->tap[0]);
+	close(r->tap[1]);
+	close(r->listener);
+	if (r->host >= 0)
+		close(r->host);
+	g_free(r);
+	return 0;
+}
+
+/* Data the guest does not acknowledge comes again after the timeout, the
+ * same bytes at the same sequence number; an ACK stops it. */
+static void
+test_retransmit_after_timeout(void **state)
+{
+	Rig *r = *state;
+	Frame a, b;
+	gint64 t0;
+
+	rig_connect(r, 65535);
+	assert_int_equal(send(r->host, "hello", 5, 0), 5);
+	assert_true(relay_frame(r, &a, WAIT_MS));
+	assert_int_equal(a.s.seq, r->relay_next);
+	assert_int_equal(a.s.payload_len, 5);
+	assert_memory_equal(a.s.payload, "hello", 5);
+	t0 = g_get_monotonic_time();
+	assert_true(relay_frame(r, &b, WAIT_MS));
+	/* the timer starts at 200 ms */
+	assert_true(g_get_monotonic_time() - t0 >= 150 * 1000);
+	assert_int_equal(b.s.seq, a.s.seq);
+	assert_int_equal(b.s.payload_len, 5);
+	assert_memory_equal(b.s.payload, "hello", 5);
+	r->relay_next += 5;
+	guest_send(r, TCP_SEG_ACK, r->relay_next, 65535, NULL, 0);
+	/* acknowledged: nothing more within two timeouts */
+	assert_false(relay_frame(r, &b, 600));
+	assert_int_equal(tcp_relay_active(r->relay), 1);
+}
+
+/* Three duplicate ACKs bring the unacknowledged data back at once. */
+static void
+test_fast_retransmit(void **state)
+{
+	Rig *r = *state;
+	static char data[3000];
+	Frame a, b;
+	gint64 t0;
+	guint32 got = 0;
+
+	memset(data, 'x', sizeof data);
+	rig_connect(r, 65535);
+	assert_int_equal(send(r->host, data, sizeof data, 0), (ssize_t)sizeof data);
+	while (got < sizeof data) {
+		assert_true(relay_frame(r, &a, WAIT_MS));
+		assert_int_equal(a.s.seq, r->relay_next + got);
+		got += (guint32)a.s.payload_len;
+	}
+	/* the first segment is lost: ACK of its start, three times */
+	t0 = g_get_monotonic_time();
+	for (int i = 0; i < 3; i++)
+		guest_send(r, TCP_SEG_ACK, r->relay_next, 65535, NULL, 0);
+	assert_true(relay_frame(r, &b, WAIT_MS));
+	assert_true(g_get_monotonic_time() - t0 < 150 * 1000);   /* before any timeout */
+	assert_int_equal(b.s.seq, r->relay_next);
+}
+
+/* A shut window holds the data back; after the timeout a one-byte probe
+ * goes out; a window update lets the rest through. */
+static void
+test_zero_window_probe(void **state)
+{
+	Rig *r = *state;
+	Frame a;
+	guint32 got = 0;
+
+	gint64 t0;
+
+	rig_connect(r, 0);
+	t0 = g_get_monotonic_time();
+	assert_int_equal(send(r->host, "abcdef", 6, 0), 6);
+	assert_true(relay_frame(r, &a, WAIT_MS));
+	/* nothing before the timeout, then one byte */
+	assert_true(g_get_monotonic_time() - t0 >= 150 * 1000);
+	assert_int_equal(a.s.seq, r->relay_next);
+	assert_int_equal(a.s.payload_len, 1);
+	assert_int_equal(a.s.payload[0], 'a');
+	/* the guest takes the byte and opens its window: the rest follows */
+	r->relay_next += 1;
+	guest_send(r, TCP_SEG_ACK, r->relay_next, 65535, NULL, 0);
+	while (got < 5) {
+		assert_true(relay_frame(r, &a, WAIT_MS));
+		assert_int_equal(a.s.seq, r->relay_next + got);
+		assert_memory_equal(a.s.payload, "bcdef" + got, a.s.payload_len);
+		got += (guint32)a.s.payload_len;
+	}
+	assert_int_equal(got, 5);
+}
+
+/* Guest data reaches the host socket; FIN both ways; the relay forgets
+ * the connection once its FIN is acknowledged. */
+static void
+test_orderly_close(void **state)
+{
+	Rig *r = *state;
+	Frame a;
+	char buf[16];
+
+	rig_connect(r, 65535);
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, "ping", 4);
+	guest_send(r, TCP_SEG_FIN | TCP_SEG_ACK, r->relay_next, 65535, NULL, 0);
+	/* the relay acknowledges data and FIN */
+	do
+		assert_true(relay_frame(r, &a, WAIT_MS));
+	while (a.s.ack != r->guest_seq);
+	assert_int_equal(recv(r->host, buf, sizeof buf, MSG_WAITALL), 4);
+	assert_memory_equal(buf, "ping", 4);
+	assert_int_equal(recv(r->host, buf, sizeof buf, 0), 0);   /* the guest's FIN */
+	close(r->host);
+	r->host = -1;
+	do
+		assert_true(relay_frame(r, &a, WAIT_MS));
+	while (!(a.s.flags & TCP_SEG_FIN));
+	assert_int_equal(a.s.seq, r->relay_next);
+	assert_int_equal(tcp_relay_active(r->relay), 1);
+	guest_send(r, TCP_SEG_ACK, r->relay_next + 1, 65535, NULL, 0);
+	assert_int_equal(tcp_relay_active(r->relay), 0);
+	assert_int_equal(tcp_relay_total(r->relay), 1);
+}
+
+/* A connect that fails becomes a RST answering the SYN. */
+static void
+test_refused(void **state)
+{
+	Rig *r = *state;
+	Frame a;
+
+	close(r->listener);
+	r->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	guest_send(r, TCP_SEG_SYN, 0, 65535, NULL, 0);
+	assert_true(relay_frame(r, &a, WAIT_MS));
+	assert_true(a.s.flags & TCP_SEG_RST);
+	assert_int_equal(a.s.ack, r->guest_seq);
+	assert_int_equal(tcp_relay_active(r->relay), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_retransmit_after_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_retransmit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_window_probe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orderly_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
