@@ -15,12 +15,14 @@
  * acknowledges it (bounded by the guest's window: we only read from the
  * host socket what we can send at once).
  *
- * Host sockets sit in one epoll set, edge-triggered so that nothing is
- * re-armed per event: `host_readable` / `host_writable` remember whether
- * the last recv/send stopped short of EAGAIN.  The set is one GLib poll fd,
- * as for slirp's sockets (slirp-source.c explains why).  Flows are freed
- * only at the end of a dispatch (`dead` list): an epoll batch may still
- * name a flow that an earlier event of the same batch closed.
+ * Host sockets are direct watches in the loop's own epoll set
+ * (src/common/loop-epoll.h), edge-triggered so that nothing is re-armed per
+ * event: `host_readable` / `host_writable` remember whether the last
+ * recv/send stopped short of EAGAIN.  Their events are queued by the wait
+ * and handled by this relay's GSource.  Flows are freed only at the end of
+ * a dispatch (`dead` list): a batch of events may still name a flow that
+ * an earlier event of the same batch closed; a flow freed between the wait
+ * and the dispatch takes its queued events with it (flow_free).
  */
 #include "tcp-relay.h"
 #include "frame.h"
