@@ -71,7 +71,7 @@ policy_allows(EgressPolicy *p, guint keylen, const guint8 *daddr, guint8 l4proto
 		return l4proto == IPPROTO_UDP && dport == 53;
 	if (memcmp(daddr, gw, keylen) == 0) {
 		/* replies of inbound (--publish) connections come from their port */
-		if (l4proto == IPPROTO_TCP && has_port(p->publish_ports, sport))
+		if (l4proto == IPPROTO_TCP && has_port(n->publish_ports, sport))
 			return TRUE;
 		return l4proto == IPPROTO_TCP && has_port(n->host_ports, dport);
 	}

@@ -35,7 +35,6 @@ struct EgressPolicy {
 	GArray *wildcards;     /* Wildcard */
 	GArray *empty4, *empty6;
 	NftRangeSet literal4, literal6; /* every literal entry, ports ignored */
-	GArray *publish_ports; /* guint16 guest ports of --publish (replies to 10.0.2.2) */
 	GHashTable *dyn;       /* DynKey → gint64 expiry (monotonic µs) */
 	guint64 dropped;
 };

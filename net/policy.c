@@ -69,7 +69,6 @@ policy_new(void)
 	p->empty6 = g_array_new(FALSE, FALSE, sizeof(struct in6_addr));
 	nft_range_set_init(&p->literal4, 4);
 	nft_range_set_init(&p->literal6, 16);
-	p->publish_ports = g_array_new(FALSE, FALSE, sizeof(guint16));
 	p->dyn = g_hash_table_new_full(dyn_key_hash, dyn_key_equal, g_free, g_free);
 	return p;
 }
@@ -87,7 +86,6 @@ egress_policy_free(EgressPolicy *p)
 	g_array_unref(p->empty6);
 	nft_range_set_clear(&p->literal4);
 	nft_range_set_clear(&p->literal6);
-	g_array_unref(p->publish_ports);
 	g_hash_table_unref(p->dyn);
 	g_free(p);
 }
@@ -246,11 +244,8 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 
 	for (guint i = 0; i < cfg->host_ports->len; i++)
 		g_array_append_val(p->nft->host_ports, g_array_index(cfg->host_ports, guint16, i));
-	for (guint i = 0; cfg->publish && i < cfg->publish->len; i++)
-		g_array_append_val(p->nft->publish_ports,
-				   g_array_index(cfg->publish, SbxPublish, i).guest_port);
 	for (guint i = 0; i < cfg->publish->len; i++)
-		g_array_append_val(p->publish_ports,
+		g_array_append_val(p->nft->publish_ports,
 				   g_array_index(cfg->publish, SbxPublish, i).guest_port);
 	p->nft->max_connections = cfg->max_connections;
 	if (cfg->allow_all) {
