@@ -266,8 +266,10 @@ net_dns_send(const uint8_t *frame, size_t len, gpointer opaque)
 	return n < 0 ? (int)n : 0;
 }
 
+/* One frame from the guest, LEN bytes at FRAME; FI: what frame_parse()
+ * found in it, NULL if it could not be parsed. */
 static void
-net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len)
+net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo *fi)
 {
 	uint8_t rst[128];
 	size_t rst_len;
@@ -290,20 +292,18 @@ net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len)
 	}
 	if (!egress_policy_allows_frame(net->policy, frame, len))
 		return;
-	if (net->relay && tcp_relay_handle_frame(net->relay, frame, len))
+	if (net->relay && fi && tcp_relay_handle_frame(net->relay, frame, len, fi))
 		return;
 	slirp_loop_input(net->slirp, frame, len);
 }
 
-/* F is a TCP segment with PSH: the end of what the guest's application
+/* FI is a TCP segment with PSH: the end of what the guest's application
  * handed its kernel in one write. */
 static gboolean
-net_frame_ends_write(const uint8_t *f, size_t len)
+net_frame_ends_write(const FrameInfo *fi)
 {
-	FrameInfo fi;
-
-	return frame_parse(f, len, &fi) && fi.l4proto == IPPROTO_TCP && fi.l4 && !fi.ext_hdr &&
-	       fi.l4_caplen >= FRAME_TCP_HLEN && (fi.l4[13] & 0x08);
+	return fi->l4proto == IPPROTO_TCP && fi->l4 && !fi->ext_hdr &&
+	       fi->l4_caplen >= FRAME_TCP_HLEN && (fi->l4[13] & 0x08);
 }
 
 /* Read and handle frames until EAGAIN — or until a segment that ends one of
@@ -318,6 +318,10 @@ net_on_tap_readable(gint fd, GIOCondition cond, gpointer user_data)
 
 	for (int i = 0; i < TAP_BATCH_MAX; i++) {
 		ssize_t n = read(fd, net->frame_buf, TAP_VNET_HLEN + FRAME_BUF_SIZE);
+		const uint8_t *frame;
+		gboolean parsed;
+		FrameInfo fi;
+		size_t len;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -339,8 +343,11 @@ net_on_tap_readable(gint fd, GIOCondition cond, gpointer user_data)
 		 * (tap.c), so the virtio-net header is skipped unread */
 		if ((size_t)n <= TAP_VNET_HLEN)
 			continue;
-		net_handle_frame(net, net->frame_buf + TAP_VNET_HLEN, (size_t)n - TAP_VNET_HLEN);
-		if (net_frame_ends_write(net->frame_buf + TAP_VNET_HLEN, (size_t)n - TAP_VNET_HLEN))
+		frame = net->frame_buf + TAP_VNET_HLEN;
+		len = (size_t)n - TAP_VNET_HLEN;
+		parsed = frame_parse(frame, len, &fi);
+		net_handle_frame(net, frame, len, parsed ? &fi : NULL);
+		if (parsed && net_frame_ends_write(&fi))
 			break;
 	}
 	/* one ACK per connection for the whole batch */

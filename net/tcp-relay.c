@@ -389,15 +389,14 @@ tcp_relay_free(TcpRelay *r)
 }
 
 gboolean
-tcp_relay_handle_frame(TcpRelay *r, const uint8_t *frame, size_t len)
+tcp_relay_handle_frame(TcpRelay *r, const uint8_t *frame, size_t len, const FrameInfo *fi)
 {
-	FrameInfo fi;
 	TcpSeg s;
 	FlowKey key;
 	Flow *f;
 
-	if (!frame_parse(frame, len, &fi) || fi.family == AF_UNSPEC ||
-	    fi.l4proto != IPPROTO_TCP || !tcp_seg_parse(frame, len, &fi, &s))
+	if (fi->family == AF_UNSPEC || fi->l4proto != IPPROTO_TCP ||
+	    !tcp_seg_parse(frame, len, fi, &s))
 		return FALSE;
 	flow_key_from_seg(&key, &s);
 	f = g_hash_table_lookup(r->flows, &key);
@@ -434,7 +433,7 @@ tcp_relay_handle_frame(TcpRelay *r, const uint8_t *frame, size_t len)
 		}
 		/* the guest reuses the ports for a new connection */
 		flow_close(f, FALSE, TRUE);
-		return tcp_relay_handle_frame(r, frame, len);
+		return tcp_relay_handle_frame(r, frame, len, fi);
 	}
 	if (!(s.flags & TCP_SEG_ACK) || f->state == FLOW_CONNECTING)
 		return TRUE;

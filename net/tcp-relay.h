@@ -29,6 +29,8 @@
  */
 #pragma once
 
+#include "frame.h"
+
 #include <glib.h>
 #include <stdint.h>
 
@@ -43,10 +45,12 @@ TcpRelay *tcp_relay_new(GMainContext *ctx, int tap_fd, guint mtu);
 void tcp_relay_free(TcpRelay *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TcpRelay, tcp_relay_free)
 
-/* Offer one Ethernet frame from the guest that the host gate and the
- * egress policy let through.  TRUE when the relay took it (a segment of a
- * relayed connection, or a SYN that starts one); FALSE to give it to slirp. */
-gboolean tcp_relay_handle_frame(TcpRelay *r, const uint8_t *frame, size_t len);
+/* Offer one Ethernet frame from the guest (LEN bytes at FRAME, FI: what
+ * frame_parse() found in it) that the host gate and the egress policy let
+ * through.  TRUE when the relay took it (a segment of a relayed connection,
+ * or a SYN that starts one); FALSE to give it to slirp. */
+gboolean tcp_relay_handle_frame(TcpRelay *r, const uint8_t *frame, size_t len,
+				const FrameInfo *fi);
 
 /* End of a batch of guest frames: send the ACKs owed for them. */
 void tcp_relay_flush(TcpRelay *r);

@@ -54,6 +54,7 @@ guest_send(Rig *r, guint8 flags, guint32 ack, guint16 window, const void *data, 
 	uint8_t f[2048];
 	TcpSegOut o = { .seq = r->guest_seq, .ack = ack, .flags = flags, .window = window,
 			.wscale = -1 };
+	FrameInfo fi;
 	size_t hl;
 
 	if (flags & TCP_SEG_SYN) {
@@ -64,7 +65,8 @@ guest_send(Rig *r, guint8 flags, guint32 ack, guint16 window, const void *data, 
 	assert_true(hl > 0 && hl + n <= sizeof f);
 	if (n)
 		memcpy(f + hl, data, n);
-	assert_true(tcp_relay_handle_frame(r->relay, f, hl + n));
+	assert_true(frame_parse(f, hl + n, &fi));
+	assert_true(tcp_relay_handle_frame(r->relay, f, hl + n, &fi));
 	tcp_relay_flush(r->relay);
 	r->guest_seq += (guint32)n + ((flags & (TCP_SEG_SYN | TCP_SEG_FIN)) ? 1 : 0);
 }
