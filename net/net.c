@@ -33,6 +33,7 @@
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
+#include "common/loop-epoll.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -86,7 +87,9 @@ struct SbxNet {
 	SlirpLoop *slirp;
 	TcpRelay *relay;            /* NULL: all TCP through slirp */
 	DnsResponder *dns;
-	GSource *tap_source;
+	GSource *tap_source;        /* the tap's watch: a GSource, or */
+	LoopEpollQueue *tap_events; /* a direct watch served in the wait */
+	LoopEpollWatch tap_watch;
 	uint8_t *frame_buf;
 	gboolean finished;
 };
@@ -267,15 +270,17 @@ net_dns_send(const uint8_t *frame, size_t len, gpointer opaque)
 }
 
 /* One frame from the guest, LEN bytes at FRAME; FI: what frame_parse()
- * found in it, NULL if it could not be parsed. */
-static void
+ * found in it, NULL if it could not be parsed.  TRUE if only the TCP relay
+ * saw it: nothing a GLib source owns (slirp, the DNS responder, the
+ * logs) has work from it. */
+static gboolean
 net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo *fi)
 {
 	uint8_t rst[128];
 	size_t rst_len;
 
 	if (dns_responder_handle_frame(net->dns, frame, len))
-		return;
+		return FALSE;
 	switch (host_gate_check(net->gate, frame, len)) {
 	case HOST_GATE_PASS:
 		break;
@@ -285,16 +290,17 @@ net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo 
 		rst_len = host_gate_build_rst(frame, len, rst, sizeof rst);
 		if (rst_len)
 			net_tap_write(net, rst, rst_len);
-		return;
+		return FALSE;
 	case HOST_GATE_DROP:
 	default:
-		return;
+		return FALSE;
 	}
 	if (!egress_policy_allows_frame(net->policy, frame, len))
-		return;
+		return FALSE;
 	if (net->relay && fi && tcp_relay_handle_frame(net->relay, frame, len, fi))
-		return;
+		return TRUE;
 	slirp_loop_input(net->slirp, frame, len);
+	return FALSE;
 }
 
 /* FI is a TCP segment with PSH: the end of what the guest's application
@@ -310,14 +316,20 @@ net_frame_ends_write(const FrameInfo *fi)
  * the guest's writes: then the guest most likely sent all it had, and the
  * read that would find the queue empty is skipped (one syscall less per
  * request in a request/response exchange).  The watch is level-triggered,
- * so frames still queued bring the loop straight back. */
-static gboolean
-net_on_tap_readable(gint fd, GIOCondition cond, gpointer user_data)
+ * so frames still queued bring the loop straight back.
+ *
+ * Returns NET_TAP_QUIET when only the TCP relay had work from the batch
+ * (the loop may go on waiting without an iteration), NET_TAP_BUSY when
+ * other sources may, NET_TAP_GONE when the tap is unusable. */
+typedef enum { NET_TAP_QUIET, NET_TAP_BUSY, NET_TAP_GONE } NetTapResult;
+
+static NetTapResult
+net_read_tap(SbxNet *net)
 {
-	SbxNet *net = user_data;
+	gboolean quiet = TRUE;
 
 	for (int i = 0; i < TAP_BATCH_MAX; i++) {
-		ssize_t n = read(fd, net->frame_buf, TAP_VNET_HLEN + FRAME_BUF_SIZE);
+		ssize_t n = read(net->tap_fd, net->frame_buf, TAP_VNET_HLEN + FRAME_BUF_SIZE);
 		const uint8_t *frame;
 		gboolean parsed;
 		FrameInfo fi;
@@ -334,8 +346,7 @@ net_on_tap_readable(gint fd, GIOCondition cond, gpointer user_data)
 				sbx_debug("%s went away with the sandbox", TAP_NAME);
 			else
 				sbx_warn("read from %s: %s", TAP_NAME, g_strerror(errno));
-			g_clear_pointer(&net->tap_source, g_source_unref);
-			return G_SOURCE_REMOVE;
+			return NET_TAP_GONE;
 		}
 		if (n == 0)
 			break;
@@ -346,14 +357,85 @@ net_on_tap_readable(gint fd, GIOCondition cond, gpointer user_data)
 		frame = net->frame_buf + TAP_VNET_HLEN;
 		len = (size_t)n - TAP_VNET_HLEN;
 		parsed = frame_parse(frame, len, &fi);
-		net_handle_frame(net, frame, len, parsed ? &fi : NULL);
+		quiet &= net_handle_frame(net, frame, len, parsed ? &fi : NULL);
 		if (parsed && net_frame_ends_write(&fi))
 			break;
 	}
 	/* one ACK per connection for the whole batch */
-	if (net->relay)
-		tcp_relay_flush(net->relay);
-	return G_SOURCE_CONTINUE;
+	if (net->relay && tcp_relay_flush(net->relay))
+		quiet = FALSE;
+	return quiet ? NET_TAP_QUIET : NET_TAP_BUSY;
+}
+
+/* The tap as a GSource (no epoll set for the loop). */
+static gboolean
+net_on_tap_readable(gint fd, GIOCondition cond, gpointer user_data)
+{
+	SbxNet *net = user_data;
+
+	if (net_read_tap(net) != NET_TAP_GONE)
+		return G_SOURCE_CONTINUE;
+	g_clear_pointer(&net->tap_source, g_source_unref);
+	return G_SOURCE_REMOVE;
+}
+
+/* The tap as a direct watch (LoopEpollDispatchFunc), served inside the
+ * loop's wait: a request through the TCP relay costs no GLib iteration. */
+static gboolean
+net_tap_dispatch(LoopEpollQueue *q, gpointer data)
+{
+	SbxNet *net = data;
+	struct epoll_event ev[4];
+
+	while (loop_epoll_queue_take(q, ev, G_N_ELEMENTS(ev)) > 0)
+		;
+	switch (net_read_tap(net)) {
+	case NET_TAP_QUIET:
+		return FALSE;
+	case NET_TAP_GONE:
+		loop_epoll_watch_remove(net->tap_fd);
+		return TRUE;
+	case NET_TAP_BUSY:
+	default:
+		return TRUE;
+	}
+}
+
+/* Watch the tap: inside the loop's wait when the loop has an epoll set,
+ * else as a GSource. */
+static void
+net_watch_tap(SbxNet *net, GMainContext *ctx)
+{
+	if (loop_epoll_active(ctx)) {
+		net->tap_events = loop_epoll_queue_new();
+		net->tap_watch.queue = net->tap_events;
+		net->tap_watch.data = net;
+		if (loop_epoll_queue_set_dispatch(net->tap_events, net_tap_dispatch, net) &&
+		    loop_epoll_watch_add(&net->tap_watch, net->tap_fd, EPOLLIN) == 0)
+			return;
+		g_clear_pointer(&net->tap_events, loop_epoll_queue_free);
+	}
+	net->tap_source = g_unix_fd_source_new(net->tap_fd, G_IO_IN);
+	g_source_set_name(net->tap_source, "tap");
+	/* no block/unblock (and wakeup-fd signal) around each dispatch; see
+	 * slirp-source.c */
+	g_source_set_can_recurse(net->tap_source, TRUE);
+	g_source_set_callback(net->tap_source, G_SOURCE_FUNC(net_on_tap_readable), net, NULL);
+	g_source_attach(net->tap_source, ctx);
+}
+
+/* Stop watching the tap (before it is closed). */
+static void
+net_unwatch_tap(SbxNet *net)
+{
+	if (net->tap_source) {
+		g_source_destroy(net->tap_source);
+		g_clear_pointer(&net->tap_source, g_source_unref);
+	}
+	if (net->tap_events) {
+		loop_epoll_watch_remove(net->tap_fd);
+		g_clear_pointer(&net->tap_events, loop_epoll_queue_free);
+	}
 }
 
 static gboolean
@@ -490,13 +572,7 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	net->dns = dns_responder_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nft),
 				     sbx_steal_fd(&nflog), net_dns_send, net);
 	net->frame_buf = g_malloc(TAP_VNET_HLEN + FRAME_BUF_SIZE);
-	net->tap_source = g_unix_fd_source_new(net->tap_fd, G_IO_IN);
-	g_source_set_name(net->tap_source, "tap");
-	/* no block/unblock (and wakeup-fd signal) around each dispatch; see
-	 * slirp-source.c */
-	g_source_set_can_recurse(net->tap_source, TRUE);
-	g_source_set_callback(net->tap_source, G_SOURCE_FUNC(net_on_tap_readable), net, NULL);
-	g_source_attach(net->tap_source, ctx);
+	net_watch_tap(net, ctx);
 	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME,
 		  net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU,
 		  host_gate_has_ports(net->gate) ? "open" : "closed",
@@ -544,11 +620,7 @@ net_finish(SbxNet *net)
 	if (net->gate && host_gate_refused(net->gate))
 		sbx_debug("host gate refused %" G_GUINT64_FORMAT " frames to the host's loopback",
 			  host_gate_refused(net->gate));
-	if (net->tap_source) {
-		g_source_destroy(net->tap_source);
-		g_source_unref(net->tap_source);
-		net->tap_source = NULL;
-	}
+	net_unwatch_tap(net);
 	g_clear_pointer(&net->dns, dns_responder_free);
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
@@ -560,10 +632,7 @@ net_free(SbxNet *net)
 {
 	if (!net)
 		return;
-	if (net->tap_source) {
-		g_source_destroy(net->tap_source);
-		g_source_unref(net->tap_source);
-	}
+	net_unwatch_tap(net);
 	g_clear_pointer(&net->dns, dns_responder_free);
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);

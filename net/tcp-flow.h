@@ -110,6 +110,7 @@ struct TcpRelay {
 	GSource *source;
 	LoopEpollQueue *events;     /* host socket events, from the loop's epoll */
 	GSource *timer;
+	gboolean timer_new;         /* attached since the loop last iterated */
 	GHashTable *flows;          /* FlowKey * → Flow * */
 	GPtrArray *owed;            /* Flow * owing the guest an ACK */
 	GPtrArray *delayed;         /* Flow * whose ACK waits for ack_deadline */

@@ -8,8 +8,9 @@
  * Host sockets are direct watches in the loop's own epoll set
  * (src/common/loop-epoll.h), edge-triggered so that nothing is re-armed per
  * event: `host_readable` / `host_writable` remember whether the last
- * recv/send stopped short of EAGAIN.  Their events are queued by the wait
- * and handled by this relay's GSource.  Flows are freed only at the end of
+ * recv/send stopped short of EAGAIN.  Their events are handled inside the
+ * loop's wait (loop-epoll.h: dispatch inside the wait), or by this relay's
+ * GSource when they wait in the queue.  Flows are freed only at the end of
  * a dispatch (`dead` list): a batch of events may still name a flow that
  * an earlier event of the same batch closed; a flow freed between the wait
  * and the dispatch takes its queued events with it (flow_free).
@@ -50,8 +51,10 @@ relay_settle(TcpRelay *r)
 			f->ack_delayed = TRUE;
 			g_ptr_array_add(r->delayed, f);
 		}
-		if (!r->ack_deadline)
+		if (!r->ack_deadline) {
 			r->ack_deadline = g_get_monotonic_time() + DELACK_US;
+			loop_epoll_queue_set_deadline(r->events, r->ack_deadline);
+		}
 	}
 	g_ptr_array_set_size(r->owed, 0);
 	for (guint i = 0; i < r->dead->len; i++)
@@ -206,6 +209,7 @@ relay_tick_ensure(TcpRelay *r)
 	if (r->timer)
 		return;
 	r->timer = g_timeout_source_new(TICK_MS);
+	r->timer_new = TRUE;
 	g_source_set_name(r->timer, "tcp-relay-timer");
 	g_source_set_callback(r->timer, relay_on_tick, r, NULL);
 	g_source_attach(r->timer, r->ctx);
@@ -224,6 +228,7 @@ relay_send_delayed(TcpRelay *r)
 	}
 	g_ptr_array_set_size(r->delayed, 0);
 	r->ack_deadline = 0;
+	loop_epoll_queue_set_deadline(r->events, 0);
 }
 
 /* Does a flow on the delayed list still owe its ACK? */
@@ -273,17 +278,18 @@ relay_source_check(GSource *base)
 	       (r->ack_deadline && g_get_monotonic_time() >= r->ack_deadline);
 }
 
-static gboolean
-relay_source_dispatch(GSource *base, GSourceFunc cb, gpointer data)
+/* Handle the queued host socket events, a delayed-ACK deadline that has
+ * passed, and the ACKs and closes that follow. */
+static void
+relay_run(TcpRelay *r)
 {
-	RelaySource *rs = (RelaySource *)base;
 	struct epoll_event ev[EPOLL_BATCH];
 	guint n;
 
 	/* A flow closed by an earlier event stays allocated (dead) until
 	 * relay_settle; a flow freed before this dispatch had its events
 	 * taken out of the queue by flow_free. */
-	while ((n = loop_epoll_queue_take(rs->relay->events, ev, EPOLL_BATCH)) > 0) {
+	while ((n = loop_epoll_queue_take(r->events, ev, EPOLL_BATCH)) > 0) {
 		for (guint i = 0; i < n; i++) {
 			Flow *f = ev[i].data.ptr;
 
@@ -291,10 +297,44 @@ relay_source_dispatch(GSource *base, GSourceFunc cb, gpointer data)
 				flow_on_host_event(f, ev[i].events);
 		}
 	}
-	if (rs->relay->ack_deadline && g_get_monotonic_time() >= rs->relay->ack_deadline)
-		relay_send_delayed(rs->relay);
-	relay_settle(rs->relay);
+	if (r->ack_deadline && g_get_monotonic_time() >= r->ack_deadline)
+		relay_send_delayed(r);
+	relay_settle(r);
+}
+
+/* Did the relay attach a source since the loop last iterated?  (The loop
+ * must then iterate to take it into its timeout.) */
+static gboolean
+relay_loop_changed(TcpRelay *r)
+{
+	gboolean changed = r->timer_new;
+
+	r->timer_new = FALSE;
+	return changed;
+}
+
+static gboolean
+relay_source_dispatch(GSource *base, GSourceFunc cb, gpointer data)
+{
+	RelaySource *rs = (RelaySource *)base;
+
+	relay_run(rs->relay);
+	rs->relay->timer_new = FALSE;
 	return G_SOURCE_CONTINUE;
+}
+
+/* LoopEpollDispatchFunc: host socket events, inside the loop's wait. */
+static gboolean
+relay_dispatch_in_wait(LoopEpollQueue *q, gpointer data)
+{
+	TcpRelay *r = data;
+
+	relay_run(r);
+	/* what prepare() does: a deadline whose ACKs went out with data is
+	 * no reason to wake up */
+	if (r->ack_deadline && !relay_delayed_owed(r))
+		relay_send_delayed(r);
+	return relay_loop_changed(r);
 }
 
 static GSourceFuncs relay_source_funcs = {
@@ -342,6 +382,7 @@ tcp_relay_new(GMainContext *ctx, int tap_fd, guint mtu)
 	r->delayed = g_ptr_array_new();
 	r->dead = g_ptr_array_new();
 	r->events = loop_epoll_queue_new();
+	loop_epoll_queue_set_dispatch(r->events, relay_dispatch_in_wait, r);
 	r->source = g_source_new(&relay_source_funcs, sizeof(RelaySource));
 	g_source_set_name(r->source, "tcp-relay");
 	((RelaySource *)r->source)->relay = r;
@@ -454,10 +495,11 @@ tcp_relay_handle_frame(TcpRelay *r, const uint8_t *frame, size_t len, const Fram
 	return TRUE;
 }
 
-void
+gboolean
 tcp_relay_flush(TcpRelay *r)
 {
 	relay_settle(r);
+	return relay_loop_changed(r);
 }
 
 guint

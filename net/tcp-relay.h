@@ -52,8 +52,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TcpRelay, tcp_relay_free)
 gboolean tcp_relay_handle_frame(TcpRelay *r, const uint8_t *frame, size_t len,
 				const FrameInfo *fi);
 
-/* End of a batch of guest frames: send the ACKs owed for them. */
-void tcp_relay_flush(TcpRelay *r);
+/* End of a batch of guest frames: send the ACKs owed for them.  TRUE if
+ * the relay attached a GLib source since the last call (a caller inside
+ * the loop's wait must let the context iterate: loop-epoll.h). */
+gboolean tcp_relay_flush(TcpRelay *r);
 
 /* Connections relayed now / since the start. */
 guint tcp_relay_active(const TcpRelay *r);

@@ -18,6 +18,10 @@
 
 struct LoopEpollQueue {
 	GArray *events;         /* struct epoll_event, data.ptr = watch data */
+	LoopEpollDispatchFunc dispatch;     /* NULL: the owner's GSource takes them */
+	gpointer dispatch_data;
+	gboolean listed;        /* in le.ready */
+	gint64 deadline;        /* loop_epoll_queue_set_deadline; 0 = none */
 };
 
 /* GLib's G_IO_* are poll(2)'s POLL* on Linux, and epoll's EPOLL* for
@@ -33,6 +37,9 @@ typedef struct {
 	GArray *last;           /* GPollFD: the list of the previous wait */
 	GArray *merged;         /* gushort per fd: scratch for a new list */
 	gboolean fallback;      /* an fd of the current list cannot be in epoll */
+	GArray *fallback_fds;   /* GPollFD: the list plus the epoll set, for g_poll */
+	GPtrArray *ready;       /* LoopEpollQueue that got events in this wait */
+	GPtrArray *dispatching; /* LoopEpollQueue with a dispatch function */
 } LoopEpoll;
 
 static LoopEpoll le = { .epfd = -1 };
@@ -103,28 +110,44 @@ loop_epoll_same_list(const GPollFD *ufds, guint nfds)
 	return TRUE;
 }
 
-/* GPollFunc */
+/* Milliseconds from now to the earlier of END (G_MAXINT64: none) and the
+ * queues' deadlines, for epoll_wait: -1 for none. */
 static gint
-loop_epoll_poll(GPollFD *ufds, guint nfds, gint timeout)
+loop_epoll_ms_until(gint64 end)
 {
-	struct epoll_event ev[READY_MAX];
-	gint n, ready = 0;
+	gint64 left;
 
-	if (!loop_epoll_same_list(ufds, nfds))
-		loop_epoll_sync(ufds, nfds);
-	if (le.fallback)
-		return g_poll(ufds, nfds, timeout);
-	n = epoll_wait(le.epfd, ev, READY_MAX, timeout);
-	if (n < 0)
-		return -1;          /* errno stays: GLib ignores EINTR */
-	for (guint i = 0; i < nfds; i++)
-		ufds[i].revents = 0;
+	for (guint i = 0; i < le.dispatching->len; i++) {
+		const LoopEpollQueue *q = g_ptr_array_index(le.dispatching, i);
+
+		if (q->deadline)
+			end = MIN(end, q->deadline);
+	}
+	if (end == G_MAXINT64)
+		return -1;
+	left = end - g_get_monotonic_time();
+	if (left <= 0)
+		return 0;
+	return (gint)MIN((left + 999) / 1000, (gint64)G_MAXINT);
+}
+
+/* Sort N ready events: GLib's fds into UFDS' revents (returns how many
+ * entries of UFDS are ready), direct watches into their queues. */
+static gint
+loop_epoll_take(const struct epoll_event *ev, gint n, GPollFD *ufds, guint nfds)
+{
+	gint ready = 0;
+
 	for (gint k = 0; k < n; k++) {
 		if (ev[k].data.u64 & DIRECT_TAG) {
 			LoopEpollWatch *w = (LoopEpollWatch *)(uintptr_t)(ev[k].data.u64 & ~DIRECT_TAG);
 			struct epoll_event q = { .events = ev[k].events, .data.ptr = w->data };
 
 			g_array_append_val(w->queue->events, q);
+			if (!w->queue->listed) {
+				w->queue->listed = TRUE;
+				g_ptr_array_add(le.ready, w->queue);
+			}
 			continue;
 		}
 		for (guint i = 0; i < nfds; i++) {
@@ -137,6 +160,93 @@ loop_epoll_poll(GPollFD *ufds, guint nfds, gint timeout)
 	for (guint i = 0; i < nfds; i++)
 		ready += ufds[i].revents != 0;
 	return ready;
+}
+
+/* Hand the queues that got events to their dispatch functions.  TRUE when
+ * the context must iterate: one of them asked for it, or a queue has no
+ * dispatch function (its GSource takes the events). */
+static gboolean
+loop_epoll_dispatch(void)
+{
+	gboolean iterate = FALSE;
+
+	/* a dispatch function may free another queue (which leaves the
+	 * list) but adds none: the list only grows in loop_epoll_take */
+	while (le.ready->len) {
+		LoopEpollQueue *q = g_ptr_array_steal_index(le.ready, le.ready->len - 1);
+
+		q->listed = FALSE;
+		if (q->dispatch)
+			iterate |= q->dispatch(q, q->dispatch_data);
+		else
+			iterate = TRUE;
+	}
+	return iterate;
+}
+
+/* The wait when an fd of GLib's list cannot be in the epoll set: poll(2)
+ * over the list and the epoll set itself. */
+static gint
+loop_epoll_poll_fallback(GPollFD *ufds, guint nfds, gint timeout)
+{
+	struct epoll_event ev[READY_MAX];
+	GPollFD *all;
+	gint n, ready = 0;
+
+	g_array_set_size(le.fallback_fds, 0);
+	g_array_append_vals(le.fallback_fds, ufds, nfds);
+	g_array_set_size(le.fallback_fds, nfds + 1);
+	all = (GPollFD *)(void *)le.fallback_fds->data;
+	all[nfds] = (GPollFD){ .fd = le.epfd, .events = G_IO_IN };
+	n = g_poll(all, nfds + 1, timeout);
+	if (n < 0)
+		return -1;
+	for (guint i = 0; i < nfds; i++) {
+		ufds[i].revents = all[i].revents;
+		ready += ufds[i].revents != 0;
+	}
+	if (!all[nfds].revents)
+		return ready;
+	/* GLib's fds in the set are already answered by poll(2) */
+	n = epoll_wait(le.epfd, ev, READY_MAX, 0);
+	for (gint k = 0; k < n; k++)
+		if (ev[k].data.u64 & DIRECT_TAG)
+			loop_epoll_take(&ev[k], 1, ufds, 0);
+	loop_epoll_dispatch();
+	return ready;
+}
+
+/* GPollFunc.  Direct watches with a dispatch function are served inside
+ * the wait: after their events the wait goes on, without a GLib iteration
+ * (prepare, check and dispatch of every source, twice per request/response
+ * round trip), until one of GLib's fds is ready, GLib's timeout or a
+ * queue's deadline passes, or a dispatch function asks for an
+ * iteration. */
+static gint
+loop_epoll_poll(GPollFD *ufds, guint nfds, gint timeout)
+{
+	struct epoll_event ev[READY_MAX];
+	gint n, ready;
+	gint64 end;
+
+	if (!loop_epoll_same_list(ufds, nfds))
+		loop_epoll_sync(ufds, nfds);
+	for (guint i = 0; i < nfds; i++)
+		ufds[i].revents = 0;
+	if (le.fallback)
+		return loop_epoll_poll_fallback(ufds, nfds, timeout);
+	end = timeout < 0 ? G_MAXINT64 : g_get_monotonic_time() + (gint64)timeout * 1000;
+	for (;;) {
+		n = epoll_wait(le.epfd, ev, READY_MAX, timeout);
+		if (n < 0)
+			return -1;  /* errno stays: GLib ignores EINTR */
+		ready = loop_epoll_take(ev, n, ufds, nfds);
+		if (loop_epoll_dispatch() || ready || n == 0)
+			return ready;
+		timeout = loop_epoll_ms_until(end);
+		if (timeout == 0)
+			return 0;
+	}
 }
 
 gboolean
@@ -153,6 +263,9 @@ loop_epoll_install(GMainContext *ctx)
 	le.watched = g_array_new(FALSE, TRUE, sizeof(gushort));
 	le.merged = g_array_new(FALSE, TRUE, sizeof(gushort));
 	le.last = g_array_new(FALSE, FALSE, sizeof(GPollFD));
+	le.fallback_fds = g_array_new(FALSE, FALSE, sizeof(GPollFD));
+	le.ready = g_ptr_array_new();
+	le.dispatching = g_ptr_array_new();
 	g_main_context_set_poll_func(ctx, loop_epoll_poll);
 	return TRUE;
 }
@@ -167,6 +280,9 @@ loop_epoll_uninstall(GMainContext *ctx)
 	g_array_unref(le.watched);
 	g_array_unref(le.merged);
 	g_array_unref(le.last);
+	g_array_unref(le.fallback_fds);
+	g_ptr_array_unref(le.ready);
+	g_ptr_array_unref(le.dispatching);
 	g_main_context_unref(le.ctx);
 	memset(&le, 0, sizeof le);
 	le.epfd = -1;
@@ -192,6 +308,10 @@ loop_epoll_queue_free(LoopEpollQueue *q)
 {
 	if (!q)
 		return;
+	if (q->listed && le.ready)
+		g_ptr_array_remove_fast(le.ready, q);
+	if (q->dispatch && le.dispatching)
+		g_ptr_array_remove_fast(le.dispatching, q);
 	g_array_unref(q->events);
 	g_free(q);
 }
@@ -204,6 +324,34 @@ loop_epoll_watch_add(LoopEpollWatch *w, int fd, guint32 events)
 	if (!le.ctx)
 		return -ENOTCONN;
 	if (epoll_ctl(le.epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+gboolean
+loop_epoll_queue_set_dispatch(LoopEpollQueue *q, LoopEpollDispatchFunc fn, gpointer data)
+{
+	g_return_val_if_fail(fn && !q->dispatch, FALSE);
+	if (!le.ctx)
+		return FALSE;
+	q->dispatch = fn;
+	q->dispatch_data = data;
+	g_ptr_array_add(le.dispatching, q);
+	return TRUE;
+}
+
+void
+loop_epoll_queue_set_deadline(LoopEpollQueue *q, gint64 deadline)
+{
+	q->deadline = deadline;
+}
+
+int
+loop_epoll_watch_remove(int fd)
+{
+	if (!le.ctx)
+		return -ENOTCONN;
+	if (epoll_ctl(le.epfd, EPOLL_CTL_DEL, fd, NULL) < 0)
 		return -errno;
 	return 0;
 }
