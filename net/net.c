@@ -151,6 +151,7 @@ net_child_configure_tap(guint mtu, GError **error)
 	inet_pton(AF_INET6, GATEWAY_ADDR6, &gw6);
 
 	if (!netconf_link_set(nc, TAP_NAME, TRUE, mtu, error) ||
+	    !netconf_qdisc_noqueue(nc, TAP_NAME, error) ||
 	    !netconf_addr_add(nc, TAP_NAME, AF_INET, &a4, 24, error) ||
 	    !netconf_route_add_default(nc, TAP_NAME, AF_INET, &gw4, error))
 		return FALSE;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <string.h>
@@ -122,6 +123,31 @@ netconf_link_set(NetConf *nc, const char *ifname, gboolean up, guint mtu, GError
 					     up ? "up" : "down", mtu);
 		return sbx_set_errno(error, -ret, "set %s %s", ifname, up ? "up" : "down");
 	}
+	return TRUE;
+}
+
+gboolean
+netconf_qdisc_noqueue(NetConf *nc, const char *ifname, GError **error)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct tcmsg *tcm;
+	unsigned int index;
+	int ret;
+
+	if (!netconf_ifindex(ifname, &index, error))
+		return FALSE;
+	nlh = netconf_put_request(nc, buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE);
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof *tcm);
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = (int)index;
+	tcm->tcm_handle = 0;
+	tcm->tcm_parent = TC_H_ROOT;
+	mnl_attr_put_strz(nlh, TCA_KIND, "noqueue");
+	ret = netconf_talk(nc, nlh);
+	if (ret < 0)
+		return sbx_set_errno(error, -ret, "set the queueing discipline of %s to noqueue",
+				     ifname);
 	return TRUE;
 }
 

@@ -23,6 +23,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetConf, netconf_close)
 gboolean netconf_link_set(NetConf *nc, const char *ifname, gboolean up, guint mtu,
 			  GError **error);
 
+/* Give IFNAME the "noqueue" root queueing discipline: frames go straight
+ * to the driver.  For a tap, whose driver never asks the stack to hold a
+ * frame back (a full queue drops it), any queue in front of it only costs
+ * an enqueue and a dequeue per frame. */
+gboolean netconf_qdisc_noqueue(NetConf *nc, const char *ifname, GError **error);
+
 /* Add ADDR/PREFIXLEN (FAMILY AF_INET or AF_INET6, ADDR a struct in_addr /
  * in6_addr) to IFNAME.  IPv6 addresses get IFA_F_NODAD so they are usable at
  * once instead of after ~1 s of duplicate address detection. */

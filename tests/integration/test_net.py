@@ -503,6 +503,43 @@ def test_warns_once_without_allowlist_and_sets_up_interfaces(workdir):
     assert "tap0 up 1500" in r.stdout.split("\n"), r.stdout
 
 
+# Inside: the root queueing discipline of each interface, from an
+# RTM_GETQDISC dump over rtnetlink (no privilege needed to read it):
+# "NAME KIND" per line.
+QDISCS = r"""
+import socket, struct
+RTM_NEWQDISC, RTM_GETQDISC, TC_H_ROOT, TCA_KIND = 36, 38, 0xFFFFFFFF, 1
+names = dict(socket.if_nameindex())
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+tcm = struct.pack("BxxxiIII", socket.AF_UNSPEC, 0, 0, 0, 0)
+s.send(struct.pack("IHHII", 16 + len(tcm), RTM_GETQDISC, 0x301, 1, 0) + tcm)  # REQUEST|DUMP
+done = False
+while not done:
+    buf = s.recv(65536)
+    while buf:
+        ln, typ = struct.unpack_from("IH", buf)
+        msg, buf = buf[16:ln], buf[(ln + 3) & ~3:]
+        if typ != RTM_NEWQDISC:
+            done = done or typ in (2, 3)   # NLMSG_ERROR, NLMSG_DONE
+            continue
+        _, ifindex, _, parent, _ = struct.unpack_from("BxxxiIII", msg)
+        attrs = msg[20:]
+        while len(attrs) >= 4:
+            alen, atype = struct.unpack_from("HH", attrs)
+            if atype == TCA_KIND and parent == TC_H_ROOT:
+                print(names.get(ifindex, ifindex), attrs[4:alen].rstrip(b"\0").decode())
+            attrs = attrs[(alen + 3) & ~3:]
+"""
+
+
+def test_tap_has_no_queue_in_front(workdir):
+    """tap0's driver drops a frame when its own queue is full: a qdisc in
+    front of it would only add an enqueue and a dequeue per frame."""
+    r = sandbox("--", PY, "-c", QDISCS, tapbox=True, cwd=workdir, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "tap0 noqueue" in r.stdout.split("\n"), r.stdout
+
+
 ADDRS = r"""
 import socket, sys
 # the payload's first packet must already have a network: no waiting here
