@@ -38,7 +38,8 @@
 /* A small segment's ACK waits this long for a reply to ride on (RFC 9293
  * §3.8.6.3 allows 500 ms; Linux waits 40 ms): in a request/response
  * exchange the answer usually comes first and the pure ACK frame — a
- * write to the tap and a pass through the guest's stack — is saved. */
+ * write to the tap and a pass through the guest's stack — is saved.  The
+ * launcher's timer slack (launcher.c) may add up to 4 ms. */
 #define DELACK_US 1000
 /* ... unless this much is unacknowledged (RFC 9293: every second full
  * segment), so that the guest's congestion window keeps growing. */

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import random
+import select
 import socket
 import subprocess
 import threading
@@ -456,6 +457,32 @@ def test_launcher_idle_with_open_connection(workdir):
         assert p.returncode == 0, err
         assert out == "bye\n"
         assert used / elapsed < 0.02, f"launcher used {used:.2f}s CPU in {elapsed:.1f}s idle"
+
+
+@pytest.mark.root
+def test_launcher_timer_slack_not_the_sandbox(workdir):
+    """The launcher's loop runs with coarse timers (launcher.c: each timed
+    wait would otherwise reprogram the CPU's timer device twice); the
+    sandbox, cloned before, keeps the kernel's default of 50 µs.  (Root:
+    another process's timerslack_ns needs CAP_SYS_NICE to read.)"""
+    p = subprocess.Popen([TAPBOX, "--", "sh", "-c", "cat /proc/self/timerslack_ns; read x"],
+                         cwd=workdir, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        # bounded: the payload prints at once, after the network is up
+        ready, _, _ = select.select([p.stdout], [], [], 30)
+        assert ready, "payload printed nothing"
+        inside = int(p.stdout.readline())
+        with open(f"/proc/{p.pid}/timerslack_ns") as f:
+            launcher = int(f.read())
+        out, err = p.communicate(input="\n", timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+    assert p.returncode == 0, err
+    assert launcher == 4_000_000
+    assert inside == 50_000
 
 
 # ---------------------------------------------------------------- lifecycle
