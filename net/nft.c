@@ -291,46 +291,51 @@ static const guint8 dns4[4] = { 10, 0, 2, 3 };
 static const guint8 gw6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 static const guint8 dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
 
+static const guint8 gw_mask4[4] = { 0xff, 0xff, 0xff, 0xfe };
+static const guint8 gw_mask6[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe };
+
+/* 10.0.2.2:PORT / [fd00::2]:PORT are the host's 127.0.0.1:PORT /
+ * [::1]:PORT (mini-tapbox(1)): accepted for the --allow-host-port ports. */
 static void
-add_gateway_rules(NftObjects *o, const NftPolicy *p)
+add_host_port_rules(NftObjects *o, const NftPolicy *p)
 {
-	static const guint8 mask4[4] = { 0xff, 0xff, 0xff, 0xfe };
-	static const guint8 mask6[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-					  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe };
-	struct nftnl_rule *r;
+	struct nftnl_set *s;
 
-	if (p->host_ports->len) {
-		struct nftnl_set *s = new_set(o, "host_ports", NFT_TYPE_INET_SERVICE, 2, 0);
+	if (!p->host_ports->len)
+		return;
+	s = new_set(o, "host_ports", NFT_TYPE_INET_SERVICE, 2, 0);
+	for (guint i = 0; i < p->host_ports->len; i++) {
+		guint16 be = htons(g_array_index(p->host_ports, guint16, i));
 
-		for (guint i = 0; i < p->host_ports->len; i++) {
-			guint16 be = htons(g_array_index(p->host_ports, guint16, i));
-
-			add_key(last_keys(o), (const guint8 *)&be, 2, FALSE);
-		}
-		/* 10.0.2.2:PORT / [fd00::2]:PORT are the host's 127.0.0.1:PORT /
-		 * [::1]:PORT (mini-tapbox(1)) */
-		for (int family = 4; family <= 6; family += 2) {
-			r = new_rule(o, NFT_CHAIN_OUTPUT);
-			add_daddr(r, family);
-			add_cmp(r, NFT_CMP_EQ, family == 4 ? gw4 : gw6, family == 4 ? 4 : 16);
-			add_l4proto(r, IPPROTO_TCP);
-			add_dport(r);
-			add_lookup(r, "host_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
-			add_verdict(r, NF_ACCEPT, NULL);
-		}
+		add_key(last_keys(o), (const guint8 *)&be, 2, FALSE);
 	}
-	/* 10.0.2.2/31 = gateway + resolver: nothing else reaches them, even
-	 * when a broad CIDR (0.0.0.0/0) would accept them below */
-	r = new_rule(o, NFT_CHAIN_OUTPUT);
-	add_daddr(r, 4);
-	add_bitwise(r, mask4, 4);
-	add_cmp(r, NFT_CMP_EQ, gw4, 4);
-	add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
-	r = new_rule(o, NFT_CHAIN_OUTPUT);
-	add_daddr(r, 6);
-	add_bitwise(r, mask6, 16);
-	add_cmp(r, NFT_CMP_EQ, gw6, 16);
-	add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
+	for (int family = 4; family <= 6; family += 2) {
+		struct nftnl_rule *r = new_rule(o, NFT_CHAIN_OUTPUT);
+
+		add_daddr(r, family);
+		add_cmp(r, NFT_CMP_EQ, family == 4 ? gw4 : gw6, family == 4 ? 4 : 16);
+		add_l4proto(r, IPPROTO_TCP);
+		add_dport(r);
+		add_lookup(r, "host_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
+		add_verdict(r, NF_ACCEPT, NULL);
+	}
+}
+
+/* 10.0.2.2/31 = gateway + resolver: nothing else reaches them, even when a
+ * broad CIDR (0.0.0.0/0) would accept them below.  With OP NFT_CMP_NEQ and
+ * VERDICT NF_ACCEPT instead: everything else passes at once. */
+static void
+add_gateway_pair_rules(NftObjects *o, enum nft_cmp_ops op, int verdict, const char *chain)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		struct nftnl_rule *r = new_rule(o, NFT_CHAIN_OUTPUT);
+
+		add_daddr(r, family);
+		add_bitwise(r, family == 4 ? gw_mask4 : gw_mask6, family == 4 ? 4 : 16);
+		add_cmp(r, op, family == 4 ? gw4 : gw6, family == 4 ? 4 : 16);
+		add_verdict(r, verdict, chain);
+	}
 }
 
 static void
@@ -452,6 +457,7 @@ nft_objects_build(const NftPolicy *p)
 {
 	NftObjects *o = g_new0(NftObjects, 1);
 	struct nftnl_rule *r;
+	gboolean fast;
 	char name[32];
 	static const char lo[IFNAMSIZ] = "lo";
 
@@ -476,6 +482,15 @@ nft_objects_build(const NftPolicy *p)
 	nftnl_chain_set_u32(o->deny, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	add_deny_chain_rules(o);
 
+	/* Unrestricted egress without a connection limit: every rule below
+	 * only accepts, but for the gateway pair's deny, so the common cases
+	 * come first — the host ports, then everything not for the gateway
+	 * pair (an internet packet passed 22 expressions before, now 11). */
+	fast = p->allow_all && !p->max_connections;
+	if (fast) {
+		add_host_port_rules(o, p);
+		add_gateway_pair_rules(o, NFT_CMP_NEQ, NF_ACCEPT, NULL);
+	}
 	r = new_rule(o, NFT_CHAIN_OUTPUT);
 	add_meta(r, NFT_META_OIFNAME);
 	add_cmp(r, NFT_CMP_EQ, lo, IFNAMSIZ);
@@ -487,7 +502,9 @@ nft_objects_build(const NftPolicy *p)
 	add_nd_rule(o);
 	add_resolver_rule(o, 4);
 	add_resolver_rule(o, 6);
-	add_gateway_rules(o, p);
+	if (!fast)
+		add_host_port_rules(o, p);
+	add_gateway_pair_rules(o, NFT_CMP_EQ, NFT_JUMP, NFT_CHAIN_DENY);
 	if (p->allow_all)
 		return o;
 

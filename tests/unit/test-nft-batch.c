@@ -501,6 +501,47 @@ test_allow_all(void **state)
 	assert_false(has(msgs, NFT_MSG_NEWSET, "publish_ports"));
 }
 
+/* Without an allowlist or a connection limit, the host ports come first,
+ * then everything not for the gateway pair is accepted at once; the
+ * gateway pair's deny still follows.  With a limit, nothing may pass
+ * before it. */
+static void
+test_allow_all_order(void **state)
+{
+	g_autoptr(NftPolicy) p = nft_policy_new();
+	g_autoptr(NftPolicy) q = nft_policy_new();
+	g_autoptr(NftBatch) b = NULL, c = NULL;
+	g_autoptr(GArray) msgs = NULL, msgs2 = NULL;
+	guint16 hp = 8080;
+	const Msg *m;
+
+	p->allow_all = TRUE;
+	g_array_append_val(p->host_ports, hp);
+	b = nft_build_batch(p, 1);
+	msgs = decode(b);
+	m = find(msgs, NFT_MSG_NEWRULE, "output", 0);
+	assert_non_null(strstr(m->text, "set host_ports"));
+	assert_non_null(strstr(m->text, "[cmp eq reg 1 0x0202000a]"));
+	m = find(msgs, NFT_MSG_NEWRULE, "output", 2);
+	assert_non_null(strstr(m->text, "& 0xfeffffff )"));
+	assert_non_null(strstr(m->text, "[cmp neq reg 1 0x0202000a]"));
+	assert_true(g_str_has_suffix(m->text, "[immediate reg 0 accept]"));
+	m = find(msgs, NFT_MSG_NEWRULE, "output", 3);
+	assert_non_null(strstr(m->text, "[cmp neq reg 1 0x000000fd 0x00000000 0x00000000 0x02000000]"));
+	/* the deny of the gateway pair is still there, once per family */
+	m = find_rule(msgs, "output", "[cmp eq reg 1 0x0202000a][immediate reg 0 jump -> deny]");
+	assert_non_null(m);
+
+	q->allow_all = TRUE;
+	q->max_connections = 5;
+	g_array_append_val(q->host_ports, hp);
+	c = nft_build_batch(q, 1);
+	msgs2 = decode(c);
+	m = find(msgs2, NFT_MSG_NEWRULE, "output", 0);
+	assert_non_null(strstr(m->text, "oifname"));
+	assert_false(has_rule(msgs2, "output", "cmp neq reg 1 0x0202000a"));
+}
+
 /* Without an allowlist, replies of --publish'ed connections pass the
  * gateway's deny by source port and ACK flag; with a connection limit,
  * conntrack is back. */
@@ -556,6 +597,7 @@ main(void)
 		cmocka_unit_test(test_large_set_split),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_allow_all),
+		cmocka_unit_test(test_allow_all_order),
 		cmocka_unit_test(test_allow_all_publish_and_limit),
 		cmocka_unit_test(test_set_names),
 	};
