@@ -14,7 +14,9 @@
 #
 # usage: bench/net.sh BUILD_DIR   (as an unprivileged user; /dev/net/tun 0666)
 #   env: DUR=seconds per iperf3 run (5), RR=round trips (5000), STARTS=runs (15),
-#        REPEAT=interleaved rounds whose median is reported (3),
+#        REPEAT=interleaved throughput rounds whose median is reported (3),
+#        RR_REPEAT=interleaved latency rounds (11: a round is ~1 s, and the
+#        latency ratio, a few per cent either side of 1, needs them),
 #        TOOLS="mini-tapbox slirp4netns pasta", MTUS="1500 65520",
 #        TESTS="up down rr start" (a subset for quick comparisons)
 set -euo pipefail
@@ -71,6 +73,7 @@ BUILD=$(cd "${1:?usage: bench/net.sh BUILD_DIR}" && pwd)
 export TAPBOX=$BUILD/src/mini-tapbox
 DUR=${DUR:-5}
 RR=${RR:-5000}
+RR_REPEAT=${RR_REPEAT:-11}
 STARTS=${STARTS:-15}
 REPEAT=${REPEAT:-3}
 for t in iperf3 slirp4netns pasta unshare "$PY"; do
@@ -192,23 +195,33 @@ read -r -a TOOLS <<<"${TOOLS:-mini-tapbox slirp4netns pasta}"
 read -r -a MTUS <<<"${MTUS:-1500 65520}"
 TESTS=" ${TESTS:-up down rr start} "
 want() { [[ $TESTS == *" $1 "* ]]; }
-for round in $(seq "$REPEAT"); do
-	for mtu in "${MTUS[@]}"; do
-		for tool in "${TOOLS[@]}"; do
-			k="$tool/$mtu"
-			want up && up[$k]+=" $(iperf_gbps "$tool" "$mtu")"
-			want down && down[$k]+=" $(iperf_gbps "$tool" "$mtu" -R)"
-			if want rr; then
+if want up || want down; then
+	for round in $(seq "$REPEAT"); do
+		for mtu in "${MTUS[@]}"; do
+			for tool in "${TOOLS[@]}"; do
+				k="$tool/$mtu"
+				want up && up[$k]+=" $(iperf_gbps "$tool" "$mtu")"
+				want down && down[$k]+=" $(iperf_gbps "$tool" "$mtu" -R)"
+			done
+		done
+	done
+fi
+if want rr; then
+	for round in $(seq "$RR_REPEAT"); do
+		for mtu in "${MTUS[@]}"; do
+			for tool in "${TOOLS[@]}"; do
+				k="$tool/$mtu"
 				read -r a b < <(rr_us "$tool" "$mtu")
 				p50[$k]+=" $a"
 				p99[$k]+=" $b"
-			fi
+			done
 		done
 	done
-done
+fi
 
 echo "# bench/net.sh — $(date -u +%F), $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# medians of REPEAT=$REPEAT interleaved rounds; DUR=${DUR}s RR=$RR STARTS=$STARTS"
+echo "# medians of REPEAT=$REPEAT (throughput) and RR_REPEAT=$RR_REPEAT (latency) interleaved rounds;" \
+	"DUR=${DUR}s RR=$RR STARTS=$STARTS"
 echo
 echo "| tool | MTU | sandbox→host Gbit/s | host→sandbox Gbit/s | RR p50 µs | RR p99 µs |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -248,6 +261,21 @@ row() {   # LABEL ARRAY TARGET
 row "sandbox→host throughput, mini-tapbox / slirp4netns" up "≥ 1.3"
 row "host→sandbox throughput, mini-tapbox / slirp4netns" down "≥ 1.3"
 row "RR p50 latency, mini-tapbox / slirp4netns" p50 "≤ 1.0"
+# Paired: the ratio within each round (both tools ran within seconds of
+# each other, in the same phase of this machine's noise), median over the
+# rounds; the spread says how far one round can be trusted.
+paired() {   # MTU → "median [min–max]" of the per-round p50 ratios
+	# shellcheck disable=SC2086
+	awk -v a="${p50[mini-tapbox/$1]:-}" -v b="${p50[slirp4netns/$1]:-}" 'BEGIN {
+		n = split(a, x, " "); m = split(b, y, " ")
+		for (i = 1; i <= n && i <= m; i++) if (x[i] + 0 > 0 && y[i] + 0 > 0) r[++k] = x[i] / y[i]
+		if (!k) { print "n/a"; exit }
+		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+		printf "%.2f [%.2f–%.2f]", r[int((k + 1) / 2)], r[1], r[k] }'
+}
+if want rr; then
+	echo "| RR p50 latency, paired rounds: median [min–max] | $(paired 1500) | $(paired 65520) | ≤ 1.0 |"
+fi
 if want start; then
 	echo "| start-up, mini-tapbox / pasta --config-net | | $(ratio "${start[mini-tapbox]}" "${start[pasta]}") | ≤ 0.3 |"
 fi
