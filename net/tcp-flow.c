@@ -467,6 +467,12 @@ void
 flow_on_host_event(Flow *f, guint32 events)
 {
 	if (f->state == FLOW_CONNECTING) {
+		/* A server that talks first may have sent its data and even
+		 * its FIN by now, all in this one edge: remember the FIN, or
+		 * the short read of the data ends the reading for good.
+		 * (host_readable is TRUE from the start.) */
+		if (events & (EPOLLRDHUP | EPOLLHUP))
+			f->host_rdhup = TRUE;
 		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 			flow_on_connected(f);
 		return;

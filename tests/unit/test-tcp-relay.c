@@ -285,6 +285,39 @@ test_orderly_close(void **state)
 	assert_int_equal(tcp_relay_total(r->relay), 1);
 }
 
+/* A server that talks first and closes at once: the connect's completion,
+ * its data and its FIN reach the relay as one event, before the relay ever
+ * ran.  The FIN must still reach the guest after the data (it was lost:
+ * the event's RDHUP was dropped in the connecting state, and the short
+ * read of the data then ended the reading, with no edge left to come). */
+static void
+test_server_talks_first_and_closes(void **state)
+{
+	Rig *r = *state;
+	Frame a;
+	guint32 got = 0;
+
+	guest_send(r, TCP_SEG_SYN, 0, 65535, NULL, 0);
+	/* loopback: the handshake completed inside the relay's connect() */
+	r->host = accept(r->listener, NULL, NULL);
+	assert_true(r->host >= 0);
+	assert_int_equal(send(r->host, "banner\n", 7, 0), 7);
+	assert_int_equal(shutdown(r->host, SHUT_WR), 0);
+
+	assert_true(relay_frame(r, &a, WAIT_MS));
+	assert_int_equal(a.s.flags, TCP_SEG_SYN | TCP_SEG_ACK);
+	r->relay_next = a.s.seq + 1;
+	guest_send(r, TCP_SEG_ACK, r->relay_next, 65535, NULL, 0);
+	do {
+		assert_true(relay_frame(r, &a, WAIT_MS));
+		assert_int_equal(a.s.seq, r->relay_next + got);
+		if (a.s.payload_len)
+			assert_memory_equal(a.s.payload, &"banner\n"[got], a.s.payload_len);
+		got += (guint32)a.s.payload_len;
+	} while (!(a.s.flags & TCP_SEG_FIN));
+	assert_int_equal(got, 7);
+}
+
 /* A connect that fails becomes a RST answering the SYN. */
 static void
 test_refused(void **state)
@@ -309,6 +342,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fast_retransmit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orderly_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_talks_first_and_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 	};
 
