@@ -295,6 +295,32 @@ static const guint8 gw_mask4[4] = { 0xff, 0xff, 0xff, 0xfe };
 static const guint8 gw_mask6[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 				     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe };
 
+/* A set NAME of the TCP/UDP ports in PORTS (guint16, host order). */
+static struct nftnl_set *
+new_port_set(NftObjects *o, const char *name, const GArray *ports)
+{
+	struct nftnl_set *s = new_set(o, name, NFT_TYPE_INET_SERVICE, 2, 0);
+
+	for (guint i = 0; i < ports->len; i++) {
+		guint16 be = htons(g_array_index(ports, guint16, i));
+
+		add_key(last_keys(o), (const guint8 *)&be, 2, FALSE);
+	}
+	return s;
+}
+
+/* An output rule that begins "daddr is the gateway, l4proto tcp". */
+static struct nftnl_rule *
+new_gateway_tcp_rule(NftObjects *o, int family)
+{
+	struct nftnl_rule *r = new_rule(o, NFT_CHAIN_OUTPUT);
+
+	add_daddr(r, family);
+	add_cmp(r, NFT_CMP_EQ, family == 4 ? gw4 : gw6, family == 4 ? 4 : 16);
+	add_l4proto(r, IPPROTO_TCP);
+	return r;
+}
+
 /* 10.0.2.2:PORT / [fd00::2]:PORT are the host's 127.0.0.1:PORT /
  * [::1]:PORT (mini-tapbox(1)): accepted for the --allow-host-port ports. */
 static void
@@ -304,18 +330,10 @@ add_host_port_rules(NftObjects *o, const NftPolicy *p)
 
 	if (!p->host_ports->len)
 		return;
-	s = new_set(o, "host_ports", NFT_TYPE_INET_SERVICE, 2, 0);
-	for (guint i = 0; i < p->host_ports->len; i++) {
-		guint16 be = htons(g_array_index(p->host_ports, guint16, i));
-
-		add_key(last_keys(o), (const guint8 *)&be, 2, FALSE);
-	}
+	s = new_port_set(o, "host_ports", p->host_ports);
 	for (int family = 4; family <= 6; family += 2) {
-		struct nftnl_rule *r = new_rule(o, NFT_CHAIN_OUTPUT);
+		struct nftnl_rule *r = new_gateway_tcp_rule(o, family);
 
-		add_daddr(r, family);
-		add_cmp(r, NFT_CMP_EQ, family == 4 ? gw4 : gw6, family == 4 ? 4 : 16);
-		add_l4proto(r, IPPROTO_TCP);
 		add_dport(r);
 		add_lookup(r, "host_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
 		add_verdict(r, NF_ACCEPT, NULL);
@@ -431,18 +449,10 @@ add_publish_reply_rules(NftObjects *o, const NftPolicy *p)
 
 	if (!p->publish_ports->len)
 		return;
-	s = new_set(o, "publish_ports", NFT_TYPE_INET_SERVICE, 2, 0);
-	for (guint i = 0; i < p->publish_ports->len; i++) {
-		guint16 be = htons(g_array_index(p->publish_ports, guint16, i));
-
-		add_key(last_keys(o), (const guint8 *)&be, 2, FALSE);
-	}
+	s = new_port_set(o, "publish_ports", p->publish_ports);
 	for (int family = 4; family <= 6; family += 2) {
-		struct nftnl_rule *r = new_rule(o, NFT_CHAIN_OUTPUT);
+		struct nftnl_rule *r = new_gateway_tcp_rule(o, family);
 
-		add_daddr(r, family);
-		add_cmp(r, NFT_CMP_EQ, family == 4 ? gw4 : gw6, family == 4 ? 4 : 16);
-		add_l4proto(r, IPPROTO_TCP);
 		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2);   /* source port */
 		add_lookup(r, "publish_ports", nftnl_set_get_u32(s, NFTNL_SET_ID));
 		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);  /* flags */
