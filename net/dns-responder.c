@@ -182,41 +182,40 @@ reply(DnsResponder *r, const DnsClient *c, const DnsQuery *q, guint8 rcode, int 
  * (fragment, truncated, other port): consumed and dropped, so nothing
  * addressed to the resolver ever reaches libslirp. */
 static int
-parse_frame(const guint8 *frame, size_t len, DnsClient *c, const guint8 **payload,
+parse_frame(const guint8 *frame, const FrameInfo *fi, DnsClient *c, const guint8 **payload,
 	    size_t *plen)
 {
-	FrameInfo fi;
 	const guint8 *udp;
 	size_t ulen;
 
 	memset(c, 0, sizeof(*c));
-	if (!frame_parse(frame, len, &fi) || fi.family == AF_UNSPEC)
+	if (!fi || fi->family == AF_UNSPEC)
 		return 0;
-	if (memcmp(fi.daddr, fi.family == AF_INET ? resolver_v4 : resolver_v6, fi.addr_len) != 0)
+	if (memcmp(fi->daddr, fi->family == AF_INET ? resolver_v4 : resolver_v6, fi->addr_len) != 0)
 		return 0;
-	if (fi.l4proto != IPPROTO_UDP) {
+	if (fi->l4proto != IPPROTO_UDP) {
 		/* IPv6 extension headers (or a fragment) before UDP: not a
 		 * query we answer; anything else (ICMP, TCP) → slirp and the
 		 * policy check */
-		return fi.ext_hdr ? -1 : 0;
+		return fi->ext_hdr ? -1 : 0;
 	}
 	/* Ethernet padding: trust the IP length, within the frame */
-	if (fi.l3_hlen == 0 || fi.ip_len < fi.l3_hlen || fi.ip_len > fi.l3_caplen)
+	if (fi->l3_hlen == 0 || fi->ip_len < fi->l3_hlen || fi->ip_len > fi->l3_caplen)
 		return -1;
-	if (fi.fragment)
+	if (fi->fragment)
 		return -1;
-	if (fi.l3_hlen + FRAME_UDP_HLEN > fi.ip_len)
+	if (fi->l3_hlen + FRAME_UDP_HLEN > fi->ip_len)
 		return -1;
-	udp = fi.l4;
+	udp = fi->l4;
 	ulen = frame_rd16(udp + 4);
-	if (ulen < FRAME_UDP_HLEN || fi.l3_hlen + ulen > fi.ip_len || fi.dport != DNS_DEFAULT_PORT)
+	if (ulen < FRAME_UDP_HLEN || fi->l3_hlen + ulen > fi->ip_len || fi->dport != DNS_DEFAULT_PORT)
 		return -1;
-	c->family = fi.family;
-	memcpy(&c->guest_ip, fi.saddr, fi.addr_len);
-	memcpy(&c->resolver_ip, fi.daddr, fi.addr_len);
+	c->family = fi->family;
+	memcpy(&c->guest_ip, fi->saddr, fi->addr_len);
+	memcpy(&c->resolver_ip, fi->daddr, fi->addr_len);
 	memcpy(c->guest_mac, frame + 6, 6);
 	memcpy(c->resolver_mac, frame, 6);
-	c->guest_port = fi.sport;
+	c->guest_port = fi->sport;
 	*payload = udp + FRAME_UDP_HLEN;
 	*plen = ulen - FRAME_UDP_HLEN;
 	return 1;
@@ -571,12 +570,12 @@ handle_query(DnsResponder *r, const DnsClient *c, const guint8 *msg, size_t len)
 }
 
 gboolean
-dns_responder_handle_frame(DnsResponder *r, const guint8 *frame, size_t len)
+dns_responder_handle_frame(DnsResponder *r, const guint8 *frame, const FrameInfo *fi)
 {
 	DnsClient c;
 	const guint8 *payload = NULL;
 	size_t plen = 0;
-	int kind = parse_frame(frame, len, &c, &payload, &plen);
+	int kind = parse_frame(frame, fi, &c, &payload, &plen);
 
 	if (kind == 0)
 		return FALSE;

@@ -32,9 +32,10 @@ gboolean dns_open_netns_sockets(int *nflog_sock, int *nft_sock, GError **error);
 DnsResponder *dns_responder_new(EgressPolicy *policy, const SbxConfig *cfg,
 				GMainContext *ctx, int nft_sock, int nflog_sock,
 				DnsSendFrameFunc send_frame, gpointer opaque);
-/* TRUE if FRAME was a DNS query to the built-in resolver (UDP 53 to
- * 10.0.2.3 or fd00::3) and has been consumed (answered now or later). */
-gboolean dns_responder_handle_frame(DnsResponder *r, const uint8_t *frame, size_t len);
+/* TRUE if FRAME (FI: what frame_parse() found in it, NULL if it could not
+ * be parsed) was a DNS query to the built-in resolver (UDP 53 to 10.0.2.3
+ * or fd00::3) and has been consumed (answered now or later). */
+gboolean dns_responder_handle_frame(DnsResponder *r, const uint8_t *frame, const FrameInfo *fi);
 /* One line on stderr at exit: "blocked 3 connections, 2 names" (mini-tapbox
  * with an allowlist), and the end of the --log file. */
 void dns_responder_print_summary(DnsResponder *r);

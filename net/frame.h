@@ -80,6 +80,16 @@ typedef struct {
  * (family AF_UNSPEC); read l3_hlen, fragment, ext_hdr before trusting l4. */
 gboolean frame_parse(const uint8_t *f, size_t len, FrameInfo *out);
 
+/* The flags byte of the TCP header FI describes (FIN 0x01, SYN 0x02,
+ * RST 0x04, PSH 0x08, ACK 0x10), or -1 when FI holds no TCP header with
+ * that byte (another protocol, IPv6 extension headers, a later fragment,
+ * cut short). */
+static inline int
+frame_tcp_flags(const FrameInfo *fi)
+{
+	return fi->l4 && fi->l4proto == IPPROTO_TCP && fi->l4_caplen > 13 ? fi->l4[13] : -1;
+}
+
 /* Big-endian 16-bit field at P. */
 static inline guint16
 frame_rd16(const uint8_t *p)

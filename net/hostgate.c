@@ -137,19 +137,16 @@ gate_ipv6(const HostGate *g, const FrameInfo *fi)
 }
 
 HostGateVerdict
-host_gate_check(HostGate *g, const uint8_t *frame, size_t len)
+host_gate_check(HostGate *g, const FrameInfo *fi)
 {
-	FrameInfo fi;
 	HostGateVerdict v;
 
-	if (len < FRAME_ETH_HLEN)
-		return HOST_GATE_DROP;   /* not even Ethernet: not counted */
-	if (!frame_parse(frame, len, &fi))
-		v = HOST_GATE_DROP;      /* IP with a broken fixed header */
-	else if (fi.family == AF_INET)
-		v = gate_ipv4(g, &fi);
-	else if (fi.family == AF_INET6)
-		v = gate_ipv6(g, &fi);
+	if (!fi)
+		v = HOST_GATE_DROP;      /* a runt, or IP with a broken fixed header */
+	else if (fi->family == AF_INET)
+		v = gate_ipv4(g, fi);
+	else if (fi->family == AF_INET6)
+		v = gate_ipv6(g, fi);
 	else
 		return HOST_GATE_PASS;   /* ARP and the rest: slirp's business */
 	if (v != HOST_GATE_PASS)
@@ -189,29 +186,27 @@ rst_fill_tcp(const uint8_t *in, size_t seglen, uint8_t *out)
 }
 
 size_t
-host_gate_build_rst(const uint8_t *frame, size_t len, uint8_t *out, size_t out_size)
+host_gate_build_rst(const uint8_t *frame, const FrameInfo *fi, uint8_t *out, size_t out_size)
 {
-	FrameInfo fi;
 	uint8_t *oip, *otcp;
 	size_t seglen, ohlen;
 	guint32 sum;
 
-	if (len < FRAME_ETH_HLEN || out_size < FRAME_ETH_HLEN + FRAME_IPV6_HLEN + FRAME_TCP_HLEN)
+	if (!fi || out_size < FRAME_ETH_HLEN + FRAME_IPV6_HLEN + FRAME_TCP_HLEN)
 		return 0;
 	memcpy(out, frame + 6, 6);          /* to the guest's MAC */
 	memcpy(out + 6, frame, 6);          /* from the MAC it sent to */
 	memcpy(out + 12, frame + 12, 2);
-	if (!frame_parse(frame, len, &fi) || fi.family == AF_UNSPEC || !fi.l4 ||
-	    fi.l4proto != IPPROTO_TCP)
+	if (fi->family == AF_UNSPEC || !fi->l4 || fi->l4proto != IPPROTO_TCP)
 		return 0;
 	/* the segment as the IP header sizes it (Ethernet padding is not
 	 * data), within the frame */
-	seglen = MIN(fi.ip_len, fi.l3_caplen);
-	if (seglen < fi.l3_hlen + FRAME_TCP_HLEN || (fi.l4[13] & TCP_RST))
+	seglen = MIN(fi->ip_len, fi->l3_caplen);
+	if (seglen < fi->l3_hlen + FRAME_TCP_HLEN || (fi->l4[13] & TCP_RST))
 		return 0;
-	seglen -= fi.l3_hlen;
+	seglen -= fi->l3_hlen;
 	oip = out + FRAME_ETH_HLEN;
-	if (fi.family == AF_INET) {
+	if (fi->family == AF_INET) {
 		ohlen = FRAME_IPV4_HLEN;
 		memset(oip, 0, ohlen);
 		oip[0] = 0x45;
@@ -219,8 +214,8 @@ host_gate_build_rst(const uint8_t *frame, size_t len, uint8_t *out, size_t out_s
 		frame_wr16(oip + 6, 0x4000);     /* DF */
 		oip[8] = 64;
 		oip[9] = IPPROTO_TCP;
-		memcpy(oip + 12, fi.daddr, 4);
-		memcpy(oip + 16, fi.saddr, 4);
+		memcpy(oip + 12, fi->daddr, 4);
+		memcpy(oip + 16, fi->saddr, 4);
 		frame_wr16(oip + 10, frame_csum_fold(frame_csum_add(0, oip, ohlen)));
 	} else {
 		ohlen = FRAME_IPV6_HLEN;
@@ -229,12 +224,12 @@ host_gate_build_rst(const uint8_t *frame, size_t len, uint8_t *out, size_t out_s
 		frame_wr16(oip + 4, FRAME_TCP_HLEN);
 		oip[6] = IPPROTO_TCP;
 		oip[7] = 64;
-		memcpy(oip + 8, fi.daddr, 16);
-		memcpy(oip + 24, fi.saddr, 16);
+		memcpy(oip + 8, fi->daddr, 16);
+		memcpy(oip + 24, fi->saddr, 16);
 	}
 	otcp = oip + ohlen;
-	rst_fill_tcp(fi.l4, seglen, otcp);
-	sum = frame_csum_pseudo(fi.family, fi.daddr, fi.saddr, IPPROTO_TCP, FRAME_TCP_HLEN);
+	rst_fill_tcp(fi->l4, seglen, otcp);
+	sum = frame_csum_pseudo(fi->family, fi->daddr, fi->saddr, IPPROTO_TCP, FRAME_TCP_HLEN);
 	frame_wr16(otcp + 16, frame_csum_fold(frame_csum_add(sum, otcp, FRAME_TCP_HLEN)));
 	return FRAME_ETH_HLEN + ohlen + FRAME_TCP_HLEN;
 }

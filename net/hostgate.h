@@ -20,6 +20,8 @@
  */
 #pragma once
 
+#include "frame.h"
+
 #include <glib.h>
 #include <stdint.h>
 
@@ -39,15 +41,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostGate, host_gate_free)
 /* TRUE if any port is open, i.e. slirp must keep its host-loopback mapping. */
 gboolean host_gate_has_ports(const HostGate *g);
 
-/* Verdict for one Ethernet frame from the guest.  Addresses are slirp's:
- * 10.0.2.0/24 with the resolver 10.0.2.3 and fd00::/64 with fd00::3. */
-HostGateVerdict host_gate_check(HostGate *g, const uint8_t *frame, size_t len);
+/* Verdict for one Ethernet frame from the guest, as frame_parse() found
+ * it (FI; NULL when it could not be parsed: dropped).  Addresses are
+ * slirp's: 10.0.2.0/24 with the resolver 10.0.2.3 and fd00::/64 with
+ * fd00::3. */
+HostGateVerdict host_gate_check(HostGate *g, const FrameInfo *fi);
 
 /* Build into OUT (at least 14 + 40 + 20 bytes) a TCP RST|ACK answering the
- * TCP segment in FRAME (IPv4 or IPv6, as seen by host_gate_check), with
- * Ethernet and IP addresses and ports swapped.  Returns its length, or 0 if
- * FRAME is not a TCP segment it can answer. */
-size_t host_gate_build_rst(const uint8_t *frame, size_t len, uint8_t *out, size_t out_size);
+ * TCP segment in FRAME (FI: what frame_parse() found in it; IPv4 or IPv6,
+ * as seen by host_gate_check), with Ethernet and IP addresses and ports
+ * swapped.  Returns its length, or 0 if FRAME is not a TCP segment it can
+ * answer. */
+size_t host_gate_build_rst(const uint8_t *frame, const FrameInfo *fi, uint8_t *out,
+			   size_t out_size);
 
 /* Frames refused so far (drops and rejects). */
 guint64 host_gate_refused(const HostGate *g);

@@ -271,24 +271,24 @@ net_dns_send(const uint8_t *frame, size_t len, gpointer opaque)
 }
 
 /* One frame from the guest, LEN bytes at FRAME; FI: what frame_parse()
- * found in it, NULL if it could not be parsed.  TRUE if only the TCP relay
- * saw it: nothing a GLib source owns (slirp, the DNS responder, the
- * logs) has work from it. */
+ * found in it, NULL if it could not be parsed — parsed once here for every
+ * check below.  TRUE if only the TCP relay saw it: nothing a GLib source
+ * owns (slirp, the DNS responder, the logs) has work from it. */
 static gboolean
 net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo *fi)
 {
 	uint8_t rst[128];
 	size_t rst_len;
 
-	if (dns_responder_handle_frame(net->dns, frame, len))
+	if (dns_responder_handle_frame(net->dns, frame, fi))
 		return FALSE;
-	switch (host_gate_check(net->gate, frame, len)) {
+	switch (host_gate_check(net->gate, fi)) {
 	case HOST_GATE_PASS:
 		break;
 	case HOST_GATE_REJECT:
 		/* A closed host port: refuse at once (ECONNREFUSED) rather
 		 * than let the guest's connect time out. */
-		rst_len = host_gate_build_rst(frame, len, rst, sizeof rst);
+		rst_len = host_gate_build_rst(frame, fi, rst, sizeof rst);
 		if (rst_len)
 			net_tap_write(net, rst, rst_len);
 		return FALSE;
@@ -296,9 +296,10 @@ net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo 
 	default:
 		return FALSE;
 	}
-	if (!egress_policy_allows_frame(net->policy, frame, len))
+	if (!egress_policy_allows_frame(net->policy, fi))
 		return FALSE;
-	if (net->relay && fi && tcp_relay_handle_frame(net->relay, frame, len, fi))
+	/* past the gate, FI is set */
+	if (net->relay && tcp_relay_handle_frame(net->relay, frame, len, fi))
 		return TRUE;
 	slirp_loop_input(net->slirp, frame, len);
 	return FALSE;
@@ -309,8 +310,9 @@ net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo 
 static gboolean
 net_frame_ends_write(const FrameInfo *fi)
 {
-	return fi->l4proto == IPPROTO_TCP && fi->l4 && !fi->ext_hdr &&
-	       fi->l4_caplen >= FRAME_TCP_HLEN && (fi->l4[13] & 0x08);
+	int flags = frame_tcp_flags(fi);
+
+	return flags >= 0 && (flags & 0x08);
 }
 
 /* Read and handle frames until EAGAIN — or until a segment that ends one of
@@ -352,8 +354,9 @@ net_read_tap(SbxNet *net)
 		if (n == 0)
 			break;
 		/* the guest's kernel has no offloads to tell us about
-		 * (tap.c), so the virtio-net header is skipped unread */
-		if ((size_t)n <= TAP_VNET_HLEN)
+		 * (tap.c), so the virtio-net header is skipped unread; a
+		 * runt is of no use to anyone */
+		if ((size_t)n < TAP_VNET_HLEN + FRAME_ETH_HLEN)
 			continue;
 		frame = net->frame_buf + TAP_VNET_HLEN;
 		len = (size_t)n - TAP_VNET_HLEN;

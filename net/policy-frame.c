@@ -94,39 +94,33 @@ policy_allows(EgressPolicy *p, guint keylen, const guint8 *daddr, guint8 l4proto
 	return FALSE;
 }
 
-/* A TCP segment of an existing connection (no SYN flag)? */
 static gboolean
-is_tcp_without_syn(const FrameInfo *fi)
+frame_allowed(EgressPolicy *p, const FrameInfo *fi)
 {
-	return fi->l4 && fi->l4proto == IPPROTO_TCP && fi->l4_caplen >= 14 &&
-	       !(fi->l4[13] & 0x02);
-}
-
-static gboolean
-frame_allowed(EgressPolicy *p, const uint8_t *f, size_t len)
-{
-	FrameInfo fi;
 	guint8 icmp6_type = 0;
+	int tcp_flags;
 
-	if (!frame_parse(f, len, &fi))
+	if (!fi)
 		return FALSE;
-	if (fi.ethertype == FRAME_ETHERTYPE_ARP)
+	if (fi->ethertype == FRAME_ETHERTYPE_ARP)
 		return TRUE;
-	if (fi.family == AF_UNSPEC || fi.l3_hlen == 0)
+	if (fi->family == AF_UNSPEC || fi->l3_hlen == 0)
 		return FALSE;
-	/* fi.l4 is NULL for a later IPv4 fragment: judged by address alone */
-	if (fi.l4 && (fi.l4proto == IPPROTO_TCP || fi.l4proto == IPPROTO_UDP) && !fi.has_ports)
+	/* fi->l4 is NULL for a later IPv4 fragment: judged by address alone */
+	if (fi->l4 && (fi->l4proto == IPPROTO_TCP || fi->l4proto == IPPROTO_UDP) && !fi->has_ports)
 		return FALSE;   /* truncated transport header */
-	if (fi.l4 && fi.l4proto == IPPROTO_ICMPV6 && fi.l4_caplen >= 1)
-		icmp6_type = fi.l4[0];
-	return policy_allows(p, fi.addr_len, fi.daddr, fi.l4proto, fi.sport, fi.dport,
-			     icmp6_type, !is_tcp_without_syn(&fi));
+	if (fi->l4 && fi->l4proto == IPPROTO_ICMPV6 && fi->l4_caplen >= 1)
+		icmp6_type = fi->l4[0];
+	/* a new flow: anything but a TCP segment without SYN */
+	tcp_flags = frame_tcp_flags(fi);
+	return policy_allows(p, fi->addr_len, fi->daddr, fi->l4proto, fi->sport, fi->dport,
+			     icmp6_type, tcp_flags < 0 || (tcp_flags & 0x02));
 }
 
 gboolean
-egress_policy_allows_frame(EgressPolicy *p, const uint8_t *frame, size_t len)
+egress_policy_allows_frame(EgressPolicy *p, const FrameInfo *fi)
 {
-	if (frame_allowed(p, frame, len))
+	if (frame_allowed(p, fi))
 		return TRUE;
 	p->dropped++;
 	return FALSE;

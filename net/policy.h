@@ -10,6 +10,7 @@
 #pragma once
 
 #include "common/config.h"
+#include "frame.h"
 #include <netinet/in.h>
 #include <stdint.h>
 
@@ -35,11 +36,12 @@ char *egress_policy_hosts_file(const EgressPolicy *p);
  * inet mini_sandbox in ONE batch, read it back and verify it. */
 gboolean egress_policy_install(const EgressPolicy *p, GError **error);
 
-/* Launcher side, per frame from the tap (defence in depth): TRUE if the
- * frame's destination is allowed by the compiled policy (ARP, IPv6 ND and
+/* Launcher side, per frame from the tap (defence in depth), as
+ * frame_parse() found it (FI; NULL when it could not be parsed: refused):
+ * TRUE if the frame's destination is allowed by the compiled policy (ARP, IPv6 ND and
  * frames to the built-in resolver / gateway are allowed as the ruleset
  * allows them).  Must be cheap: called for every frame. */
-gboolean egress_policy_allows_frame(EgressPolicy *p, const uint8_t *frame, size_t len);
+gboolean egress_policy_allows_frame(EgressPolicy *p, const FrameInfo *fi);
 /* Frames refused by egress_policy_allows_frame so far. */
 guint64 egress_policy_dropped_frames(const EgressPolicy *p);
 

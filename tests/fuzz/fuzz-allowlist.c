@@ -81,6 +81,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nft_policy_normalize(np);
 		nft_batch_free(nft_build_batch(np, 1));
 	}
-	(void)egress_policy_allows_frame(frame_policy(), data, size);
+	{
+		/* as net.c does: the frame is parsed once for every check */
+		FrameInfo fi;
+
+		(void)egress_policy_allows_frame(frame_policy(),
+						 frame_parse(data, size, &fi) ? &fi : NULL);
+	}
 	return 0;
 }

@@ -79,6 +79,17 @@ responder(void)
 	return r;
 }
 
+/* The responder's frame path as net.c drives it: parsed once, then
+ * handed over. */
+static gboolean
+handle_frame(const uint8_t *frame, size_t len)
+{
+	FrameInfo fi;
+
+	return dns_responder_handle_frame(responder(), frame,
+					  frame_parse(frame, len, &fi) ? &fi : NULL);
+}
+
 /* DATA as the UDP payload of a query frame to 10.0.2.3 or fd00::3. */
 static void
 feed_as_query(const uint8_t *data, size_t size, gboolean v6)
@@ -114,7 +125,7 @@ feed_as_query(const uint8_t *data, size_t size, gboolean v6)
 	udp[4] = (guint8)((8 + size) >> 8);
 	udp[5] = (guint8)(8 + size);
 	memcpy(udp + 8, data, size);
-	(void)dns_responder_handle_frame(responder(), frame, 14 + iph + 8 + size);
+	(void)handle_frame(frame, 14 + iph + 8 + size);
 }
 
 int
@@ -156,7 +167,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)nflog_parse_ip(data, size, &ev);
 	/* the frame path: DATA as a whole frame, and as the query in a frame */
-	(void)dns_responder_handle_frame(responder(), data, size);
+	(void)handle_frame(data, size);
 	feed_as_query(data, size, size & 1);
 	return 0;
 }

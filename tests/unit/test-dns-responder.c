@@ -82,6 +82,15 @@ fixture_new(gboolean restricted)
 	return f;
 }
 
+/* The responder as net.c calls it: on the frame parsed once. */
+static gboolean
+handle_frame(DnsResponder *r, const guint8 *frame, size_t n)
+{
+	FrameInfo fi;
+
+	return dns_responder_handle_frame(r, frame, frame_parse(frame, n, &fi) ? &fi : NULL);
+}
+
 static void
 fixture_free(Fixture *f)
 {
@@ -225,14 +234,14 @@ test_nxdomain_v4_and_v6(void **state)
 	guint8 dummy;
 
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	assert_int_equal(f->sent->len, 1);
 	reply = check_reply(f->sent->pdata[0], AF_INET, &rlen);
 	assert_int_equal(reply[0] << 8 | reply[1], 0x1111);
 	assert_int_equal(reply[3] & 0xf, DNS_RCODE_NXDOMAIN);
 
 	n = query_frame(frame, AF_INET6, 53, dns, dlen);
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	assert_int_equal(f->sent->len, 2);
 	reply = check_reply(f->sent->pdata[1], AF_INET6, &rlen);
 	assert_int_equal(reply[3] & 0xf, DNS_RCODE_NXDOMAIN);
@@ -250,34 +259,34 @@ test_frames_taken_or_left(void **state)
 
 	/* UDP to the resolver on another port: consumed, never answered */
 	n = query_frame(frame, AF_INET, 5353, dns, dlen);
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	/* an IPv4 fragment to port 53: consumed, dropped */
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
 	frame[14 + 6] = 0x20;   /* MF */
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	/* a UDP length beyond the packet */
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
 	frame[14 + 20 + 4] = 0x7f;
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	/* a response (QR set): consumed, no answer (no reflection loops) */
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
 	frame[14 + 20 + 8 + 2] |= 0x80;
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	assert_int_equal(f->sent->len, 0);
 	/* TCP to the resolver: not ours (the ruleset refuses it) */
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
 	frame[14 + 9] = IPPROTO_TCP;
-	assert_false(dns_responder_handle_frame(f->r, frame, n));
+	assert_false(handle_frame(f->r, frame, n));
 	/* UDP 53 to another address: not ours */
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
 	frame[14 + 19] = 4;
-	assert_false(dns_responder_handle_frame(f->r, frame, n));
+	assert_false(handle_frame(f->r, frame, n));
 	/* ARP, runts */
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
 	frame[12] = 0x08;
 	frame[13] = 0x06;
-	assert_false(dns_responder_handle_frame(f->r, frame, n));
-	assert_false(dns_responder_handle_frame(f->r, frame, 10));
+	assert_false(handle_frame(f->r, frame, n));
+	assert_false(handle_frame(f->r, frame, 10));
 	assert_int_equal(f->sent->len, 0);
 	fixture_free(f);
 }
@@ -293,14 +302,14 @@ test_literal_only_other_types(void **state)
 	/* a wildcard-matching name, type MX: empty NOERROR, no upstream query */
 	dlen = dns_query(dns, 2, "a.wild.test", DNS_TYPE_MX);
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	reply = check_reply(f->sent->pdata[0], AF_INET, &rlen);
 	assert_int_equal(reply[3] & 0xf, DNS_RCODE_NOERROR);
 	assert_int_equal(reply[7], 0);
 	/* "wild.test" itself is not below "*.wild.test"; "wild.test.evil" neither */
 	dlen = dns_query(dns, 3, "wild.test.evil", DNS_TYPE_A);
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	reply = check_reply(f->sent->pdata[1], AF_INET, &rlen);
 	assert_int_equal(reply[3] & 0xf, DNS_RCODE_NXDOMAIN);
 	fixture_free(f);
@@ -347,7 +356,7 @@ test_wildcard_upstream(void **state)
 	/* an answer in a refused range is dropped: empty NOERROR */
 	dlen = dns_query(dns, 0x2222, "lo.wild.test", DNS_TYPE_A);
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	reply = upstream_round_trip(f, 0, loopback_rr, sizeof(loopback_rr), 1, &rlen);
 	assert_int_equal(reply[0] << 8 | reply[1], 0x2222);
 	assert_int_equal(reply[3] & 0xf, DNS_RCODE_NOERROR);
@@ -356,7 +365,7 @@ test_wildcard_upstream(void **state)
 	/* upstream NXDOMAIN is passed on */
 	dlen = dns_query(dns, 0x3333, "gone.wild.test", DNS_TYPE_A);
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	reply = upstream_round_trip(f, DNS_RCODE_NXDOMAIN, NULL, 0, 0, &rlen);
 	assert_int_equal(reply[3] & 0xf, DNS_RCODE_NXDOMAIN);
 
@@ -364,7 +373,7 @@ test_wildcard_upstream(void **state)
 	 * socket here) must not be handed out: SERVFAIL */
 	dlen = dns_query(dns, 0x4444, "ok.wild.test", DNS_TYPE_A);
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	reply = upstream_round_trip(f, 0, doc_rr, sizeof(doc_rr), 1, &rlen);
 	assert_int_equal(reply[3] & 0xf, DNS_RCODE_SERVFAIL);
 	assert_int_equal(reply[7], 0);
@@ -381,7 +390,7 @@ test_unrestricted_relay(void **state)
 	const guint8 *reply;
 
 	n = query_frame(frame, AF_INET, 53, dns, dlen);
-	assert_true(dns_responder_handle_frame(f->r, frame, n));
+	assert_true(handle_frame(f->r, frame, n));
 	reply = upstream_round_trip(f, 0, mx_rr, sizeof(mx_rr), 1, &rlen);
 	/* the client's id restored, the answer passed through as is */
 	assert_int_equal(reply[0] << 8 | reply[1], 0x5555);

@@ -94,6 +94,23 @@ frame6(uint8_t *f, const uint8_t *dst, uint8_t nh, unsigned dport, uint8_t flags
 	return 14 + 60;
 }
 
+/* The gate as net.c calls it: on the frame parsed once. */
+static HostGateVerdict
+check(HostGate *g, const uint8_t *f, size_t n)
+{
+	FrameInfo fi;
+
+	return host_gate_check(g, frame_parse(f, n, &fi) ? &fi : NULL);
+}
+
+static size_t
+build_rst(const uint8_t *f, size_t n, uint8_t *out, size_t size)
+{
+	FrameInfo fi;
+
+	return host_gate_build_rst(f, frame_parse(f, n, &fi) ? &fi : NULL, out, size);
+}
+
 static HostGate *
 gate_with(unsigned port)
 {
@@ -114,9 +131,9 @@ test_listed_port_opens(void **state)
 
 	assert_true(host_gate_has_ports(g));
 	n = frame4(f, host4, 6, 8080, SYN, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	n = frame6(f, host6, 6, 8080, SYN);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	assert_int_equal(host_gate_refused(g), 0);
 }
 
@@ -128,16 +145,16 @@ test_unlisted_port_rejected(void **state)
 	size_t n;
 
 	n = frame4(f, host4, 6, 22, SYN, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_REJECT);
+	assert_int_equal(check(g, f, n), HOST_GATE_REJECT);
 	n = frame6(f, host6, 6, 22, SYN);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_REJECT);
+	assert_int_equal(check(g, f, n), HOST_GATE_REJECT);
 	/* slirp maps all of fd00::/64 and 255.255.255.255 to the host too */
 	n = frame6(f, guest6, 6, 22, SYN);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_REJECT);
+	assert_int_equal(check(g, f, n), HOST_GATE_REJECT);
 	n = frame4(f, bcast4, 6, 22, SYN, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_REJECT);
+	assert_int_equal(check(g, f, n), HOST_GATE_REJECT);
 	n = frame4(f, other4, 6, 22, SYN, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_REJECT);
+	assert_int_equal(check(g, f, n), HOST_GATE_REJECT);
 	assert_int_equal(host_gate_refused(g), 5);
 }
 
@@ -150,7 +167,7 @@ test_no_ports_everything_closed(void **state)
 
 	assert_false(host_gate_has_ports(g));
 	n = frame4(f, host4, 6, 8080, SYN, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_REJECT);
+	assert_int_equal(check(g, f, n), HOST_GATE_REJECT);
 }
 
 /* Segments of existing connections (replies on --publish connections come
@@ -163,11 +180,11 @@ test_established_segments_pass(void **state)
 	size_t n;
 
 	n = frame4(f, host4, 6, 41000, SYN | ACK, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	n = frame4(f, host4, 6, 41000, ACK, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	n = frame6(f, host6, 6, 41000, ACK);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 }
 
 static void
@@ -178,21 +195,21 @@ test_udp_and_fragments_to_host_dropped(void **state)
 	size_t n;
 
 	n = frame4(f, host4, 17, 8080, 0, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_DROP);
+	assert_int_equal(check(g, f, n), HOST_GATE_DROP);
 	n = frame6(f, host6, 17, 8080, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_DROP);
+	assert_int_equal(check(g, f, n), HOST_GATE_DROP);
 	/* first fragment (MF) and a later one (offset) */
 	n = frame4(f, host4, 6, 8080, SYN, 0x2000);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_DROP);
+	assert_int_equal(check(g, f, n), HOST_GATE_DROP);
 	n = frame4(f, host4, 6, 8080, SYN, 0x0010);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_DROP);
+	assert_int_equal(check(g, f, n), HOST_GATE_DROP);
 	/* IPv6 fragment header instead of TCP */
 	n = frame6(f, host6, 44, 8080, SYN);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_DROP);
+	assert_int_equal(check(g, f, n), HOST_GATE_DROP);
 	/* truncated */
 	n = frame4(f, host4, 6, 8080, SYN, 0);
-	assert_int_equal(host_gate_check(g, f, 14 + 20 + 10), HOST_GATE_DROP);
-	assert_int_equal(host_gate_check(g, f, 10), HOST_GATE_DROP);
+	assert_int_equal(check(g, f, 14 + 20 + 10), HOST_GATE_DROP);
+	assert_int_equal(check(g, f, 10), HOST_GATE_DROP);
 }
 
 static void
@@ -203,15 +220,15 @@ test_resolver_only_port_53(void **state)
 	size_t n;
 
 	n = frame4(f, dns4, 17, 53, 0, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	n = frame4(f, dns4, 17, 54, 0, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_DROP);
+	assert_int_equal(check(g, f, n), HOST_GATE_DROP);
 	n = frame4(f, dns4, 6, 8080, SYN, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_REJECT);
+	assert_int_equal(check(g, f, n), HOST_GATE_REJECT);
 	n = frame6(f, dns6, 17, 53, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	n = frame6(f, dns6, 6, 22, SYN);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_REJECT);
+	assert_int_equal(check(g, f, n), HOST_GATE_REJECT);
 }
 
 static void
@@ -222,20 +239,20 @@ test_world_and_other_protocols_pass(void **state)
 	size_t n;
 
 	n = frame4(f, world4, 6, 22, SYN, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	n = frame4(f, world4, 17, 5353, 0, 0x2000);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	n = frame6(f, world6, 6, 22, SYN);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	/* ICMP echo to slirp itself, neighbour discovery to the gateway */
 	n = frame4(f, host4, 1, 0, 0, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	n = frame6(f, host6, 58, 0, 0);
-	assert_int_equal(host_gate_check(g, f, n), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, n), HOST_GATE_PASS);
 	/* ARP */
 	memset(f, 0, 42);
 	eth(f, 0x0806);
-	assert_int_equal(host_gate_check(g, f, 42), HOST_GATE_PASS);
+	assert_int_equal(check(g, f, 42), HOST_GATE_PASS);
 }
 
 static unsigned
@@ -255,7 +272,7 @@ test_rst_ipv4(void **state)
 {
 	uint8_t f[128], out[128], pseudo[12];
 	size_t n = frame4(f, host4, 6, 22, SYN, 0);
-	size_t m = host_gate_build_rst(f, n, out, sizeof out);
+	size_t m = build_rst(f, n, out, sizeof out);
 	const uint8_t *ip = out + 14, *tcp = ip + 20;
 
 	assert_int_equal(m, 14 + 40);
@@ -278,7 +295,7 @@ test_rst_ipv4(void **state)
 	assert_int_equal(csum(tcp, 20, csum(pseudo, 12, 0)), 0xffff);
 	/* never answer a RST with a RST */
 	n = frame4(f, host4, 6, 22, RST, 0);
-	assert_int_equal(host_gate_build_rst(f, n, out, sizeof out), 0);
+	assert_int_equal(build_rst(f, n, out, sizeof out), 0);
 }
 
 static void
@@ -286,7 +303,7 @@ test_rst_ipv6(void **state)
 {
 	uint8_t f[128], out[128], pseudo[40];
 	size_t n = frame6(f, host6, 6, 22, SYN);
-	size_t m = host_gate_build_rst(f, n, out, sizeof out);
+	size_t m = build_rst(f, n, out, sizeof out);
 	const uint8_t *ip = out + 14, *tcp = ip + 40;
 
 	assert_int_equal(m, 14 + 60);
@@ -299,7 +316,7 @@ test_rst_ipv6(void **state)
 	pseudo[39] = 6;
 	assert_int_equal(csum(tcp, 20, csum(pseudo, 40, 0)), 0xffff);
 	/* too small an output buffer */
-	assert_int_equal(host_gate_build_rst(f, n, out, 40), 0);
+	assert_int_equal(build_rst(f, n, out, 40), 0);
 }
 
 int
