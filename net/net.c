@@ -411,11 +411,10 @@ static void
 net_watch_tap(SbxNet *net, GMainContext *ctx)
 {
 	if (loop_epoll_active(ctx)) {
-		net->tap_events = loop_epoll_queue_new();
+		net->tap_events = loop_epoll_queue_new(net_tap_dispatch, net);
 		net->tap_watch.queue = net->tap_events;
 		net->tap_watch.data = net;
-		if (loop_epoll_queue_set_dispatch(net->tap_events, net_tap_dispatch, net) &&
-		    loop_epoll_watch_add(&net->tap_watch, net->tap_fd, EPOLLIN) == 0)
+		if (loop_epoll_watch_add(&net->tap_watch, net->tap_fd, EPOLLIN) == 0)
 			return;
 		g_clear_pointer(&net->tap_events, loop_epoll_queue_free);
 	}

@@ -2,15 +2,16 @@
  *
  * tcp-relay.c — the guest's outbound TCP connections on host sockets (why
  * and what: tcp-relay.h; one connection's TCP: tcp-flow.c).  Here: the
- * table of flows, opening them on a guest's SYN, the GSource that hands
- * host socket events to them, delayed ACKs and the retransmission timer.
+ * table of flows, opening them on a guest's SYN, handing host socket
+ * events to them, delayed ACKs and the retransmission timer.
  *
  * Host sockets are direct watches in the loop's own epoll set
  * (src/common/loop-epoll.h), edge-triggered so that nothing is re-armed per
  * event: `host_readable` / `host_writable` remember whether the last
  * recv/send stopped short of EAGAIN.  Their events are handled inside the
- * loop's wait (loop-epoll.h: dispatch inside the wait), or by this relay's
- * GSource when they wait in the queue.  Flows are freed only at the end of
+ * loop's wait (loop-epoll.h: dispatch inside the wait); the relay's GSource
+ * is the delayed-ACK timer for the waits GLib begins.  Flows are freed only
+ * at the end of
  * a dispatch (`dead` list): a batch of events may still name a flow that
  * an earlier event of the same batch closed; a flow freed between the wait
  * and the dispatch takes its queued events with it (flow_free).
@@ -251,8 +252,6 @@ relay_source_prepare(GSource *base, gint *timeout)
 	gint64 left;
 
 	*timeout = -1;
-	if (loop_epoll_queue_pending(r->events))
-		return TRUE;
 	if (!r->ack_deadline)
 		return FALSE;
 	/* Usually the reply carried the delayed ACKs already: then there is
@@ -274,8 +273,7 @@ relay_source_check(GSource *base)
 {
 	TcpRelay *r = ((RelaySource *)base)->relay;
 
-	return loop_epoll_queue_pending(r->events) ||
-	       (r->ack_deadline && g_get_monotonic_time() >= r->ack_deadline);
+	return r->ack_deadline && g_get_monotonic_time() >= r->ack_deadline;
 }
 
 /* Handle the queued host socket events, a delayed-ACK deadline that has
@@ -313,13 +311,15 @@ relay_loop_changed(TcpRelay *r)
 	return changed;
 }
 
+/* The delayed-ACK deadline passed (prepare/check). */
 static gboolean
 relay_source_dispatch(GSource *base, GSourceFunc cb, gpointer data)
 {
-	RelaySource *rs = (RelaySource *)base;
+	TcpRelay *r = ((RelaySource *)base)->relay;
 
-	relay_run(rs->relay);
-	rs->relay->timer_new = FALSE;
+	relay_send_delayed(r);
+	relay_settle(r);
+	r->timer_new = FALSE;
 	return G_SOURCE_CONTINUE;
 }
 
@@ -381,8 +381,7 @@ tcp_relay_new(GMainContext *ctx, int tap_fd, guint mtu)
 	r->owed = g_ptr_array_new();
 	r->delayed = g_ptr_array_new();
 	r->dead = g_ptr_array_new();
-	r->events = loop_epoll_queue_new();
-	loop_epoll_queue_set_dispatch(r->events, relay_dispatch_in_wait, r);
+	r->events = loop_epoll_queue_new(relay_dispatch_in_wait, r);
 	r->source = g_source_new(&relay_source_funcs, sizeof(RelaySource));
 	g_source_set_name(r->source, "tcp-relay");
 	((RelaySource *)r->source)->relay = r;

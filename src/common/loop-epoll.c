@@ -18,7 +18,7 @@
 
 struct LoopEpollQueue {
 	GArray *events;         /* struct epoll_event, data.ptr = watch data */
-	LoopEpollDispatchFunc dispatch;     /* NULL: the owner's GSource takes them */
+	LoopEpollDispatchFunc dispatch;
 	gpointer dispatch_data;
 	gboolean listed;        /* in le.ready */
 	gint64 deadline;        /* loop_epoll_queue_set_deadline; 0 = none */
@@ -39,7 +39,7 @@ typedef struct {
 	gboolean fallback;      /* an fd of the current list cannot be in epoll */
 	GArray *fallback_fds;   /* GPollFD: the list plus the epoll set, for g_poll */
 	GPtrArray *ready;       /* LoopEpollQueue that got events in this wait */
-	GPtrArray *dispatching; /* LoopEpollQueue with a dispatch function */
+	GPtrArray *queues;      /* every LoopEpollQueue (for their deadlines) */
 } LoopEpoll;
 
 static LoopEpoll le = { .epfd = -1 };
@@ -117,8 +117,8 @@ loop_epoll_ms_until(gint64 end)
 {
 	gint64 left;
 
-	for (guint i = 0; i < le.dispatching->len; i++) {
-		const LoopEpollQueue *q = g_ptr_array_index(le.dispatching, i);
+	for (guint i = 0; i < le.queues->len; i++) {
+		const LoopEpollQueue *q = g_ptr_array_index(le.queues, i);
 
 		if (q->deadline)
 			end = MIN(end, q->deadline);
@@ -163,8 +163,7 @@ loop_epoll_take(const struct epoll_event *ev, gint n, GPollFD *ufds, guint nfds)
 }
 
 /* Hand the queues that got events to their dispatch functions.  TRUE when
- * the context must iterate: one of them asked for it, or a queue has no
- * dispatch function (its GSource takes the events). */
+ * one of them asked for an iteration. */
 static gboolean
 loop_epoll_dispatch(void)
 {
@@ -176,10 +175,7 @@ loop_epoll_dispatch(void)
 		LoopEpollQueue *q = g_ptr_array_steal_index(le.ready, le.ready->len - 1);
 
 		q->listed = FALSE;
-		if (q->dispatch)
-			iterate |= q->dispatch(q, q->dispatch_data);
-		else
-			iterate = TRUE;
+		iterate |= q->dispatch(q, q->dispatch_data);
 	}
 	return iterate;
 }
@@ -265,7 +261,7 @@ loop_epoll_install(GMainContext *ctx)
 	le.last = g_array_new(FALSE, FALSE, sizeof(GPollFD));
 	le.fallback_fds = g_array_new(FALSE, FALSE, sizeof(GPollFD));
 	le.ready = g_ptr_array_new();
-	le.dispatching = g_ptr_array_new();
+	le.queues = g_ptr_array_new();
 	g_main_context_set_poll_func(ctx, loop_epoll_poll);
 	return TRUE;
 }
@@ -282,7 +278,7 @@ loop_epoll_uninstall(GMainContext *ctx)
 	g_array_unref(le.last);
 	g_array_unref(le.fallback_fds);
 	g_ptr_array_unref(le.ready);
-	g_ptr_array_unref(le.dispatching);
+	g_ptr_array_unref(le.queues);
 	g_main_context_unref(le.ctx);
 	memset(&le, 0, sizeof le);
 	le.epfd = -1;
@@ -295,11 +291,19 @@ loop_epoll_active(GMainContext *ctx)
 }
 
 LoopEpollQueue *
-loop_epoll_queue_new(void)
+loop_epoll_queue_new(LoopEpollDispatchFunc fn, gpointer data)
 {
-	LoopEpollQueue *q = g_new0(LoopEpollQueue, 1);
+	LoopEpollQueue *q;
 
+	if (!le.ctx) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	q = g_new0(LoopEpollQueue, 1);
 	q->events = g_array_new(FALSE, FALSE, sizeof(struct epoll_event));
+	q->dispatch = fn;
+	q->dispatch_data = data;
+	g_ptr_array_add(le.queues, q);
 	return q;
 }
 
@@ -310,8 +314,8 @@ loop_epoll_queue_free(LoopEpollQueue *q)
 		return;
 	if (q->listed && le.ready)
 		g_ptr_array_remove_fast(le.ready, q);
-	if (q->dispatch && le.dispatching)
-		g_ptr_array_remove_fast(le.dispatching, q);
+	if (le.queues)
+		g_ptr_array_remove_fast(le.queues, q);
 	g_array_unref(q->events);
 	g_free(q);
 }
@@ -326,18 +330,6 @@ loop_epoll_watch_add(LoopEpollWatch *w, int fd, guint32 events)
 	if (epoll_ctl(le.epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
 	return 0;
-}
-
-gboolean
-loop_epoll_queue_set_dispatch(LoopEpollQueue *q, LoopEpollDispatchFunc fn, gpointer data)
-{
-	g_return_val_if_fail(fn && !q->dispatch, FALSE);
-	if (!le.ctx)
-		return FALSE;
-	q->dispatch = fn;
-	q->dispatch_data = data;
-	g_ptr_array_add(le.dispatching, q);
-	return TRUE;
 }
 
 void
@@ -366,12 +358,6 @@ loop_epoll_queue_take(LoopEpollQueue *q, struct epoll_event *out, guint max)
 	memcpy(out, q->events->data, n * sizeof *out);
 	g_array_remove_range(q->events, 0, n);
 	return n;
-}
-
-gboolean
-loop_epoll_queue_pending(const LoopEpollQueue *q)
-{
-	return q->events->len != 0;
 }
 
 void

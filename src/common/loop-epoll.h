@@ -21,19 +21,19 @@
  * in the same epoll set, so one epoll_wait per wake-up serves both — a
  * nested epoll set would cost a second epoll_wait per wake-up, and on a
  * paravirtualised guest each epoll_wait's interrupt-disabling lock is the
- * dearest part of it.  Their events are queued (LoopEpollQueue) for the
- * owner's GSource, whose prepare/check look at the queue — or, when the
- * queue has a dispatch function, handed to it inside the wait itself.
+ * dearest part of it.  Their events are queued (LoopEpollQueue) and
+ * handed to the queue's dispatch function inside the wait itself.
  *
  * Dispatch inside the wait: a GLib iteration prepares, checks and
  * dispatches every source of the context, and a request/response round
  * trip through the launcher takes two of them (guest request on the tap,
  * host reply on a socket) — about as much CPU as libslirp's whole TCP
- * engine spends per round trip.  A dispatch function runs right after the
+ * engine spends per round trip.  The dispatch function runs right after the
  * epoll_wait that saw its events, and the wait goes on unless it asks for
  * an iteration.  What such a function may do: read and write its fds,
  * add and remove direct watches, set its queue's deadline
- * (loop_epoll_queue_set_deadline).  Anything GLib must see — a source attached or
+ * (loop_epoll_queue_set_deadline).  Anything GLib must see — a source
+ * attached or
  * destroyed, work handed to another source — it reports by returning TRUE,
  * and the wait returns to GLib (the context lock is not held in a
  * GPollFunc, so attaching a source there is allowed).
@@ -64,19 +64,19 @@ typedef struct {
 	gpointer data;              /* handed back with each event */
 } LoopEpollWatch;
 
-LoopEpollQueue *loop_epoll_queue_new(void);
-/* Called inside the wait with Q's new events (take them with
+/* Called inside the wait with Q's new events (take them all with
  * loop_epoll_queue_take); TRUE if the context must iterate before waiting
  * again. */
 typedef gboolean (*LoopEpollDispatchFunc)(LoopEpollQueue *q, gpointer data);
-/* Once per queue, while a context waits through epoll (FALSE if none
- * does: the owner's GSource takes the events). */
-gboolean loop_epoll_queue_set_dispatch(LoopEpollQueue *q, LoopEpollDispatchFunc fn,
-				       gpointer data);
+
+/* A queue whose events go to FN with DATA; NULL (errno ENOTCONN) when no
+ * context waits through epoll. */
+LoopEpollQueue *loop_epoll_queue_new(LoopEpollDispatchFunc fn, gpointer data);
 
 /* A wait that dispatches inside itself ends by DEADLINE
  * (g_get_monotonic_time() µs; 0 = none) at the latest — the owner's timer,
- * which its GSource's prepare() also reports for the waits it begins. */
+ * which a GSource of the owner's also reports in prepare() for the waits
+ * GLib begins. */
 void loop_epoll_queue_set_deadline(LoopEpollQueue *q, gint64 deadline);
 void loop_epoll_queue_free(LoopEpollQueue *q);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LoopEpollQueue, loop_epoll_queue_free)
@@ -91,7 +91,6 @@ int loop_epoll_watch_remove(int fd);
 /* Queued events, oldest first: up to MAX into OUT (events, data.ptr =
  * the watch's data); returns how many. */
 guint loop_epoll_queue_take(LoopEpollQueue *q, struct epoll_event *out, guint max);
-gboolean loop_epoll_queue_pending(const LoopEpollQueue *q);
 
 /* Drop the queued events carrying DATA (its owner is about to free it). */
 void loop_epoll_queue_forget(LoopEpollQueue *q, gconstpointer data);

@@ -31,6 +31,8 @@ typedef struct {
 	gint64 deadline_in;         /* µs: set the queue's deadline this far ahead */
 } Fixture;
 
+static gboolean on_direct(LoopEpollQueue *q, gpointer data);
+
 static int
 setup(void **state)
 {
@@ -40,7 +42,8 @@ setup(void **state)
 	assert_true(loop_epoll_install(fx->ctx));
 	assert_true(loop_epoll_active(fx->ctx));
 	assert_int_equal(pipe2(fx->pipe, O_NONBLOCK | O_CLOEXEC), 0);
-	fx->q = loop_epoll_queue_new();
+	fx->q = loop_epoll_queue_new(on_direct, fx);
+	assert_non_null(fx->q);
 	fx->w.queue = fx->q;
 	fx->w.data = fx;
 	*state = fx;
@@ -79,8 +82,10 @@ on_direct(LoopEpollQueue *q, gpointer data)
 
 	fx->dispatched++;
 	while ((n = loop_epoll_queue_take(q, ev, G_N_ELEMENTS(ev))) > 0) {
-		for (guint i = 0; i < n; i++)
+		for (guint i = 0; i < n; i++) {
 			assert_ptr_equal(ev[i].data.ptr, fx);
+			assert_true(ev[i].events & EPOLLIN);
+		}
 		fx->events += n;
 	}
 	while (read(fx->pipe[0], &c, 1) == 1)
@@ -119,12 +124,12 @@ static void
 test_dispatch_inside_wait(void **state)
 {
 	Fixture *fx = *state;
+	struct epoll_event ev[4];
 	guint timeouts = 0;
 	GSource *t = g_timeout_source_new_seconds(60);
 
 	g_source_set_callback(t, count_cb, &timeouts, NULL);
 	g_source_attach(t, fx->ctx);
-	assert_true(loop_epoll_queue_set_dispatch(fx->q, on_direct, fx));
 	assert_int_equal(loop_epoll_watch_add(&fx->w, fx->pipe[0], EPOLLIN), 0);
 	fx->iterate_at = 3;
 	fx->refill = TRUE;
@@ -134,7 +139,7 @@ test_dispatch_inside_wait(void **state)
 	assert_int_equal(fx->dispatched, 3);
 	assert_int_equal(fx->events, 3);
 	assert_int_equal(timeouts, 0);
-	assert_false(loop_epoll_queue_pending(fx->q));
+	assert_int_equal(loop_epoll_queue_take(fx->q, ev, G_N_ELEMENTS(ev)), 0);
 	g_source_destroy(t);
 	g_source_unref(t);
 }
@@ -153,7 +158,6 @@ test_glib_fd_ends_wait(void **state)
 	s = g_unix_fd_source_new(other[0], G_IO_IN);
 	g_source_set_callback(s, G_SOURCE_FUNC(count_fd_cb), &fired, NULL);
 	g_source_attach(s, fx->ctx);
-	assert_true(loop_epoll_queue_set_dispatch(fx->q, on_direct, fx));
 	assert_int_equal(loop_epoll_watch_add(&fx->w, fx->pipe[0], EPOLLIN), 0);
 	put_byte(fx->pipe[1]);
 	put_byte(other[1]);
@@ -177,7 +181,6 @@ test_queue_deadline_ends_wait(void **state)
 	Fixture *fx = *state;
 	gint64 t0;
 
-	assert_true(loop_epoll_queue_set_dispatch(fx->q, on_direct, fx));
 	assert_int_equal(loop_epoll_watch_add(&fx->w, fx->pipe[0], EPOLLIN), 0);
 	fx->deadline_in = 30 * 1000;
 	put_byte(fx->pipe[1]);
@@ -194,22 +197,17 @@ test_queue_deadline_ends_wait(void **state)
 	assert_false(g_main_context_iteration(fx->ctx, FALSE));
 }
 
-/* A queue without a dispatch function keeps its events for its owner and
- * the wait returns to GLib at once. */
+/* Queues exist only while a context waits through epoll. */
 static void
-test_queue_without_dispatch(void **state)
+test_queue_needs_the_epoll_wait(void **state)
 {
 	Fixture *fx = *state;
-	struct epoll_event ev[4];
 
-	assert_int_equal(loop_epoll_watch_add(&fx->w, fx->pipe[0], EPOLLIN | EPOLLET), 0);
-	put_byte(fx->pipe[1]);
-	g_main_context_iteration(fx->ctx, TRUE);
-	assert_true(loop_epoll_queue_pending(fx->q));
-	assert_int_equal(loop_epoll_queue_take(fx->q, ev, 4), 1);
-	assert_ptr_equal(ev[0].data.ptr, fx);
-	assert_true(ev[0].events & EPOLLIN);
-	assert_false(loop_epoll_queue_pending(fx->q));
+	loop_epoll_uninstall(fx->ctx);
+	errno = 0;
+	assert_null(loop_epoll_queue_new(on_direct, fx));
+	assert_int_equal(errno, ENOTCONN);
+	assert_true(loop_epoll_install(fx->ctx));
 }
 
 /* An fd epoll cannot watch (a regular file) in GLib's list: the wait
@@ -226,7 +224,6 @@ test_fallback_serves_direct_watches(void **state)
 	s = g_unix_fd_source_new(file, G_IO_IN);
 	g_source_set_callback(s, G_SOURCE_FUNC(count_fd_cb), &fired, NULL);
 	g_source_attach(s, fx->ctx);
-	assert_true(loop_epoll_queue_set_dispatch(fx->q, on_direct, fx));
 	assert_int_equal(loop_epoll_watch_add(&fx->w, fx->pipe[0], EPOLLIN), 0);
 	put_byte(fx->pipe[1]);
 
@@ -244,7 +241,6 @@ test_watch_remove(void **state)
 {
 	Fixture *fx = *state;
 
-	assert_true(loop_epoll_queue_set_dispatch(fx->q, on_direct, fx));
 	assert_int_equal(loop_epoll_watch_add(&fx->w, fx->pipe[0], EPOLLIN), 0);
 	assert_int_equal(loop_epoll_watch_remove(fx->pipe[0]), 0);
 	assert_int_equal(loop_epoll_watch_remove(fx->pipe[0]), -ENOENT);
@@ -260,7 +256,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dispatch_inside_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_glib_fd_ends_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_deadline_ends_wait, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_without_dispatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_needs_the_epoll_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_serves_direct_watches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_remove, setup, teardown),
 	};
