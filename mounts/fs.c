@@ -3,10 +3,10 @@
  * fs.c — the filesystem stage's entry points (fs.h): gather host facts,
  * build the plan, hand it to the applier, clean up -d directories.
  */
-#include "fs.h"
-#include "hostview.h"
-#include "mount-apply.h"
-#include "mount-plan.h"
+#include "mounts/fs.h"
+#include "mounts/hostview.h"
+#include "mounts/mount-apply.h"
+#include "mounts/mount-plan.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"

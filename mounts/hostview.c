@@ -3,7 +3,7 @@
  * hostview.c — gather the host facts the mount plan decides from.
  * See hostview.h for why the sweep never stats into network filesystems.
  */
-#include "hostview.h"
+#include "mounts/hostview.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 

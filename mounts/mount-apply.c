@@ -18,7 +18,7 @@
  * the locked flags.  Everything on the base tmpfs vanishes with the mount
  * namespace, so overlays leave nothing on the host even after SIGKILL.
  */
-#include "mount-apply.h"
+#include "mounts/mount-apply.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"

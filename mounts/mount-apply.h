@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "mount-plan.h"
+#include "mounts/mount-plan.h"
 
 /* In the set-up child (namespace-root of a fresh user+mount namespace, pid 1
  * of the new pid namespace): make / a slave tree, mount the size-limited

@@ -16,7 +16,7 @@
  * them sorted by depth of dest, so parents are mounted before children and,
  * at equal depth, the later (more specific, user-given) op covers the earlier.
  */
-#include "mount-plan.h"
+#include "mounts/mount-plan.h"
 #include "common/error.h"
 
 #include <errno.h>

@@ -16,8 +16,8 @@
 #pragma once
 
 #include "common/config.h"
-#include "hostview.h"
-#include "fs.h"
+#include "mounts/hostview.h"
+#include "mounts/fs.h"
 
 /* Every scratch tmpfs (the base holding the new root and overlay uppers,
  * /tmp, /dev/shm, the $HOME scratch) is capped at this size unless

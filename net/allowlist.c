@@ -4,7 +4,7 @@
  * man/mini-sandbox-allowlist.5.  Every malformed line is an error: a typo
  * that silently dropped an entry (or widened one) is worse than a refusal.
  */
-#include "allowlist.h"
+#include "net/allowlist.h"
 #include "common/error.h"
 
 #include <arpa/inet.h>

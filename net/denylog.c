@@ -3,8 +3,8 @@
  * denylog.c — denial records on stderr (-v) and as JSON lines (--log).
  * See denylog.h.
  */
-#include "denylog.h"
-#include "dns-msg.h"
+#include "net/denylog.h"
+#include "net/dns-msg.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"

@@ -3,7 +3,7 @@
  * dns-msg.c — parse DNS queries and upstream replies, build answers.
  * Pure: no I/O, no allocation on the query path.  See dns-msg.h.
  */
-#include "dns-msg.h"
+#include "net/dns-msg.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

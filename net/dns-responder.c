@@ -24,12 +24,12 @@
  * Blocked destinations arrive through NFLOG (nflog.c) and are reported with
  * the name the resolver handed that address out for (denylog.c).
  */
-#include "dns.h"
-#include "denylog.h"
-#include "dns-msg.h"
-#include "frame.h"
-#include "nflog.h"
-#include "nft.h"
+#include "net/dns.h"
+#include "net/denylog.h"
+#include "net/dns-msg.h"
+#include "net/frame.h"
+#include "net/nflog.h"
+#include "net/nft/nft.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"

@@ -9,7 +9,7 @@
  */
 #pragma once
 
-#include "policy.h"
+#include "net/policy.h"
 
 typedef struct DnsResponder DnsResponder;
 

@@ -3,7 +3,7 @@
  * frame.c — Ethernet/IP/TCP/UDP header parsing and the Internet checksum
  * (what each function promises: frame.h).
  */
-#include "frame.h"
+#include "net/frame.h"
 
 #include <string.h>
 #include <sys/socket.h>

@@ -3,8 +3,8 @@
  * hostgate.c — the per-port gate in front of slirp's host-loopback mapping
  * (why it exists: hostgate.h).
  */
-#include "hostgate.h"
-#include "frame.h"
+#include "net/hostgate.h"
+#include "net/frame.h"
 
 #include <string.h>
 #include <sys/socket.h>

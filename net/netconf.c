@@ -2,7 +2,7 @@
  *
  * netconf.c — rtnetlink requests for lo and tap0.
  */
-#include "netconf.h"
+#include "net/netconf.h"
 #include "common/error.h"
 
 #include <arpa/inet.h>

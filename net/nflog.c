@@ -5,7 +5,7 @@
  * configuration sequence follows libnetfilter_log (bind pf, bind group,
  * copy mode) without the library.
  */
-#include "nflog.h"
+#include "net/nflog.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 

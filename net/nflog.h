@@ -3,7 +3,7 @@
  * nflog.h — blocked packets from the sandbox's ruleset, via nfnetlink_log.
  *
  * The ruleset's deny chain says "log group SBX_NFLOG_GROUP" before its
- * reject rules (net/nft.c).  Kernel logging to the ring buffer is muted
+ * reject rules (net/nft/nft.c).  Kernel logging to the ring buffer is muted
  * outside the init netns (nf_log_all_netns=0), but an nfnetlink_log socket
  * bound to that group *inside* the netns receives each blocked packet
  * (NOTES-platform §6).  The set-up child opens and binds the socket while

@@ -9,10 +9,10 @@
  * allowed destination; the one exception is replies of --publish'ed
  * (inbound) connections, which go to the gateway from a published port.
  */
-#include "policy-int.h"
-#include "allowlist.h"
-#include "nft-int.h"
-#include "frame.h"
+#include "net/policy-int.h"
+#include "net/allowlist.h"
+#include "net/nft/nft-int.h"
+#include "net/frame.h"
 #include "common/error.h"
 
 #include <arpa/inet.h>

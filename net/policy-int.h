@@ -6,8 +6,8 @@
  */
 #pragma once
 
-#include "policy.h"
-#include "nft.h"
+#include "net/policy.h"
+#include "net/nft/nft.h"
 
 typedef struct {
 	GArray *v4;            /* struct in_addr */

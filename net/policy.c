@@ -8,11 +8,11 @@
  * in-namespace rules still reaches nothing: same sets, binary search on
  * sorted ranges, no allocation per frame.
  */
-#include "policy.h"
-#include "allowlist.h"
-#include "nft.h"
-#include "resolve.h"
-#include "policy-int.h"
+#include "net/policy.h"
+#include "net/allowlist.h"
+#include "net/nft/nft.h"
+#include "net/resolve.h"
+#include "net/policy-int.h"
 #include "common/error.h"
 #include "common/log.h"
 

@@ -10,7 +10,7 @@
 #pragma once
 
 #include "common/config.h"
-#include "frame.h"
+#include "net/frame.h"
 #include <netinet/in.h>
 #include <stdint.h>
 

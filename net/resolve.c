@@ -9,10 +9,10 @@
  * counts only if it answers exactly our question, and only records of the
  * name or its CNAME chain are taken.
  */
-#include "resolve.h"
+#include "net/resolve.h"
 #include "common/error.h"
 #include "common/fdutil.h"
-#include "dns-msg.h"
+#include "net/dns-msg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

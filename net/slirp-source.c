@@ -17,7 +17,7 @@
  * only fds whose events changed are touched.  check() stays honest: epoll
  * fd readable, or slirp's timer deadline passed.
  */
-#include "slirp-source.h"
+#include "net/slirp-source.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"

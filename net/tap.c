@@ -2,7 +2,7 @@
  *
  * tap.c — /dev/net/tun → tap0.
  */
-#include "tap.h"
+#include "net/tap.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 

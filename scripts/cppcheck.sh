@@ -9,6 +9,6 @@ exec cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-s
 	'-DG_DEFINE_AUTOPTR_CLEANUP_FUNC(a,b)=' '-DG_DEFINE_AUTO_CLEANUP_FREE_FUNC(a,b,c)=' \
 	'-DG_GNUC_PRINTF(a,b)=' -DG_GNUC_NORETURN= -DG_GNUC_UNUSED= \
 	'-DG_DEFINE_QUARK(a,b)=GQuark b##_quark(void);' \
-	-I . -I src -I net -I mounts \
+	-I . \
 	--suppress=missingIncludeSystem \
-	src net mounts tests/unit tests/lib tests/fuzz examples "$@"
+	src common net mounts tests/unit tests/lib tests/fuzz examples "$@"

@@ -4,11 +4,11 @@
  * already sandboxed, what the continuation may keep of the caller's fds,
  * and the child launcher behind mini_sandbox_spawn_fds().
  */
-#include "api-internal.h"
+#include "src/api-internal.h"
 
 #include "common/error.h"
 #include "common/log.h"
-#include "launcher.h"
+#include "src/launcher.h"
 
 #include <dirent.h>
 #include <linux/sockios.h>

@@ -11,15 +11,15 @@
  * launcher the CLI uses) and tidies up the continuation: host-reaching fds
  * closed, nesting marker set.
  */
-#include "minisandbox.h"
+#include "src/minisandbox.h"
 
 #include "common/config.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
-#include "launcher.h"
-#include "options.h"
-#include "api-internal.h"
+#include "src/launcher.h"
+#include "src/options.h"
+#include "src/api-internal.h"
 #include "net/allowlist.h"
 
 #include <arpa/inet.h>

@@ -5,11 +5,11 @@
  * even when sent from outside (the kernel drops only signals an init has
  * neither a handler for nor blocked).
  */
-#include "init.h"
+#include "src/init.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
-#include "privdrop.h"
+#include "src/privdrop.h"
 
 #include <errno.h>
 #include <signal.h>

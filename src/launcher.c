@@ -13,18 +13,18 @@
  * The child's side is sandbox-child.c.  If this process dies, even by
  * SIGKILL, pid 1's parent-death signal takes the whole pid namespace down.
  */
-#include "launcher.h"
+#include "src/launcher.h"
 #include "common/loop-epoll.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
-#include "fs.h"
-#include "init.h"
-#include "net.h"
-#include "nsclone.h"
-#include "sandbox-child.h"
-#include "seccomp-filter.h"
-#include "userns.h"
+#include "mounts/fs.h"
+#include "src/init.h"
+#include "net/net.h"
+#include "src/nsclone.h"
+#include "src/sandbox-child.h"
+#include "src/seccomp-filter.h"
+#include "src/userns.h"
 
 #include <errno.h>
 #include <fcntl.h>

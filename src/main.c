@@ -6,8 +6,8 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "launcher.h"
-#include "options.h"
+#include "src/launcher.h"
+#include "src/options.h"
 
 #include <stdio.h>
 #include <stdlib.h>

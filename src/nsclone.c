@@ -2,12 +2,12 @@
  *
  * nsclone.c — see nsclone.h for why there are two paths.
  */
-#include "nsclone.h"
+#include "src/nsclone.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
-#include "init.h"
-#include "userns.h"
+#include "src/init.h"
+#include "src/userns.h"
 
 #include <errno.h>
 #include <signal.h>

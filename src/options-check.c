@@ -17,7 +17,7 @@
  * to fix it, in the user's terms (the CLI flags, also for API users: the
  * man page explains the API by the same flags).
  */
-#include "options.h"
+#include "src/options.h"
 #include "common/error.h"
 
 #include <arpa/inet.h>

@@ -17,7 +17,7 @@
  * options-check.c, everything else by sbx_config_validate() at the end, so
  * the result never depends on the order the options were given in.
  */
-#include "options.h"
+#include "src/options.h"
 #include "common/error.h"
 #include "sbx-build-config.h"
 

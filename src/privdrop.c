@@ -3,7 +3,7 @@
  * privdrop.c — see privdrop.h.  Raw capset(2) instead of libcap: three
  * calls do not justify a dependency.
  */
-#include "privdrop.h"
+#include "src/privdrop.h"
 #include "common/error.h"
 #include "common/log.h"
 

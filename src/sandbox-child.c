@@ -5,14 +5,14 @@
  * named call.  Errors are sent to the launcher over the sync socket (it
  * prints them and exits 125); nothing of the payload runs after a failure.
  */
-#include "sandbox-child.h"
+#include "src/sandbox-child.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
-#include "init.h"
-#include "privdrop.h"
-#include "seccomp-filter.h"
-#include "userns.h"
+#include "src/init.h"
+#include "src/privdrop.h"
+#include "src/seccomp-filter.h"
+#include "src/userns.h"
 
 #include <errno.h>
 #include <fcntl.h>

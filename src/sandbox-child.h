@@ -13,8 +13,8 @@
 #pragma once
 
 #include "common/config.h"
-#include "fs.h"
-#include "net.h"
+#include "mounts/fs.h"
+#include "net/net.h"
 
 #include <sys/types.h>
 

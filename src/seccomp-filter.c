@@ -2,7 +2,7 @@
  *
  * seccomp-filter.c — see seccomp-filter.h for the list and the reasons.
  */
-#include "seccomp-filter.h"
+#include "src/seccomp-filter.h"
 #include "common/error.h"
 #include "common/log.h"
 

@@ -3,7 +3,7 @@
  * userns.c — uid/gid maps and the "why can't I create a user namespace"
  * diagnosis.  See userns.h for the two-level layout.
  */
-#include "userns.h"
+#include "src/userns.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "net/allowlist.h"
-#include "net/nft.h"
+#include "net/nft/nft.h"
 #include "net/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-"""The launcher's TCP relay (net/tcp-relay.c), end to end.
+"""The launcher's TCP relay (net/relay/tcp-relay.c), end to end.
 
 The relay ends the sandbox's outgoing TCP connections in the launcher and
 carries them on host sockets.  These tests check, from the host side, what

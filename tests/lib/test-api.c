@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "minisandbox.h"
-#include "api-internal.h"
+#include "src/minisandbox.h"
+#include "src/api-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "options.h"
+#include "src/options.h"
 #include "common/error.h"
 
 #include <stdarg.h>

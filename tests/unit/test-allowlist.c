@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "allowlist.h"
-#include "nft.h"
-#include "nft-int.h"
+#include "net/allowlist.h"
+#include "net/nft/nft.h"
+#include "net/nft/nft-int.h"
 #include "common/error.h"
 
 #include <arpa/inet.h>

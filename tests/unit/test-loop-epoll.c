@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * test-loop-epoll.c — the launcher's GPollFunc (src/common/loop-epoll.c):
+ * test-loop-epoll.c — the launcher's GPollFunc (common/loop-epoll.c):
  * direct watches served inside the wait, the wait going on after them, and
  * what ends it — a dispatch function asking for an iteration, one of
  * GLib's fds, a queue's deadline — plus the poll(2) fallback.

@@ -10,9 +10,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "nft.h"
-#include "nft-int.h"
-#include "dns.h"
+#include "net/nft/nft.h"
+#include "net/nft/nft-int.h"
+#include "net/dns.h"
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>

@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "policy.h"
-#include "policy-int.h"
-#include "resolve.h"
-#include "dns-msg.h"
+#include "net/policy.h"
+#include "net/policy-int.h"
+#include "net/resolve.h"
+#include "net/dns-msg.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 

@@ -6,10 +6,10 @@
  * compare), and the wait-status → exit-code rule of init.c.
  */
 #include "common/error.h"
-#include "init.h"
-#include "privdrop.h"
-#include "seccomp-filter.h"
-#include "userns.h"
+#include "src/init.h"
+#include "src/privdrop.h"
+#include "src/seccomp-filter.h"
+#include "src/userns.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * test-relay-ring.c — the TCP relay's byte rings (net/relay-ring.c):
+ * test-relay-ring.c — the TCP relay's byte rings (net/relay/relay-ring.c):
  * growth within a budget, wrap-around, and that bytes come out in the order
  * they went in whatever the split.
  */
@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "net/relay-ring.h"
+#include "net/relay/relay-ring.h"
 
 #define MAX_CAP (1024 * 1024)
 

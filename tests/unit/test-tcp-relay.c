@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * test-tcp-relay.c — the TCP relay (net/tcp-relay.c) driven frame by frame:
+ * test-tcp-relay.c — the TCP relay (net/relay/tcp-relay.c) driven frame by frame:
  * the test plays the guest, writing segments with tcp_relay_handle_frame
  * and reading the relay's frames from a SOCK_SEQPACKET pair that stands in
  * for the tap; the far end is a real listener on 127.0.0.1.  This reaches
@@ -23,8 +23,8 @@
 
 #include "common/loop-epoll.h"
 #include "net/tap.h"
-#include "net/tcp-relay.h"
-#include "net/tcp-seg.h"
+#include "net/relay/tcp-relay.h"
+#include "net/relay/tcp-seg.h"
 
 #define GUEST_PORT 40000
 #define WAIT_MS 3000

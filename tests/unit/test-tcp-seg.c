@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * test-tcp-seg.c — the TCP relay's segment reader and writer
- * (net/tcp-seg.c): what it reads from a guest's SYN and data segments,
+ * (net/relay/tcp-seg.c): what it reads from a guest's SYN and data segments,
  * what it refuses, and that the segments it builds carry correct headers
  * and checksums (checked by summing the built frame, as a receiver does).
  */
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "net/tcp-seg.h"
+#include "net/relay/tcp-seg.h"
 
 static const uint8_t guest_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "error.h"
+#include "common/error.h"
 
 #include <stdarg.h>
 #include <string.h>

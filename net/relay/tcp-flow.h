@@ -19,9 +19,9 @@
  */
 #pragma once
 
-#include "relay-ring.h"
-#include "tcp-relay.h"
-#include "tcp-seg.h"
+#include "net/relay/relay-ring.h"
+#include "net/relay/tcp-relay.h"
+#include "net/relay/tcp-seg.h"
 #include "common/loop-epoll.h"
 
 #include <glib.h>

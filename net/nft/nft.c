@@ -5,9 +5,9 @@
  * nft-apply.c.  Expression sequences follow what `nft --debug=netlink`
  * prints for the same rules (NOTES-platform.md §2.4).
  */
-#include "nft.h"
-#include "nft-int.h"
-#include "dns.h"
+#include "net/nft/nft.h"
+#include "net/nft/nft-int.h"
+#include "net/dns.h"
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>

@@ -4,8 +4,8 @@
  * address ranges (what both the ruleset and the launcher's frame filter
  * look addresses up in), port groups and set names.  Pure.
  */
-#include "nft.h"
-#include "nft-int.h"
+#include "net/nft/nft.h"
+#include "net/nft/nft-int.h"
 
 #include <netinet/in.h>
 #include <string.h>

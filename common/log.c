@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include "log.h"
-#include "error.h"
+#include "common/log.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

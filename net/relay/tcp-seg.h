@@ -10,7 +10,7 @@
  */
 #pragma once
 
-#include "frame.h"
+#include "net/frame.h"
 
 #include <glib.h>
 #include <stdint.h>

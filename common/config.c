@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "config.h"
+#include "common/config.h"
 
 static void
 mount_opt_clear(gpointer p)

@@ -3,7 +3,7 @@
  * tcp-seg.c — TCP segments from and to the guest (what each function
  * promises: tcp-seg.h).
  */
-#include "tcp-seg.h"
+#include "net/relay/tcp-seg.h"
 
 #include <arpa/inet.h>
 #include <string.h>

@@ -3,8 +3,8 @@
  * nft-apply.c — the socket side of nft.h: one batch in, every reply out,
  * the ruleset read back and compared, and run-time set additions.
  */
-#include "nft.h"
-#include "nft-int.h"
+#include "net/nft/nft.h"
+#include "net/nft/nft-int.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 

@@ -4,9 +4,9 @@
  * the guest, what the guest sends and acknowledges, the host socket's data
  * both ways, retransmission and the orderly close.
  */
-#include "tcp-flow.h"
-#include "frame.h"
-#include "tap.h"
+#include "net/relay/tcp-flow.h"
+#include "net/frame.h"
+#include "net/tap.h"
 #include "common/fdutil.h"
 #include "common/log.h"
 

@@ -6,7 +6,7 @@
  * events to them, delayed ACKs and the retransmission timer.
  *
  * Host sockets are direct watches in the loop's own epoll set
- * (src/common/loop-epoll.h), edge-triggered so that nothing is re-armed per
+ * (common/loop-epoll.h), edge-triggered so that nothing is re-armed per
  * event: `host_readable` / `host_writable` remember whether the last
  * recv/send stopped short of EAGAIN.  Their events are handled inside the
  * loop's wait (loop-epoll.h: dispatch inside the wait); the relay's GSource
@@ -16,8 +16,8 @@
  * an earlier event of the same batch closed; a flow freed between the wait
  * and the dispatch takes its queued events with it (flow_free).
  */
-#include "tcp-flow.h"
-#include "frame.h"
+#include "net/relay/tcp-flow.h"
+#include "net/frame.h"
 #include "common/fdutil.h"
 #include "common/log.h"
 

@@ -2,7 +2,7 @@
  *
  * loop-epoll.c — a GPollFunc on one epoll set (why: loop-epoll.h).
  */
-#include "loop-epoll.h"
+#include "common/loop-epoll.h"
 #include "common/fdutil.h"
 #include "common/log.h"
 

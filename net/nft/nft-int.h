@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "nft.h"
+#include "net/nft/nft.h"
 
 #include <net/if.h>
 #include <sys/uio.h>

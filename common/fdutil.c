@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "fdutil.h"
+#include "common/fdutil.h"
 
 #include <errno.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * relay-ring.c — byte rings for the TCP relay (what each function
  * promises: relay-ring.h).
  */
-#include "relay-ring.h"
+#include "net/relay/relay-ring.h"
 
 #include <string.h>
 
