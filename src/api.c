@@ -55,12 +55,25 @@ static __thread char last_msg[1024];
 
 /* ---- error state --------------------------------------------------------- */
 
+/* The original's calling convention, kept so its callers need no change: a
+ * failing call returns -1, or -2 when the failure is one the caller can
+ * recover from (codes <= -201: nested sandbox, already started); the code
+ * itself is kept for mini_sandbox_get_last_error_code().  The last error is
+ * sticky, as there: a later successful call does not clear it (per thread,
+ * like errno).  Every failure goes through api_fail(), so functions added
+ * later follow the convention without knowing it. */
+#define API_RECOVERABLE_CODES (-201)
+
 static int
 api_ok(void)
 {
-	last_code = 0;
-	last_msg[0] = '\0';
 	return 0;
+}
+
+static int
+api_return_value(int code)
+{
+	return code <= API_RECOVERABLE_CODES ? -2 : -1;
 }
 
 static int api_fail(int code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -78,7 +91,7 @@ api_fail(int code, const char *fmt, ...)
 	g_vsnprintf(last_msg, sizeof last_msg, fmt, ap);
 	va_end(ap);
 	last_code = code;
-	return code;
+	return api_return_value(code);
 }
 
 static int
@@ -494,12 +507,18 @@ mini_sandbox_allow_ipv4(const char *ip)
 	return api_add_entry("mini_sandbox_allow_ipv4", ip);
 }
 
+/* A bare address is a /32, as the original took it (its own tests pass
+ * bare addresses). */
 API_EXPORT int
 mini_sandbox_allow_ipv4_subnet(const char *subnet)
 {
+	g_autofree char *host = NULL;
+
+	if (subnet && is_ipv4(subnet))
+		subnet = host = g_strconcat(subnet, "/32", NULL);
 	if (!subnet || !is_ipv4_cidr(subnet))
 		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "mini_sandbox_allow_ipv4_subnet: \"%s\": "
-				"not an IPv4 CIDR (ADDRESS/BITS)", subnet ? subnet : "(null)");
+				"not an IPv4 CIDR (ADDRESS/BITS) or address", subnet ? subnet : "(null)");
 	return api_add_entry("mini_sandbox_allow_ipv4_subnet", subnet);
 }
 
@@ -735,7 +754,6 @@ mini_sandbox_spawn_fds(const char *const argv[], int stdin_fd, int stdout_fd, in
 
 		return api_fail(SBX_ERR_OS, "%s: fork: %s", what, g_strerror(saved));
 	}
-	api_ok();
 	return pid;
 }
 

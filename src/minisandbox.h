@@ -134,7 +134,7 @@ int mini_sandbox_allow(const char *entry);
 int mini_sandbox_allow_connections(const char *path);
 /* One IPv4 address (dotted quad). */
 int mini_sandbox_allow_ipv4(const char *ip);
-/* One IPv4 CIDR ("10.1.0.0/16"). */
+/* One IPv4 CIDR ("10.1.0.0/16"); a bare address ("10.1.2.3") is a /32. */
 int mini_sandbox_allow_ipv4_subnet(const char *subnet);
 /* One domain name (resolved on the host at start, pinned in /etc/hosts). */
 int mini_sandbox_allow_domain(const char *domain);

@@ -72,6 +72,15 @@ sbx_config_set_fs_mode(SbxConfig *cfg, SbxFsMode mode, const char *dir, GError *
 			    dir ? dir : "?", flag);
 		return FALSE;
 	}
+	/* As in the original: -h after -x or -o is a second root (its default
+	 * and custom modes make a root too), not a second mode. */
+	if (mode == SBX_FS_HERMETIC &&
+	    (cfg->fs_mode == SBX_FS_DEFAULT || cfg->fs_mode == SBX_FS_CUSTOM)) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_ROOT_NOT_UNIQUE,
+			    "%s and %s: both make the sandbox's root; a sandbox has one root, "
+			    "choose one", fs_mode_option(cfg->fs_mode), flag);
+		return FALSE;
+	}
 	if (cfg->fs_mode != SBX_FS_READONLY || mode == SBX_FS_READONLY) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_INVALID_MODE,
 			    "%s and %s: two filesystem modes; choose one",

@@ -2,9 +2,11 @@
 """The original mini-sandbox Python API, one function per library call.
 
 Same names, arguments and return values as the original project's
-``pyminisandbox`` module: each function returns 0 on success or a negative
-error code (see :class:`MiniSandboxErrors`), and
-``mini_sandbox_get_last_error_code()`` / ``..._msg()`` tell what failed.
+``pyminisandbox`` module: each function returns 0 on success, -1 on failure
+(-2 when the failure is recoverable: already started, nested), and
+``mini_sandbox_get_last_error_code()`` (a :class:`MiniSandboxErrors` code)
+/ ``..._msg()`` tell what failed; like the original's, the last error stays
+until the next failure.
 Unlike the original, a missing library or a non-Linux system raises
 :class:`LibraryNotFoundError` / :class:`UnsupportedPlatformError` instead of
 returning a code a caller might ignore and then run unsandboxed.
@@ -148,8 +150,8 @@ def mini_sandbox_set_resolver(addr):
 
 
 def mini_sandbox_spawn(argv, stdin_fd=-1, stdout_fd=-1, stderr_fd=-1):
-    """Run ARGV sandboxed as a child; returns its pid (os.waitpid it) or a
-    negative error code."""
+    """Run ARGV sandboxed as a child; returns its pid (os.waitpid it), or -1
+    on failure (the code from mini_sandbox_get_last_error_code())."""
     import ctypes
     args = [_enc(a) for a in argv]
     arr = (ctypes.c_char_p * (len(args) + 1))(*args, None)
