@@ -44,6 +44,15 @@ G_STATIC_ASSERT(MINI_SANDBOX_ERR_ALREADY_STARTED == SBX_ERR_ALREADY_STARTED);
 
 #define API_EXPORT __attribute__((visibility("default")))
 
+/* libmini-tapbox (the original's tapbox library) is built from this file
+ * with SBX_API_TAPBOX_DEFAULT=1: there, as with mini-tapbox(1), a sandbox
+ * with no network call gets the unrestricted tap network (with the CLI's
+ * warning); libminisandbox and libmini-sandbox keep "no allow call, no
+ * network". */
+#ifndef SBX_API_TAPBOX_DEFAULT
+#define SBX_API_TAPBOX_DEFAULT 0
+#endif
+
 static GMutex api_lock;
 static SbxConfig *api_cfg;          /* current configuration, lazily made */
 static gboolean api_started;        /* TRUE in the continuation */
@@ -641,6 +650,20 @@ mini_sandbox_reset(void)
 
 /* ---- running ------------------------------------------------------------- */
 
+/* libmini-tapbox: nothing allowed means everything allowed, as in
+ * mini-tapbox(1) without -F (the network code warns on stderr); a shared
+ * host network stays what it is. */
+static void
+api_apply_tapbox_default(SbxConfig *cfg)
+{
+	if (cfg->net_mode != SBX_NET_NONE && cfg->net_mode != SBX_NET_TAP)
+		return;
+	if (api_has_allow_entries(cfg))
+		return;
+	cfg->net_mode = SBX_NET_TAP;
+	cfg->allow_all = TRUE;
+}
+
 /* The configuration to run: the current one, plus the settings kept aside
  * when the mini-tapbox network is chosen, plus ARGV (NULL for start()),
  * validated as a whole.  Called with the lock held. */
@@ -652,6 +675,8 @@ api_config_for_run(const char *const argv[], GError **error)
 	if (!api_cfg)
 		api_cfg = sbx_config_new();
 	cfg = sbx_config_copy(api_cfg);
+	if (SBX_API_TAPBOX_DEFAULT)
+		api_apply_tapbox_default(cfg);
 	if (cfg->net_mode == SBX_NET_TAP) {
 		cfg->resolver = g_strdup(api_resolver);
 		cfg->max_connections = api_max_connections;
