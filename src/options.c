@@ -19,6 +19,7 @@
  */
 #include "src/options.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "sbx-build-config.h"
 
 #include <errno.h>
@@ -36,6 +37,7 @@ typedef enum {
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_ALLOW_HOST_PORT,
 	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG,
 	OPT_HELP, OPT_VERSION,
+	OPT_COMPAT_PTY, OPT_COMPAT_IGNORED,
 	OPT_COUNT
 } OptId;
 
@@ -47,7 +49,7 @@ enum {
 };
 
 typedef struct {
-	const char *name;       /* long name without "--" */
+	const char *name;       /* long name without "--"; NULL: short only */
 	char letter;            /* short letter or 0 */
 	guint flags;
 	OptId id;
@@ -90,6 +92,15 @@ static const OptDef opt_table[] = {
 	{ "log",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LOG },
 	{ "help",               0,   0,                        OPT_HELP },
 	{ "version",            0,   0,                        OPT_VERSION },
+	/* The original's letters that change nothing here (a notice says so),
+	 * so its users' scripts keep working: -P (gid tty, writable
+	 * /dev/pts), and -m -S -G -l -L, which it accepted and ignored. */
+	{ NULL,                 'P', 0,                        OPT_COMPAT_PTY },
+	{ NULL,                 'm', OPTF_VALUE,               OPT_COMPAT_IGNORED },
+	{ NULL,                 'S', OPTF_VALUE,               OPT_COMPAT_IGNORED },
+	{ NULL,                 'G', OPTF_VALUE,               OPT_COMPAT_IGNORED },
+	{ NULL,                 'l', OPTF_VALUE,               OPT_COMPAT_IGNORED },
+	{ NULL,                 'L', OPTF_VALUE,               OPT_COMPAT_IGNORED },
 };
 
 const char *const *
@@ -97,9 +108,13 @@ sbx_options_long_names(void)
 {
 	static const char *names[G_N_ELEMENTS(opt_table) + 1];
 
-	if (!names[0])
+	if (!names[0]) {
+		gsize n = 0;
+
 		for (gsize i = 0; i < G_N_ELEMENTS(opt_table); i++)
-			names[i] = opt_table[i].name;
+			if (opt_table[i].name)
+				names[n++] = opt_table[i].name;
+	}
 	return names;
 }
 
@@ -279,7 +294,8 @@ static const OptDef *
 find_long(const char *name, size_t len)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(opt_table); i++)
-		if (strlen(opt_table[i].name) == len && strncmp(opt_table[i].name, name, len) == 0)
+		if (opt_table[i].name && strlen(opt_table[i].name) == len &&
+		    strncmp(opt_table[i].name, name, len) == 0)
 			return &opt_table[i];
 	return NULL;
 }
@@ -483,6 +499,16 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		return TRUE;
 	case OPT_VERSION:
 		printf("%s %s\n", p->prog, PACKAGE_VERSION);
+		return TRUE;
+	case OPT_COMPAT_PTY:
+		/* The new devpts instance already lets the command use the ptys
+		 * it opens; gid tty cannot be mapped without privilege. */
+		sbx_warn("%s has no effect: /dev/pts is already a private instance the "
+			 "command can write (the tty group cannot be mapped rootless)", as);
+		return TRUE;
+	case OPT_COMPAT_IGNORED:
+		sbx_warn("%s %s ignored: accepted for scripts written for the original "
+			 "mini-sandbox, which ignores it too", as, value);
 		return TRUE;
 	case OPT_COUNT:
 	default:

@@ -159,3 +159,17 @@ def test_python_return_values_as_the_original(workdir):
         print("ok")
         """, cwd=workdir)
     assert p.returncode == 0 and "ok" in p.stdout, (p.stdout, p.stderr)
+
+
+# ---- CLI -------------------------------------------------------------------
+
+@pytest.mark.parametrize("tapbox", [False, True])
+def test_original_letters_are_accepted_with_a_notice(workdir, tapbox):
+    from conftest import sandbox
+    p = sandbox("-x", "-P", "-m", "/t", "-S", "/s", "-G", "g", "-l", "/o", "-L", "/e",
+                "--", "sh", "-c", "echo ran > ran.txt", tapbox=tapbox, cwd=workdir)
+    assert p.returncode == 0, p.stderr
+    assert (workdir / "ran.txt").read_text() == "ran\n"
+    assert "-P has no effect" in p.stderr
+    for letter in "mSGlL":
+        assert "-%s " % letter in p.stderr and "ignored" in p.stderr
