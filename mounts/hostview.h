@@ -52,6 +52,8 @@ typedef struct {
 	GPtrArray *mounts;     /* of HostMount *, mountinfo order */
 	GHashTable *paths;     /* given path → HostPath * */
 	char *resolv_target;   /* canonical target of /etc/resolv.conf when it is a symlink */
+	gboolean custom_root_empty; /* -o ROOT holds nothing (but -d run directories):
+				     * the original's fresh root, not a lower layer */
 } HostView;
 
 HostView *host_view_new(void);

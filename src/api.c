@@ -304,16 +304,21 @@ mini_sandbox_setup_default(void)
 	return api_set_mode("mini_sandbox_setup_default", SBX_FS_DEFAULT, NULL, NULL);
 }
 
-/* An existing directory, or a path whose parent exists (the filesystem stage
- * creates it, as the original did). */
+/* An existing directory, or an absolute path that does not exist yet: the
+ * filesystem stage creates it with its parents, as the original did and as
+ * the CLI does with -o/-d. */
 static int
 api_check_dir_or_creatable(const char *what, const char *path)
 {
 	struct stat st;
 
-	if (path && path[0] == '/' && stat(path, &st) == 0)
+	if (!path || !*path)
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG, "%s: empty path", what);
+	if (path[0] != '/')
+		return api_fail(SBX_ERR_NOT_ABSOLUTE, "%s: %s: not an absolute path", what, path);
+	if (stat(path, &st) == 0 || errno != ENOENT)
 		return api_check_path(what, path, PATH_DIR);
-	return api_check_parent_dir(what, path);
+	return 0;
 }
 
 API_EXPORT int
@@ -334,7 +339,8 @@ mini_sandbox_setup_hermetic(const char *sandbox_root)
 	const char *what = "mini_sandbox_setup_hermetic";
 	int code;
 
-	if ((code = api_check_dir_or_creatable(what, sandbox_root)) < 0)
+	/* Must exist, as for -h: hermetic mode shows DIR itself. */
+	if ((code = api_check_path(what, sandbox_root, PATH_DIR)) < 0)
 		return code;
 	return api_set_mode(what, SBX_FS_HERMETIC, sandbox_root, NULL);
 }

@@ -82,8 +82,11 @@ extern "C" {
 /* Default mode (mini-sandbox -x): fresh root, system directories read-only,
  * the working directory writable, $HOME an empty scratch, private /tmp. */
 int mini_sandbox_setup_default(void);
-/* Custom mode (-o SANDBOX_ROOT -d OVERLAYFS_DIR): absolute paths; an
- * existing SANDBOX_ROOT must be a directory. */
+/* Custom mode (-o SANDBOX_ROOT -d OVERLAYFS_DIR): absolute paths, existing
+ * directories or created at start (as the original did); an empty
+ * SANDBOX_ROOT gives a fresh root (OVERLAYFS_DIR may then be the same
+ * directory), one with content is the lower layer of /.  $HOME is an empty
+ * writable scratch. */
 int mini_sandbox_setup_custom(const char *overlayfs_dir, const char *sandbox_root);
 /* Hermetic mode (-h SANDBOX_ROOT): only what is mounted explicitly. */
 int mini_sandbox_setup_hermetic(const char *sandbox_root);

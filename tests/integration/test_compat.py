@@ -173,3 +173,64 @@ def test_original_letters_are_accepted_with_a_notice(workdir, tapbox):
     assert "-P has no effect" in p.stderr
     for letter in "mSGlL":
         assert "-%s " % letter in p.stderr and "ignored" in p.stderr
+
+
+# ---- -o / -d as the original uses them --------------------------------------
+
+def tapped(*args, cwd, timeout=60):
+    from conftest import sandbox
+    return sandbox(*args, cwd=cwd, timeout=timeout)
+
+
+KS = ["-k", "/usr", "-k", "/bin", "-k", "/lib", "-k", "/lib64", "-k", "/etc"]
+
+
+def test_custom_base_dirs_created_and_shared_like_the_original(workdir, tmp_path):
+    # The original's docs: -o /tmp/sbx -d /tmp/sbx -k /usr ...; neither exists.
+    base = tmp_path / "not" / "yet" / "sbx"
+    r = tapped("-o", str(base), "-d", str(base), *KS, "--", "/bin/sh", "-c",
+               'echo x > /usr/compat-o && test -z "$(ls -A "$HOME")" && '
+               'echo h > "$HOME/f" && cat "$HOME/f" && ls /', cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "h"
+    assert "usr" in r.stdout.split() and "home" in r.stdout.split()
+    assert base.is_dir()
+    assert os.listdir(base) == []                 # run directory removed, nothing else left
+    assert not os.path.exists("/usr/compat-o")
+
+
+def test_custom_runs_in_one_base_dir_do_not_collide(workdir, tmp_path):
+    import subprocess
+    from conftest import SANDBOX
+    base = tmp_path / "sbx"
+    procs = [subprocess.Popen([SANDBOX, "-o", str(base), "-d", str(base), *KS, "--",
+                               "/bin/sh", "-c", "echo %d > /usr/which; read _; cat /usr/which" % i],
+                              cwd=workdir, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(2)]
+    # both are running (each waits on stdin) before either reads its file back
+    outs = [p.communicate("go\n", timeout=60) for p in procs]
+    for i, (p, (out, err)) in enumerate(zip(procs, outs)):
+        assert p.returncode == 0, err
+        assert out.strip() == str(i)
+    assert os.listdir(base) == []
+
+
+def test_custom_nonempty_root_stays_a_lower_layer_and_d_inside_is_refused(workdir, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "marker").write_text("lower\n")
+    r = tapped("-o", str(root), "-d", str(root / "ovl"), *KS, "--", "/bin/true", cwd=workdir)
+    assert r.returncode == 125, r.stderr
+    assert "not empty" in r.stderr
+    r = tapped("-o", str(root), *KS, "--", "/bin/cat", "/marker", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "lower\n"
+
+
+def test_setup_custom_agrees_with_the_cli(workdir, tmp_path):
+    base = tmp_path / "lib" / "base"
+    p = client("compat-c-gcc-mini-sandbox", "custom", base, cwd=workdir)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    r = report(p)
+    assert r["home-write"] == "ok" and r["bin"] == "ok"
+    assert (base / "root").is_dir() and (base / "overlay").is_dir()
