@@ -8,6 +8,7 @@ values, the tapbox library's default network, custom mode.  Network checks
 talk only to the netns test hosts (tests/integration/testhosts.sh).
 """
 import os
+import shutil
 import textwrap
 
 import pytest
@@ -234,3 +235,72 @@ def test_setup_custom_agrees_with_the_cli(workdir, tmp_path):
     r = report(p)
     assert r["home-write"] == "ok" and r["bin"] == "ok"
     assert (base / "root").is_dir() and (base / "overlay").is_dir()
+
+
+# ---- overlays of directories with mounts below them ------------------------
+# The bind mounts are made by the test itself in a user+mount namespace of
+# its own (unshare -Urm), where mini-sandbox then runs nested: to the
+# sandbox's namespace they are locked submounts, as Docker's /etc/hosts is.
+
+def nested(script, cwd):
+    from conftest import SANDBOX
+    return run(["unshare", "-Urm", "sh", "-c", script, SANDBOX], cwd=cwd, timeout=60)
+
+
+def test_overlay_of_a_k_directory_with_a_bind_mount_below(workdir, tmp_path):
+    kdir, src = tmp_path / "kdir", tmp_path / "src"
+    (kdir / "sub").mkdir(parents=True)
+    (kdir / "deep" / "er").mkdir(parents=True)
+    src.mkdir()
+    (src / "f").write_text("inner\n")
+    (kdir / "top").write_text("top\n")
+    (kdir / "deep" / "er" / "d").write_text("deep\n")
+    os.symlink("top", kdir / "link")
+    p = nested(f"""
+        mount --bind {src} {kdir}/sub || exit 99
+        exec "$0" -x -k {kdir} -- sh -c '
+            cat {kdir}/sub/f {kdir}/link {kdir}/deep/er/d
+            echo y > {kdir}/sub/g && echo SUB-WRITE
+            echo n > {kdir}/new && echo NEW-WRITE
+            echo d >> {kdir}/deep/er/d && echo DEEP-WRITE
+            echo t >> {kdir}/top || echo TOP-READ-ONLY'
+        """, cwd=workdir)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    out = p.stdout.split()
+    assert out[:3] == ["inner", "top", "deep"], p.stdout
+    for word in ("SUB-WRITE", "NEW-WRITE", "DEEP-WRITE", "TOP-READ-ONLY"):
+        assert word in out, (word, p.stdout, p.stderr)
+    # the host is untouched: everything written was overlay or tmpfs
+    assert sorted(os.listdir(src)) == ["f"]
+    assert sorted(os.listdir(kdir)) == ["deep", "link", "sub", "top"]
+    assert (kdir / "deep" / "er" / "d").read_text() == "deep\n"
+    assert (kdir / "top").read_text() == "top\n"
+
+
+def test_overlay_of_the_project_folder_with_a_bind_mount_inside(tmp_path):
+    home = os.environ["HOME"]
+    proj = os.path.join(home, "msbx-compat-proj-%d" % os.getpid())
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_text("inner\n")
+    os.makedirs(os.path.join(proj, "work"))
+    os.makedirs(os.path.join(proj, "mnt"))
+    try:
+        p = nested(f"""
+            mount --bind {src} {proj}/mnt || exit 99
+            exec "$0" -x -- sh -c '
+                cat ../mnt/f
+                echo y > ../mnt/g && echo MNT-WRITE
+                echo n > ../new && echo PROJECT-WRITE
+                echo c > here && echo CWD-WRITE'
+            """, cwd=os.path.join(proj, "work"))
+        assert p.returncode == 0, (p.stdout, p.stderr)
+        out = p.stdout.split()
+        assert out[0] == "inner"
+        for word in ("MNT-WRITE", "PROJECT-WRITE", "CWD-WRITE"):
+            assert word in out, (word, p.stdout, p.stderr)
+        assert sorted(os.listdir(proj)) == ["mnt", "work"]     # project overlay discarded
+        assert os.listdir(os.path.join(proj, "work")) == ["here"]   # CWD shared
+        assert sorted(os.listdir(src)) == ["f"]
+    finally:
+        shutil.rmtree(proj, ignore_errors=True)
