@@ -76,6 +76,19 @@ test_modes(void **state)
 	assert_fails(mini_sandbox_mount_overlay("/etc"), MINI_SANDBOX_ERR_OVERLAY_NOT_SET);
 	assert_int_equal(mini_sandbox_setup_hermetic("/tmp"), 0);
 	assert_fails(mini_sandbox_setup_hermetic("/var"), MINI_SANDBOX_ERR_ROOT_NOT_UNIQUE);
+	assert_int_equal(mini_sandbox_reset(), 0);
+	/* hermetic shows DIR itself: it must exist, as for -h */
+	assert_fails(mini_sandbox_setup_hermetic("/nonexistent/test-api/h"),
+		     MINI_SANDBOX_ERR_PATH_MISSING);
+	/* custom: missing base directories are created at start (as the CLI
+	 * and the original do), not at the call */
+	assert_int_equal(mini_sandbox_setup_custom("/nonexistent/test-api/b",
+						   "/nonexistent/test-api/b"), 0);
+	assert_int_equal(access("/nonexistent/test-api", F_OK), -1);
+	assert_int_equal(mini_sandbox_reset(), 0);
+	assert_fails(mini_sandbox_setup_custom("/tmp/o", "/etc/hostname"),
+		     MINI_SANDBOX_ERR_INVALID_FOLDER);
+	assert_fails(mini_sandbox_setup_custom("relative", "/tmp/r"), MINI_SANDBOX_ERR_NOT_ABSOLUTE);
 }
 
 static void
