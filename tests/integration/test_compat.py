@@ -304,3 +304,22 @@ def test_overlay_of_the_project_folder_with_a_bind_mount_inside(tmp_path):
         assert sorted(os.listdir(src)) == ["f"]
     finally:
         shutil.rmtree(proj, ignore_errors=True)
+
+
+def test_custom_root_with_a_submount(workdir, tmp_path):
+    root, src = tmp_path / "root", tmp_path / "src"
+    (root / "sub").mkdir(parents=True)
+    src.mkdir()
+    (root / "marker").write_text("m\n")
+    (src / "f").write_text("inner\n")
+    p = nested(f"""
+        mount --bind {src} {root}/sub || exit 99
+        exec "$0" -o {root} {" ".join(KS)} -- /bin/sh -c '
+            cat /marker /sub/f
+            echo x > /sub/g && echo SUB-WRITE
+            echo y > /new && echo ROOT-WRITE'
+        """, cwd=workdir)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert p.stdout.split() == ["m", "inner", "SUB-WRITE", "ROOT-WRITE"]
+    assert sorted(os.listdir(root)) == ["marker", "sub"]
+    assert sorted(os.listdir(src)) == ["f"]
