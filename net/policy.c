@@ -70,6 +70,9 @@ policy_new(void)
 	nft_range_set_init(&p->literal4, 4);
 	nft_range_set_init(&p->literal6, 16);
 	p->dyn = g_hash_table_new_full(dyn_key_hash, dyn_key_equal, g_free, g_free);
+	p->literal = nft_policy_new();
+	p->names = g_array_new(FALSE, TRUE, sizeof(Wildcard));
+	g_array_set_clear_func(p->names, wildcard_clear);
 	return p;
 }
 
@@ -87,6 +90,8 @@ egress_policy_free(EgressPolicy *p)
 	nft_range_set_clear(&p->literal4);
 	nft_range_set_clear(&p->literal6);
 	g_hash_table_unref(p->dyn);
+	nft_policy_free(p->literal);
+	g_array_unref(p->names);
 	g_free(p);
 }
 
@@ -274,6 +279,7 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 			nft_range_set_add_prefix(family == AF_INET ? &p->literal4 : &p->literal6,
 						 (const guint8 *)&e->addr, e->prefix);
 		add_addr(p, family, (const guint8 *)&e->addr, e->prefix, e->port, e->protos);
+		egress_policy_gate_add_literal(p, e);
 	}
 	nft_range_set_normalize(&p->literal4);
 	nft_range_set_normalize(&p->literal6);
@@ -281,6 +287,9 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 		const AllowEntry *e = &g_array_index(entries, AllowEntry, i);
 
 		if (e->kind == ALLOW_DOMAIN) {
+			Wildcard n = { g_strdup(e->domain), e->port, e->protos };
+
+			g_array_append_val(p->names, n);
 			if (!resolve_domain(p, cfg, e, error))
 				return NULL;
 		} else if (e->kind == ALLOW_WILDCARD) {
@@ -295,6 +304,7 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 		}
 	}
 	nft_policy_normalize(p->nft);
+	nft_policy_normalize(p->literal);
 	return g_steal_pointer(&p);
 }
 
