@@ -676,6 +676,12 @@ dns_responder_print_summary(DnsResponder *r)
 		denylog_finish(r->log);
 }
 
+struct DenyLog *
+dns_responder_denylog(DnsResponder *r)
+{
+	return r->log;
+}
+
 void
 dns_responder_free(DnsResponder *r)
 {

@@ -40,3 +40,6 @@ gboolean dns_responder_handle_frame(DnsResponder *r, const uint8_t *frame, const
  * with an allowlist), and the end of the --log file. */
 void dns_responder_print_summary(DnsResponder *r);
 void dns_responder_free(DnsResponder *r);
+/* The denial log the responder writes (denylog.h), for the other
+ * reporters of the launcher (the relay's name gate).  Borrowed. */
+struct DenyLog *dns_responder_denylog(DnsResponder *r);

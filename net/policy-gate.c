@@ -73,6 +73,12 @@ egress_policy_needs_name_check(const EgressPolicy *p, int family, const void *ad
 	return !literal_covers(p, keylen, addr, port);
 }
 
+gboolean
+egress_policy_has_names(const EgressPolicy *p)
+{
+	return p->restricted && (p->names->len || p->wildcards->len);
+}
+
 /* Does entry-like rule R (a name or a suffix with PORT and PROTOS) admit
  * TCP to PORT? */
 static gboolean

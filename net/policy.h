@@ -80,6 +80,9 @@ gboolean egress_policy_needs_name_check(const EgressPolicy *p, int family, const
  * TCP to PORT. */
 gboolean egress_policy_name_allowed(const EgressPolicy *p, const char *name, guint16 port);
 
+/* Does the policy have a domain entry (`name`, `*.name`)? */
+gboolean egress_policy_has_names(const EgressPolicy *p);
+
 /* Is ADDR in a range refused for resolved answers (loopback, link-local,
  * multicast, metadata, unspecified)?  FAMILY is AF_INET / AF_INET6. */
 gboolean egress_addr_is_refused_range(int family, const void *addr);
