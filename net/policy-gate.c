@@ -41,6 +41,12 @@ egress_policy_gate_add_literal(EgressPolicy *p, const AllowEntry *e)
 	nft_range_set_add_prefix(v4 ? &g->v4 : &g->v6, (const guint8 *)&e->addr, e->prefix);
 }
 
+gboolean
+egress_policy_literal_host(const EgressPolicy *p, guint keylen, const guint8 *addr)
+{
+	return nft_range_set_contains(keylen == 4 ? &p->literal->allow4 : &p->literal->allow6, addr);
+}
+
 /* Does an IP/CIDR entry admit TCP to ADDR (KEYLEN bytes) port PORT? */
 static gboolean
 literal_covers(const EgressPolicy *p, guint keylen, const guint8 *addr, guint16 port)

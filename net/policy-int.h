@@ -49,5 +49,8 @@ struct EgressPolicy {
  * (policy-gate.c); egress_policy_load normalises it at the end. */
 void egress_policy_gate_add_literal(EgressPolicy *p, const AllowEntry *e);
 
+/* Does an IP/CIDR entry without a port cover ADDR (KEYLEN bytes)? */
+gboolean egress_policy_literal_host(const EgressPolicy *p, guint keylen, const guint8 *addr);
+
 /* The compiled sets (for tests and the benchmarks). */
 const NftPolicy *egress_policy_nft(const EgressPolicy *p);

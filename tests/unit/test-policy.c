@@ -568,6 +568,45 @@ test_name_gate(void **state)
 	assert_false(egress_policy_name_allowed(p, "192.0.2.20", 8080));
 }
 
+/* UDP to destinations only a domain entry admits: none, unless the entry
+ * says /udp (QUIC hides the name from the gate). */
+static void
+test_domain_entries_admit_udp_only_when_told(void **state)
+{
+	Stub *s = *state;
+	const char *const entries[] = { "a.test", "b.test:443", "*.w.test:443", "*.u.test:443/udp",
+					"meta.test:53/udp", "192.0.2.20:9/udp", NULL };
+	g_autoptr(SbxConfig) cfg = config(s, entries);
+	g_autoptr(EgressPolicy) p = NULL;
+	g_autoptr(GError) err = NULL;
+	struct in_addr add;
+
+	p = egress_policy_load(cfg, &err);
+	if (!p)
+		fail_msg("load: %s", err->message);
+	/* a.test, no port: TCP and ICMP as before, no UDP */
+	assert_true(allows(p, "192.0.2.10", IPPROTO_TCP, 9));
+	assert_true(allows(p, "192.0.2.10", IPPROTO_ICMP, 0));
+	assert_false(allows(p, "192.0.2.10", IPPROTO_UDP, 443));
+	assert_false(allows(p, "2001:db8::10", IPPROTO_UDP, 443));
+	/* b.test:443 means TCP; an IP entry still admits UDP to its address */
+	assert_true(allows(p, "192.0.2.21", IPPROTO_TCP, 443));
+	assert_false(allows(p, "192.0.2.21", IPPROTO_UDP, 443));
+	assert_true(allows(p, "192.0.2.20", IPPROTO_UDP, 9));
+	/* an explicit /udp does */
+	assert_true(allows(p, "192.0.2.11", IPPROTO_UDP, 53));
+	assert_false(allows(p, "192.0.2.11", IPPROTO_TCP, 53));
+	/* wildcards likewise, for their on-demand answers */
+	inet_pton(AF_INET, "203.0.113.5", &add);
+	assert_true(egress_policy_add_resolved(p, -1, "x.w.test", AF_INET, &add, 1, 60, NULL));
+	assert_true(allows(p, "203.0.113.5", IPPROTO_TCP, 443));
+	assert_false(allows(p, "203.0.113.5", IPPROTO_UDP, 443));
+	inet_pton(AF_INET, "203.0.113.6", &add);
+	assert_true(egress_policy_add_resolved(p, -1, "x.u.test", AF_INET, &add, 1, 60, NULL));
+	assert_true(allows(p, "203.0.113.6", IPPROTO_UDP, 443));
+	assert_false(allows(p, "203.0.113.6", IPPROTO_TCP, 443));
+}
+
 static void
 test_name_gate_unrestricted(void **state)
 {
@@ -603,6 +642,8 @@ main(void)
 		cmocka_unit_test(test_refused_ranges),
 		cmocka_unit_test_setup_teardown(test_name_gate, stub_start, stub_stop),
 		cmocka_unit_test(test_name_gate_unrestricted),
+		cmocka_unit_test_setup_teardown(test_domain_entries_admit_udp_only_when_told, stub_start,
+						stub_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
