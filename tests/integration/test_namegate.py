@@ -52,6 +52,11 @@ def talk(s, data, until_close=True):
 
 def step(st):
     kind, host, port = st["kind"], st["host"], st["port"]
+    if kind == "udp":
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.settimeout(2)
+        u.sendto(st["tag"].encode(), (socket.gethostbyname(host), port))
+        return u.recv(100)
     s = socket.create_connection((host, port), timeout=10)
     s.settimeout(10)
     if kind == "tls":
@@ -280,6 +285,23 @@ def test_server_first_and_ssh_work_unknown_refused(env):
     assert [(x["reason"], x["name"]) for x in refusals(records)] == [("protocol", "")]
 
 
+# --- UDP: QUIC hides the name -------------------------------------------------------
+
+def test_udp_to_domain_entry_only_with_explicit_udp(env):
+    out, _, _ = env(["--allow", "alpha.msbx.test", "--allow", "proxy.msbx.test:9000",
+                     "--allow", "%s:9000/udp" % OTHER], [
+        {"name": "noport", "kind": "udp", "host": "alpha.msbx.test", "port": 9000},
+        {"name": "port", "kind": "udp", "host": "proxy.msbx.test", "port": 9000},
+        {"name": "ip", "kind": "udp", "host": OTHER, "port": 9000},
+    ])
+    assert not out["noport"]["ok"] and not out["port"]["ok"], out
+    assert out["ip"]["ok"], out
+    out, _, _ = env(["--allow", "alpha.msbx.test:9000/udp"], [
+        {"name": "explicit", "kind": "udp", "host": "alpha.msbx.test", "port": 9000},
+    ])
+    assert out["explicit"]["ok"], out
+
+
 # --- --slirp-tcp cannot check names ------------------------------------------------
 
 def test_slirp_tcp_with_domain_entry_refuses_to_start(env, workdir, tmp_path):
@@ -300,3 +322,44 @@ def test_slirp_tcp_with_domain_entry_refuses_to_start(env, workdir, tmp_path):
         assert p.returncode == 0, p.stderr
     finally:
         dns.close()
+
+
+# --- the library's switch ----------------------------------------------------------
+
+LIB_SCRIPT = r"""
+import json, sys
+import pyminisandbox
+sb = pyminisandbox.Sandbox("default")
+sb.allow("alpha.msbx.test:443")
+sb.resolver(sys.argv[1])
+if sys.argv[2] == "off":
+    sb.no_name_check()
+p = sb.run([%r, "-c", sys.argv[3], sys.argv[4]], capture_output=True, text=True, timeout=60)
+sys.stdout.write(p.stdout)
+sys.stderr.write(p.stderr)
+sys.exit(p.returncode)
+""" % PY
+
+
+@pytest.mark.parametrize("gate", ["on", "off"])
+def test_library_switch(env, workdir, gate):
+    from conftest import BUILD, run
+    src = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    e = dict(os.environ, PYMINISANDBOX_LIBRARY=BUILD, PYTHONPATH=os.path.join(src, "python"))
+    dns = StubResolver(NAMES)
+    try:
+        steps = [tls("beta", "alpha.msbx.test", "beta.msbx.test"),
+                 tls("alpha", "alpha.msbx.test", "alpha.msbx.test")]
+        for st in steps:
+            st["tag"] = uuid.uuid4().hex
+        p = run([PY, "-c", LIB_SCRIPT, dns.addr, gate, CLIENT, json.dumps(steps)], cwd=workdir,
+                env=e, timeout=90)
+    finally:
+        dns.close()
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = {r["name"]: r for r in json.loads(p.stdout.strip().splitlines()[-1])}
+    assert out["alpha"]["ok"] and "msbx-tls alpha.msbx.test" in out["alpha"]["data"], out
+    if gate == "on":
+        assert_reset(out["beta"])
+    else:
+        assert out["beta"]["ok"] and "msbx-tls beta.msbx.test" in out["beta"]["data"], out
