@@ -14,9 +14,12 @@ on 9000.  Each logs what reached it under /run/msbx-testhosts, so a test
 can show that a refused request never arrived.  Names come from a stub
 resolver (stubdns.py); every address is a test host's.
 """
+import glob
 import json
 import os
 import shutil
+import socket
+import urllib.parse
 import uuid
 
 import pytest
@@ -363,3 +366,61 @@ def test_library_switch(env, workdir, gate):
         assert_reset(out["beta"])
     else:
         assert out["beta"]["ok"] and "msbx-tls beta.msbx.test" in out["beta"]["data"], out
+
+
+# --- end to end: another site on the registry's address ----------------------------
+
+def _npm_registry_host():
+    from conftest import run
+    p = run(["npm", "config", "get", "registry"], timeout=60)
+    assert p.returncode == 0, p.stderr
+    url = urllib.parse.urlparse(p.stdout.strip())
+    assert url.scheme == "https" and url.hostname, p.stdout
+    return url.hostname
+
+
+def _apt_mirror_host():
+    """The first http(s) mirror host of the enabled apt sources (one-line
+    .list and deb822 .sources files), read now, never stored."""
+    files = glob.glob("/etc/apt/sources.list") + sorted(
+        glob.glob("/etc/apt/sources.list.d/*.list") +
+        glob.glob("/etc/apt/sources.list.d/*.sources"))
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                words = line.split("#", 1)[0].split()
+                if not words:
+                    continue
+                if words[0] in ("deb", "deb-src"):
+                    uris = [w for w in words[1:] if "://" in w][:1]
+                elif words[0] == "URIs:":
+                    uris = words[1:]
+                else:
+                    continue
+                for u in uris:
+                    host = urllib.parse.urlparse(u).hostname
+                    if host:
+                        return host
+    pytest.fail("no apt mirror found in the apt sources")
+
+
+def test_other_site_on_the_registrys_address_is_refused(workdir, tmp_path):
+    """The attack of issue 13: with only the npm registry allowed, send the
+    apt mirror's name to the registry's address (CDNs serve both there).
+    The registry itself still works."""
+    registry, mirror = _npm_registry_host(), _apt_mirror_host()
+    assert registry != mirror
+    addr = socket.getaddrinfo(registry, 443, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+    log = tmp_path / "deny.jsonl"
+    script = ("curl -sS -o /dev/null -w 'registry %%{http_code}\\n' --max-time 30 https://%s/; "
+              "curl -sS -o /dev/null -w 'mirror %%{http_code}\\n' --max-time 30 "
+              "--resolve %s:443:%s https://%s/; echo rc $?") % (registry, mirror, addr, mirror)
+    p = sandbox("-x", "--log", str(log), "--allow", "%s:443" % registry, "--", "sh", "-c",
+                script, tapbox=True, cwd=workdir, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = dict(line.split(" ", 1) for line in p.stdout.splitlines())
+    assert out["registry"] != "000", p.stdout + p.stderr
+    assert out["mirror"] == "000" and out["rc"] != "0", p.stdout + p.stderr
+    gate = [json.loads(x) for x in log.read_text().splitlines()]
+    assert {(x.get("reason"), x.get("name"), x.get("addr")) for x in gate
+            if x["event"] == "connection"} == {("sni", mirror, addr)}
