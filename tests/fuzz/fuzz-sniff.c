@@ -16,6 +16,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/relay/sniff.h"
@@ -46,8 +47,8 @@ check_result(SniffKind k, const SniffResult *r, size_t size)
 	for (const char *p = r->name; p < nul; p++)
 		if (!name_byte_ok(*p))
 			__builtin_trap();
-	/* a name is never a bare dot, never starts or ends with one */
-	if (nul > r->name && (r->name[0] == '.' || nul[-1] == '.'))
+	/* no empty label: no leading, trailing or double dot */
+	if (nul > r->name && (r->name[0] == '.' || nul[-1] == '.' || strstr(r->name, "..")))
 		__builtin_trap();
 	if (r->consumed > size || (r->consumed != 0) != (k == SNIFF_SOCKS5_HELLO))
 		__builtin_trap();
@@ -70,17 +71,34 @@ same_verdict(const SniffResult *a, const SniffResult *b)
 
 typedef SniffKind (*SniffFn)(const uint8_t *buf, size_t len, SniffResult *out);
 
+/* FN on the first N bytes of DATA copied to a heap block of exactly N
+ * bytes: ASan sees a read past the prefix, which DATA itself would hide. */
+static SniffKind
+sniff_prefix(SniffFn fn, const uint8_t *data, size_t n, SniffResult *r)
+{
+	uint8_t *copy = malloc(n ? n : 1);
+	SniffKind k;
+
+	if (!copy)
+		__builtin_trap();
+	if (n)
+		memcpy(copy, data, n);
+	k = fn(copy, n, r);
+	free(copy);
+	return k;
+}
+
 /* FN on DATA, then on prefixes: each MORE or the same verdict. */
 static void
 check_monotone(SniffFn fn, const uint8_t *data, size_t size, SniffResult *whole)
 {
 	SniffResult r;
 
-	check_result(fn(data, size, whole), whole, size);
+	check_result(sniff_prefix(fn, data, size, whole), whole, size);
 	for (size_t i = 0; i < (size <= ALL_PREFIXES_MAX ? size : SPLIT_POINTS); i++) {
 		size_t n = size <= ALL_PREFIXES_MAX ? i : size / SPLIT_POINTS * i + (i & 7);
 
-		check_result(fn(data, n, &r), &r, n);
+		check_result(sniff_prefix(fn, data, n, &r), &r, n);
 		if (r.kind != SNIFF_MORE && !same_verdict(&r, whole))
 			__builtin_trap();
 	}
@@ -128,7 +146,8 @@ check_as_hello_body(const uint8_t *data, size_t size)
 	w += split;
 	w += put_record_header(wire + w, msg_len - split);
 	memcpy(wire + w, msg + split, msg_len - split);
-	check_result(sniff_client(wire, w + msg_len - split, &two), &two, w + msg_len - split);
+	w += msg_len - split;
+	check_result(sniff_prefix(sniff_client, wire, w, &two), &two, w);
 	if (!same_verdict(&one, &two))
 		__builtin_trap();
 }
