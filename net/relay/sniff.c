@@ -22,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- bounds-checked reading --------------------------------------------- */
@@ -534,7 +535,7 @@ http_sniff(const uint8_t *buf, size_t len, SniffResult *out)
 static void
 ipv4_text(const uint8_t a[4], char out[SNIFF_NAME_MAX + 1])
 {
-	g_snprintf(out, SNIFF_NAME_MAX + 1, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+	snprintf(out, SNIFF_NAME_MAX + 1, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
 }
 
 /* SOCKS4: VN=4 CD PORT(2) IP(4) USERID NUL; SOCKS4a puts 0.0.0.x (x ≠ 0)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/relay/sniff.h"
@@ -26,6 +27,24 @@
 
 /* ---- checking ------------------------------------------------------------ */
 
+typedef SniffKind (*SniffFn)(const uint8_t *buf, size_t len, SniffResult *out);
+
+/* FN on the first N bytes of BUF copied to a heap block of exactly N
+ * bytes, so that ASan sees any read past N. */
+static SniffKind
+sniff_exact(SniffFn fn, const void *buf, size_t n, SniffResult *r)
+{
+	uint8_t *copy = malloc(n ? n : 1);
+	SniffKind k;
+
+	assert_non_null(copy);
+	if (n)
+		memcpy(copy, buf, n);
+	k = fn(n ? copy : NULL, n, r);
+	free(copy);
+	return k;
+}
+
 /* sniff_client on BUF[0..LEN) gives KIND with NAME and PORT, and every
  * prefix gives MORE or that same verdict. */
 static void
@@ -34,7 +53,7 @@ expect_n(const void *buf, size_t len, SniffKind kind, const char *name, uint16_t
 	SniffResult r;
 
 	for (size_t n = 0; n < len; n++) {
-		SniffKind k = sniff_client(buf, n, &r);
+		SniffKind k = sniff_exact(sniff_client, buf, n, &r);
 
 		if (k != SNIFF_MORE && k != kind)
 			fail_msg("prefix of %zu/%zu bytes: %s, whole: %s", n, len,
@@ -42,7 +61,7 @@ expect_n(const void *buf, size_t len, SniffKind kind, const char *name, uint16_t
 		if (k == kind)
 			assert_string_equal(r.name, name);
 	}
-	assert_int_equal(sniff_client(buf, len, &r), kind);
+	assert_int_equal(sniff_exact(sniff_client, buf, len, &r), kind);
 	assert_int_equal(r.kind, kind);
 	assert_string_equal(r.name, name);
 	assert_int_equal(r.port, port);
@@ -61,7 +80,7 @@ expect_all_prefixes_more(const uint8_t *buf, size_t len)
 	SniffResult r;
 
 	for (size_t n = 0; n < len; n++)
-		if (sniff_client(buf, n, &r) != SNIFF_MORE)
+		if (sniff_exact(sniff_client, buf, n, &r) != SNIFF_MORE)
 			fail_msg("prefix of %zu/%zu bytes: %s", n, len, sniff_kind_name(r.kind));
 }
 
@@ -651,6 +670,17 @@ test_http_ambiguous(void **state)
 	expect("GET / HTTP/1.1\r\nHost: a.test:80:80\r\n\r\n", SNIFF_MALFORMED, "", 0);
 	expect("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", SNIFF_MALFORMED, "", 0);
 	expect("GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", SNIFF_MALFORMED, "", 0);
+	expect("GET / HTTP/1.1\r\nHost: []\r\n\r\n", SNIFF_MALFORMED, "", 0);
+	expect("GET / HTTP/1.1\r\nHost: [1:2:3:4:5:6:7:8:1:2:3:4:5:6:7:8:1:2:3:4:5:6:7:8]\r\n\r\n",
+	       SNIFF_MALFORMED, "", 0);
+	expect("GET / HTTP/1.1\r\nHost: [1.2.3.4]\r\n\r\n", SNIFF_MALFORMED, "", 0);
+	expect("GET / HTTP/1.1\r\nHost: a.test:000080\r\n\r\n", SNIFF_MALFORMED, "", 0);
+	expect("GET / HTTP/1.1\r\nHost: a.test:-1\r\n\r\n", SNIFF_MALFORMED, "", 0);
+	/* control bytes in any header's value */
+	expect("GET / HTTP/1.1\r\nHost: a.test\r\nX: \x01\r\n\r\n", SNIFF_MALFORMED, "", 0);
+	expect("GET / HTTP/1.1\r\nX: a\x7f\r\nHost: a.test\r\n\r\n", SNIFF_MALFORMED, "", 0);
+	expect("GET / HTTP/1.1\r\nX: tab\there\r\nHost: a.test\r\n\r\n", SNIFF_HTTP, "a.test", 0);
+	expect("GET / HTTP/1.1\r\nX(y): z\r\nHost: a.test\r\n\r\n", SNIFF_MALFORMED, "", 0);
 	/* control bytes in a request target, two spaces */
 	expect("GET /\x01 HTTP/1.1\r\n\r\n", SNIFF_MALFORMED, "", 0);
 	expect("GET  / HTTP/1.1\r\n\r\n", SNIFF_MALFORMED, "", 0);
@@ -745,12 +775,12 @@ expect_socks5(const void *buf, size_t len, SniffKind kind, const char *name, uin
 	SniffResult r;
 
 	for (size_t n = 0; n < len; n++) {
-		SniffKind k = sniff_socks5_request(buf, n, &r);
+		SniffKind k = sniff_exact(sniff_socks5_request, buf, n, &r);
 
 		if (k != SNIFF_MORE && k != kind)
 			fail_msg("prefix of %zu/%zu bytes: %s", n, len, sniff_kind_name(k));
 	}
-	assert_int_equal(sniff_socks5_request(buf, len, &r), kind);
+	assert_int_equal(sniff_exact(sniff_socks5_request, buf, len, &r), kind);
 	assert_string_equal(r.name, name);
 	assert_int_equal(r.port, port);
 }
