@@ -32,6 +32,15 @@ resolve_config_paths(HostView *view, const SbxConfig *cfg)
 		if (m->path)
 			host_view_resolve(view, m->path, m->kind == SBX_MOUNT_EMPTY_FILE);
 	}
+	/* The settings files, so the plan can keep them read-only inside. */
+	for (guint i = 0; i < cfg->arg_files->len; i++)
+		host_view_resolve(view, g_ptr_array_index(cfg->arg_files, i), FALSE);
+	for (guint i = 0; i < cfg->allow_files->len; i++)
+		host_view_resolve(view, g_ptr_array_index(cfg->allow_files, i), FALSE);
+	if (cfg->debug_log)
+		host_view_resolve(view, cfg->debug_log, FALSE);
+	if (cfg->log_file)
+		host_view_resolve(view, cfg->log_file, FALSE);
 }
 
 MountPlan *

@@ -359,7 +359,9 @@ test_argfile_errors(void **state)
 	EXPECT_ERROR(SBX_ERR_OS, NEEDLES(missing, "cannot read argument file",
 					 "No such file"), at_missing, "--", "c");
 	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES(nul, "NUL"), at_nul, "--", "c");
-	EXPECT_ERROR(SBX_ERR_OS, NEEDLES((char *)*state), dir_at, "--", "c");
+	/* a settings file must be a regular file (common/safepath.h) */
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES((char *)*state, "not a regular file"),
+		     dir_at, "--", "c");
 	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("missing file name"), "@", "--", "c");
 }
 
