@@ -258,6 +258,17 @@ def run_in_masked_proc(cwd, *args):
                timeout=60)
 
 
+def test_masked_proc_fails_closed_unprivileged(workdir):
+    """The same mask built by the test user in a user namespace of its own
+    (unshare -Urm), so the unprivileged pass covers it too."""
+    r = run(["unshare", "-Urm", "/bin/sh", "-c",
+             'mount --bind /dev/null /proc/keys && exec "$@"', "sh",
+             SANDBOX, "-x", "--", "/bin/sh", "-c", "echo RAN"], cwd=workdir, timeout=60)
+    assert r.returncode == 125, (r.returncode, r.stdout, r.stderr)
+    assert "RAN" not in r.stdout
+    assert "/proc/keys" in r.stderr and "--proc=host" in r.stderr, r.stderr
+
+
 @pytest.fixture
 def user_dir():
     """A directory the test user owns, for root-marked tests."""
