@@ -22,6 +22,7 @@ import pytest
 
 from conftest import SANDBOX, run, sandbox
 from test_allowlist import HOST_A, HOST_B, assert_refused, probe
+from test_lib import python
 
 HOME = os.path.expanduser("~")
 TEST_USER = "msbx-test"
@@ -243,6 +244,72 @@ def test_real_directories_still_work(workdir, tmp_path):
     r = sh("-x", "-w", str(out), "-W", str(workdir), f"echo ok > {out}/f && pwd", cwd=workdir)
     assert r.returncode == 0, r.stderr
     assert (out / "f").read_text() == "ok\n"
+
+
+# ---- the same through the library -------------------------------------------
+
+def test_library_mount_through_planted_link_refused(workdir, home_marker):
+    (workdir / "build").mkdir()
+    target = plant_build_link(workdir)
+    p = python("""
+        import pyminisandbox
+        try:
+            pyminisandbox.Sandbox().write(%r).start()
+            open(%r, "w").write("pwned")
+            print("RAN")
+        except pyminisandbox.SandboxError as e:
+            print("error", e.code, pyminisandbox.is_running())
+            print(e.message)
+        """ % (str(workdir / "build"), home_marker), cwd=workdir)
+    assert "RAN" not in p.stdout, (p.stdout, p.stderr)
+    assert "error -3 False" in p.stdout, (p.stdout, p.stderr)
+    assert str(workdir / "build") in p.stdout and target in p.stdout, p.stdout
+    assert not os.path.lexists(home_marker)
+
+
+def test_library_settings_files_read_only_inside(workdir, home_marker):
+    (workdir / "allow.txt").write_text(f"{HOST_A}:80\n")
+    p = python("""
+        import os, pyminisandbox
+        pyminisandbox.Sandbox().log(%r).allow_file(%r).start()
+        for name in ("debug.log", "allow.txt"):
+            try:
+                open(name, "a").write("0.0.0.0/0\\n")
+                print("WROTE", name)
+            except OSError as e:
+                print("refused", name, e.errno)
+            try:
+                os.unlink(name)
+                os.symlink(%r, name)
+                print("PLANTED", name)
+            except OSError as e:
+                print("refused", name, e.errno)
+        open("other", "w").write("ok")
+        """ % (str(workdir / "debug.log"), str(workdir / "allow.txt"), home_marker),
+        cwd=workdir)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert "WROTE" not in p.stdout and "PLANTED" not in p.stdout, p.stdout
+    assert p.stdout.count("refused") == 4, p.stdout
+    assert (workdir / "other").read_text() == "ok"
+    assert (workdir / "allow.txt").read_text() == f"{HOST_A}:80\n"
+    assert not os.path.islink(workdir / "debug.log")
+    assert not os.path.lexists(home_marker)
+
+
+def test_library_log_that_is_a_symlink_is_refused(workdir, home_marker):
+    os.symlink(home_marker, workdir / "debug.log")
+    p = python("""
+        import pyminisandbox
+        try:
+            pyminisandbox.Sandbox().log(%r).start()
+            print("RAN")
+        except pyminisandbox.SandboxError as e:
+            print("error", e.code)
+            print(e.message)
+        """ % str(workdir / "debug.log"), cwd=workdir)
+    assert "RAN" not in p.stdout, (p.stdout, p.stderr)
+    assert "error" in p.stdout and "symbolic link" in p.stdout, p.stdout
+    assert not os.path.lexists(home_marker)
 
 
 # ---- item 6: a masked /proc ---------------------------------------------------
