@@ -16,13 +16,14 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import textwrap
 import uuid
 
 import pytest
 
 from conftest import SANDBOX, run, sandbox
 from test_allowlist import HOST_A, HOST_B, assert_refused, probe
-from test_lib import python
+from test_lib import PYENV, python
 
 HOME = os.path.expanduser("~")
 TEST_USER = "msbx-test"
@@ -334,6 +335,33 @@ def test_masked_proc_fails_closed_unprivileged(workdir):
     assert r.returncode == 125, (r.returncode, r.stdout, r.stderr)
     assert "RAN" not in r.stdout
     assert "/proc/keys" in r.stderr and "--proc=host" in r.stderr, r.stderr
+
+
+def test_library_masked_proc_fails_closed_unless_host_proc(workdir):
+    script = """
+        import os, sys, pyminisandbox
+        sb = pyminisandbox.Sandbox()
+        if sys.argv[1] == "opt-in":
+            sb.host_proc()
+        try:
+            sb.start()
+        except pyminisandbox.SandboxError as e:
+            print("error", e.code, "/proc/keys" in e.message, pyminisandbox.is_running())
+            sys.exit(0)
+        print("inside", os.path.isdir("/proc/%d" % int(sys.argv[2])))
+        """
+    results = {}
+    for mode in ("default", "opt-in"):
+        p = run(["unshare", "-Urm", "/bin/sh", "-c",
+                 'mount --bind /dev/null /proc/keys && exec "$@"', "sh",
+                 "/usr/bin/python3", "-c", textwrap.dedent(script), mode, str(os.getpid())],
+                cwd=workdir, env={**os.environ, **PYENV}, timeout=60)
+        results[mode] = p
+    assert "error -100 True False" in results["default"].stdout, results["default"]
+    assert "inside" not in results["default"].stdout
+    # opted in: the host's /proc, with this test's own pid in it, and a warning
+    assert "inside True" in results["opt-in"].stdout, results["opt-in"]
+    assert "--proc=host" in results["opt-in"].stderr, results["opt-in"].stderr
 
 
 @pytest.fixture
