@@ -196,25 +196,7 @@ parser_take_rest(Parser *p)
 	return (char **)g_ptr_array_free(rest, FALSE);
 }
 
-/* Relative host-side files (@FILE, -F, -D, --log) are opened by the
- * launcher, so resolve them against its directory now, before anything
- * changes it.  getcwd(), not g_get_current_dir() (which prefers $PWD): the
- * kernel's answer has no symbolic links in it, so the user's own way into
- * the directory is not mistaken for a planted link (common/safepath.h). */
-static char *
-host_file_path(const char *value)
-{
-	char cwd[PATH_MAX];
-
-	if (g_path_is_absolute(value) || !*value)
-		return g_strdup(value);
-	if (!getcwd(cwd, sizeof cwd)) {
-		g_autofree char *fallback = g_get_current_dir();
-
-		return g_build_filename(fallback, value, NULL);
-	}
-	return g_build_filename(cwd, value, NULL);
-}
+static char *host_file_path(const char *value);
 
 /* Read an argument file with a size bound (a FIFO or /dev/zero must not
  * make us allocate forever), never through a symlink a sandbox could have
@@ -302,6 +284,26 @@ find_short(char letter)
 		if (opt_table[i].letter == letter)
 			return &opt_table[i];
 	return NULL;
+}
+
+/* Relative host-side files (@FILE, -F, -D, --log) are opened by the
+ * launcher, so resolve them against its directory now, before anything
+ * changes it.  getcwd(), not g_get_current_dir() (which prefers $PWD): the
+ * kernel's answer has no symbolic links in it, so the user's own way into
+ * the directory is not mistaken for a planted link (common/safepath.h). */
+static char *
+host_file_path(const char *value)
+{
+	char cwd[PATH_MAX];
+
+	if (g_path_is_absolute(value) || !*value)
+		return g_strdup(value);
+	if (!getcwd(cwd, sizeof cwd)) {
+		g_autofree char *fallback = g_get_current_dir();
+
+		return g_build_filename(fallback, value, NULL);
+	}
+	return g_build_filename(cwd, value, NULL);
 }
 
 static gboolean
