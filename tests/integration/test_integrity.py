@@ -407,3 +407,28 @@ def test_unmasked_proc_is_a_new_one(user_dir):
     assert r.returncode == 0, r.stderr
     assert "RAN" in r.stdout and "HOST-PROC" not in r.stdout
     assert "warning" not in r.stderr, r.stderr
+
+
+@pytest.mark.root
+def test_root_made_link_like_var_home_is_followed(user_dir):
+    """Positive control for the /home -> /var/home layout: root makes a link
+    in a directory only root can write, pointing into the user's tree; the
+    unprivileged user's -w through it works and writes where it points."""
+    rootdir = tempfile.mkdtemp(prefix="msbx-rootlinks-", dir="/tmp")
+    try:
+        os.chmod(rootdir, 0o755)
+        os.symlink(user_dir, os.path.join(rootdir, "home"))
+        out = os.path.join(user_dir, "out")
+        os.mkdir(out)
+        os.chown(out, *pwd.getpwnam(TEST_USER)[2:4])
+        script = ('cd "$1"; shift; exec runuser -u ' + TEST_USER + ' -- env -i '
+                  'PATH=/usr/local/bin:/usr/bin:/bin HOME=/nonexistent LANG=C.UTF-8 "$@"')
+        via = os.path.join(rootdir, "home", "out")
+        r = run(["sh", "-c", script, "sh", user_dir, SANDBOX, "-x", "-w", via, "--",
+                 "sh", "-c", f"echo ok > {via}/f && echo WROTE"], timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "WROTE" in r.stdout
+        with open(os.path.join(out, "f")) as f:
+            assert f.read() == "ok\n"
+    finally:
+        shutil.rmtree(rootdir, ignore_errors=True)
