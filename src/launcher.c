@@ -18,7 +18,6 @@
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
-#include "common/safepath.h"
 #include "mounts/fs.h"
 #include "src/init.h"
 #include "net/net.h"
@@ -292,17 +291,6 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 		sbx_log_set_verbose(TRUE);
 	if (cfg->debug_log && !sbx_log_open_debug(cfg->debug_log, error))
 		return LAUNCH_FAILED;
-	/* --log is written later by the network stage; create it now, the
-	 * same safe way, so that the mount plan finds it and keeps it
-	 * read-only inside (issue 14). */
-	if (cfg->log_file) {
-		int fd = sbx_open_settings_file(cfg->log_file, O_WRONLY | O_CREAT | O_APPEND,
-						"--log", error);
-
-		if (fd < 0)
-			return LAUNCH_FAILED;
-		close(fd);
-	}
 
 	/* 1. Everything that can be checked on the host, before any process exists. */
 	sbx_debug("launcher: prepare network");
