@@ -32,8 +32,9 @@ STATE = "/run/msbx-testhosts"
 CDN = "198.18.0.12"          # every name of the TLS server
 PROXY = "198.18.0.21"        # proxy.msbx.test
 OTHER = "198.18.0.11"        # a host reached through the proxies by address
+CDN6 = "fd42:4d53:4258::11"
 NAMES = {"alpha.msbx.test": [CDN], "beta.msbx.test": [CDN], "a.wild.msbx.test": [CDN],
-         "proxy.msbx.test": [PROXY]}
+         "proxy.msbx.test": [PROXY], "v6.wild.msbx.test": [CDN6]}
 
 # Runs inside the sandbox: each step of the JSON list in argv[1] is one
 # connection; prints one JSON result per step.
@@ -178,6 +179,18 @@ def test_allowed_name_works_other_name_on_same_address_refused(env):
     assert records[-1]["event"] == "summary" and records[-1]["connections"] >= 2
     assert "sni name beta.msbx.test is not in the allowlist" in stderr
     assert "blocked 2 connections" in stderr
+
+
+def test_ipv6_destination(env):
+    out, records, stderr = env(["--allow", "v6.wild.msbx.test:443"], [
+        tls("beta", "v6.wild.msbx.test", "beta.msbx.test"),
+        tls("good", "v6.wild.msbx.test", "v6.wild.msbx.test"),
+    ])
+    assert out["good"]["ok"] and "msbx-tls v6.wild.msbx.test" in out["good"]["data"], out
+    assert_reset(out["beta"])
+    assert [(x["reason"], x["name"], x["addr"]) for x in refusals(records)] == [
+        ("sni", "beta.msbx.test", CDN6)]
+    assert "tcp to [%s]:443: sni name beta.msbx.test" % CDN6 in stderr
 
 
 def test_no_sni_refused(env):
