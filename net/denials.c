@@ -120,6 +120,7 @@ denials_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int n
 		sbx_warn("%s; denials go to stderr only", error->message);
 		d->log = denylog_new(sbx_log_prog(), NULL, cfg->verbose, NULL);
 	}
+	denylog_attach(d->log, ctx);
 	if (nflog_sock >= 0)
 		d->nflog = nflog_reader_new(nflog_sock, ctx, on_blocked, d);
 	return d;

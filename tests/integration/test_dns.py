@@ -338,3 +338,68 @@ def test_unrestricted_tapbox_relays_queries(stub, workdir):
     assert r.returncode == 0, r.stderr
     assert r.stdout.split("\n")[:2] == ["0 1", "3 0"]
     assert ("any.test", 1) in dns.queries and ("nope.test", 16) in dns.queries
+
+
+# A payload that retries in a tight loop: many thousands of refused
+# connects and sends, and refused names, in a second or two.
+FLOOD = RAW_QUERY + r'''
+import errno, socket, sys
+n = int(sys.argv[1])
+for i in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.connect(("198.18.0.11", 9 + i % 2))
+    except OSError:
+        pass
+    s.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(n):
+    try:
+        u.sendto(b"x", ("198.18.0.11", 7))
+    except OSError:
+        pass
+for i in range(200):
+    q("evil.test", 1)
+print("done")
+'''
+
+
+def test_repeated_denials_are_aggregated_and_the_log_stays_small(stub, workdir, tmp_path):
+    """issue 15: 20 000 refused connects in a second wrote 2.1 MB to the host
+    (≈ 110 bytes each, in --log and again with -v).  The first denial of a
+    destination is written at once; repeats are counted and written as one
+    "repeat" record per destination and interval, so the log holds a few
+    lines per destination, and the summary still counts every denial."""
+    n = 10000
+    dns = stub({"good.test": [(1, DOC4, 300)]})
+    log = tmp_path / "denials.jsonl"
+    r = tapbox(["-v", "--log", str(log), "--resolver", dns.addr, "--allow", "good.test:443"],
+               [PY, "-c", FLOOD, str(n)], workdir, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["done"]
+    lost = "lost (socket overflow)" in r.stderr
+    size = log.stat().st_size
+    recs = log_records(log)
+    # 4 destinations (tcp :9, tcp :10, udp :7, the name): a first record and
+    # a repeat record per interval each; the old code wrote ~3 MB here
+    assert size < 8000, (size, recs[:20])
+    assert len(r.stderr) < 8000, r.stderr[-2000:]
+    per_dest = {}
+    for x in recs:
+        if x["event"] in ("connection", "repeat") and x.get("of", "connection") == "connection":
+            key = (x["proto"], x["port"])
+            per_dest[key] = per_dest.get(key, 0) + x.get("count", 1)
+    summary = recs[-1]
+    assert summary["event"] == "summary"
+    assert summary["names"] == 1
+    assert summary["connections"] == sum(per_dest.values())
+    if not lost:
+        assert per_dest == {("tcp", 9): n // 2, ("tcp", 10): n // 2, ("udp", 7): n}, per_dest
+    else:   # the kernel dropped reports: the counts can only be lower
+        assert summary["connections"] > n
+    names = [x for x in recs if x["event"] == "name" or x.get("of") == "name"]
+    assert sum(x.get("count", 1) for x in names) == 200
+    assert "denied: tcp to 198.18.0.11:9" in r.stderr
+    assert "denied again" in r.stderr
+    assert "mini-tapbox: blocked %d connections, 1 name" % summary["connections"] in r.stderr
