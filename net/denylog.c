@@ -350,14 +350,18 @@ void
 denylog_answer(DenyLog *l, const char *name, int family, const void *addr, const char *reason)
 {
 	char abuf[INET6_ADDRSTRLEN] = "?";
-	GString *f = g_string_new(",\"name\":");
+	GString *f = g_string_new(NULL);
 
 	inet_ntop(family, addr, abuf, sizeof(abuf));
-	denylog_json_string(f, name);
+	if (name) {
+		g_string_append(f, ",\"name\":");
+		denylog_json_string(f, name);
+	}
 	g_string_append_printf(f, ",\"addr\":\"%s\",\"reason\":", abuf);
 	denylog_json_string(f, reason);
-	deny(l, "answer", g_strdup_printf("answer %s %s %s", abuf, name, reason), f,
-	     g_strdup_printf("answer %s for %s: %s", abuf, name, reason));
+	deny(l, "answer", g_strdup_printf("answer %s %s %s", abuf, name ? name : "", reason), f,
+	     g_strdup_printf("answer %s%s%s: %s", abuf, name ? " for " : "", name ? name : "",
+			     reason));
 }
 
 void

@@ -76,8 +76,9 @@ void denylog_set_max_bytes(DenyLog *l, guint64 max_bytes);
 void denylog_name(DenyLog *l, const char *name, guint16 qtype);
 
 /* An upstream answer ADDR (FAMILY AF_INET/AF_INET6, network order) for
- * NAME was refused (REASON, e.g. "loopback/link-local/multicast/metadata
- * range") and not added to the allowed sets. */
+ * NAME (NULL when not known: no "name" field) was refused (REASON, e.g.
+ * "loopback/link-local/multicast/metadata range") and not added to the
+ * allowed sets, or, later, evicted from them. */
 void denylog_answer(DenyLog *l, const char *name, int family, const void *addr,
 		    const char *reason);
 
