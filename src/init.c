@@ -219,10 +219,10 @@ deadline_wait(const Deadline *d, struct timespec *ts)
 	return ts;
 }
 
-/* A step of D is due.  At the deadline: continue everything stopped in the
- * namespace (a stopped process would not act on SIGTERM) and send SIGTERM
- * to the payload's group.  After the grace period: TRUE, the caller kills
- * everything. */
+/* Do the step of D that is due, if any.  At the deadline: continue
+ * everything stopped in the namespace (a stopped process would not act on
+ * SIGTERM) and send SIGTERM to the payload's group.  After the grace
+ * period: TRUE, the caller kills everything. */
 static gboolean
 deadline_step(Deadline *d, pid_t payload)
 {
@@ -251,14 +251,18 @@ init_loop(pid_t payload, const sigset_t *waited)
 	deadline_start(&deadline);
 	for (;;) {
 		struct timespec ts;
-		int sig = sigtimedwait(waited, &info, deadline_wait(&deadline, &ts));
+		int sig;
 
-		if (sig < 0 && errno == EAGAIN && deadline_step(&deadline, payload)) {
+		/* checked before every wait, not only on its timeout: a payload
+		 * that keeps a signal pending (children exiting in a loop) would
+		 * otherwise starve the timeout */
+		if (deadline_step(&deadline, payload)) {
 			payload_status = SIGKILL;   /* a wait status: killed by SIGKILL */
 			break;
 		}
+		sig = sigtimedwait(waited, &info, deadline_wait(&deadline, &ts));
 		if (sig < 0)
-			continue; /* EINTR, or a step of the deadline done */
+			continue; /* EINTR, or EAGAIN: a step of the deadline is due */
 		if (sig == SIGCHLD) {
 			if (reap_children(payload, &payload_status))
 				break;
