@@ -83,6 +83,13 @@ gboolean egress_policy_name_allowed(const EgressPolicy *p, const char *name, gui
 /* Does the policy have a domain entry (`name`, `*.name`)? */
 gboolean egress_policy_has_names(const EgressPolicy *p);
 
+/* The run-time table holds at most DYN_MAX_ENTRIES addresses
+ * (policy-int.h); FUNC (or NULL) hears of each address evicted to make
+ * room (FAMILY, ADDR in network order): new flows to it are refused by the
+ * frame filter from then on, until a fresh answer adds it again. */
+typedef void (*EgressDynEvictFunc)(int family, const void *addr, gpointer data);
+void egress_policy_set_evict_func(EgressPolicy *p, EgressDynEvictFunc func, gpointer data);
+
 /* Is ADDR in a range refused for resolved answers (loopback, link-local,
  * multicast, metadata, unspecified)?  FAMILY is AF_INET / AF_INET6. */
 gboolean egress_addr_is_refused_range(int family, const void *addr);
