@@ -38,7 +38,10 @@ tun_mode=
 cleanup() {
 	[ -n "$WORK" ] && rm -rf "$WORK"
 	[ "$hosts_up" = 1 ] && "$TESTHOSTS" down
-	[ "$made_user" = 1 ] && userdel -r "$TEST_USER" 2>/dev/null
+	if [ "$made_user" = 1 ]; then
+		rm -rf "/run/user/$(id -u "$TEST_USER")"
+		userdel -r "$TEST_USER" 2>/dev/null
+	fi
 	[ -n "$tun_mode" ] && chmod "$tun_mode" /dev/net/tun
 	return 0
 }
