@@ -35,15 +35,17 @@ WORK=
 made_user=0
 hosts_up=0
 tun_mode=
+debs_in=0
 cleanup() {
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	[ "$hosts_up" = 1 ] && "$TESTHOSTS" down
+	# every step runs even when one fails (errexit is on in the trap too)
+	if [ "$debs_in" = 1 ]; then purge || true; fi
+	if [ -n "$WORK" ]; then rm -rf "$WORK" || true; fi
+	if [ "$hosts_up" = 1 ]; then "$TESTHOSTS" down || true; fi
 	if [ "$made_user" = 1 ]; then
-		rm -rf "/run/user/$(id -u "$TEST_USER")"
-		userdel -r "$TEST_USER" 2>/dev/null
+		rm -rf "/run/user/$(id -u "$TEST_USER")" || true
+		userdel -r "$TEST_USER" 2>/dev/null || true
 	fi
-	[ -n "$tun_mode" ] && chmod "$tun_mode" /dev/net/tun
-	return 0
+	if [ -n "$tun_mode" ]; then chmod "$tun_mode" /dev/net/tun || true; fi
 }
 trap cleanup EXIT
 
@@ -125,6 +127,7 @@ python3 -m venv "$WORK/venv"
 
 # --- install and smoke-test -------------------------------------------------------
 step "apt-get install ${debs[*]##*/}"
+debs_in=1
 apt-get install -y -qq --no-install-recommends "${debs[@]}" >/dev/null
 [ -z "$(installed | grep -v '^ii ')" ] || fail "not all installed: $(installed)"
 [ -e /etc/apparmor.d/mini-sandbox ] || fail "/etc/apparmor.d/mini-sandbox not installed"
@@ -160,6 +163,7 @@ step "smoke as $TEST_USER"
 # --- purge: nothing left ------------------------------------------------------------
 step "apt-get purge ${PACKAGES[*]}"
 apt-get purge -y -qq "${PACKAGES[@]}" >/dev/null
+debs_in=0
 [ -z "$(installed)" ] || fail "still known to dpkg after the purge: $(installed)"
 for p in "${PACKAGES[@]}"; do
 	if dpkg -L "$p" >/dev/null 2>&1; then fail "dpkg -L $p still lists files"; fi
