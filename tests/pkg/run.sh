@@ -12,8 +12,9 @@
 # Environment: MSBX_TEST_USER (msbx-test); DEB_BUILD_OPTIONS (default
 # "nocheck": run-all.sh has already run the unit tests, under sanitizers).
 # Leaves the machine as it found it: what it sets up (test user, test hosts,
-# /dev/net/tun mode) it removes again, and packages left by an interrupted
-# earlier run are purged first, so it can run any number of times.
+# /dev/net/tun mode) it removes again, and the four packages, if installed
+# (by an interrupted earlier run, or by hand), are purged first, so it can
+# run any number of times.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 # Debian's tools and python3 (dh_python3, pip, venv), not one earlier in PATH
