@@ -172,6 +172,10 @@ class Sandbox:
         """Limit of simultaneous connections (filtered network)."""
         return self._add("mini_sandbox_allow_max_connections", int(n))
 
+    def max_procs(self, n):
+        """At most N tasks (processes and threads) inside (--max-procs)."""
+        return self._add("mini_sandbox_set_max_procs", int(n))
+
     # -- running ----------------------------------------------------------
 
     def start(self):
