@@ -348,6 +348,8 @@ host_view_gather(HostView *view, GError **error)
 	}
 	host_view_parse_mountinfo(view, mountinfo);
 	view->uid = getuid();
+	if (sysconf(_SC_PHYS_PAGES) > 0 && sysconf(_SC_PAGESIZE) > 0)
+		view->mem_total = (guint64)sysconf(_SC_PHYS_PAGES) * (guint64)sysconf(_SC_PAGESIZE);
 	hp = host_view_resolve(view, cwd, FALSE);
 	view->cwd = g_strdup(hp->canonical ? hp->canonical : cwd);
 	view->home = canonical_dir(view, home);

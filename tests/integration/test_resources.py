@@ -148,3 +148,85 @@ def test_library_max_procs(workdir):
     assert r.returncode == 0, r.stderr
     started, err = map(int, r.stdout.split())
     assert 30 <= started <= 38 and err == 11, r.stdout
+
+
+# --- memory: one budget for every scratch filesystem -------------------------
+
+MiB = 1 << 20
+
+# Writes zeros into a new file in every directory given, in turn, 1 MiB at a
+# time, up to CAP bytes each (so a build without the shared budget fails
+# the test instead of filling the host's memory); prints "<dir> <bytes>
+# <errno>" per directory.  The files stay: they all hold memory at once.
+FILL = textwrap.dedent("""
+    import os, sys
+    cap = int(sys.argv[1])
+    chunk = b"\\0" * (1 << 20)
+    for d in sys.argv[2:]:
+        written, err = 0, 0
+        try:
+            fd = os.open(os.path.join(d, "fill"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as e:
+            print(d, 0, e.errno, flush=True)
+            continue
+        try:
+            while written < cap:
+                written += os.write(fd, chunk)
+        except OSError as e:
+            err = e.errno
+        os.close(fd)
+        print(d, written, err, flush=True)
+""")
+
+
+def test_all_scratch_shares_one_budget(workdir):
+    """With --tmpfs-size 32m, /tmp, /var/tmp, /dev/shm, /run, $HOME, /dev, an
+    -e dir, an -k overlay and the new root together hold at most 32 MiB and
+    the payload gets ENOSPC.  The old build gave each its own 32 MiB and /dev
+    no limit at all (each capped at 48 MiB here: the old build fails)."""
+    edir = workdir / "edir"
+    kdir = workdir / "kdir"
+    edir.mkdir()
+    kdir.mkdir()
+    dirs = ["/tmp", "/var/tmp", "/dev/shm", "/run", os.environ.get("HOME", "/home/msbx-test"),
+            "/dev", str(edir), str(kdir), "/"]
+    r = run([SANDBOX, "-x", "--tmpfs-size", "32m", "-e", str(edir), "-k", str(kdir), "--",
+             PY, "-c", FILL, str(48 * MiB), *dirs], cwd=workdir, timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = [line.split() for line in r.stdout.splitlines()]
+    assert [row[0] for row in rows] == dirs, r.stdout
+    total = sum(int(row[1]) for row in rows)
+    errs = {int(row[2]) for row in rows}
+    assert total <= 32 * MiB + MiB, r.stdout
+    assert total >= 24 * MiB, r.stdout           # the budget is really usable
+    assert errs <= {0, 28}, r.stdout            # ENOSPC, nothing else
+    assert 28 in errs, r.stdout
+    # Nothing written on the host through the -e dir or the overlay.
+    assert list(edir.iterdir()) == [] and list(kdir.iterdir()) == []
+
+
+def test_dev_is_tiny(workdir):
+    """/dev holds device nodes, not data: a few pages at most, even with the
+    default budget."""
+    r = run([SANDBOX, "-x", "--", PY, "-c", FILL, str(16 * MiB), "/dev"], cwd=workdir,
+            timeout=60)
+    assert r.returncode == 0, r.stderr
+    _, written, err = r.stdout.split()
+    assert int(written) <= 64 * 1024 and int(err) == 28, r.stdout
+
+
+def test_default_budget_is_a_quarter_of_memory(workdir):
+    """Without --tmpfs-size the budget is MemTotal / 4: df of /tmp shows it
+    (and /var/tmp shows the same file system)."""
+    with open("/proc/meminfo") as f:
+        mem_total = int(f.readline().split()[1]) * 1024
+    script = ('import os\n'
+              'for d in ("/tmp", "/var/tmp", "/dev/shm"):\n'
+              '    s = os.statvfs(d)\n'
+              '    print(s.f_blocks * s.f_frsize, s.f_fsid)\n')
+    r = run([SANDBOX, "-x", "--", PY, "-c", script], cwd=workdir, timeout=60)
+    assert r.returncode == 0, r.stderr
+    rows = [line.split() for line in r.stdout.splitlines()]
+    size = int(rows[0][0])
+    assert abs(size - mem_total // 4) <= 1 << 20, (size, mem_total)
+    assert len({row[1] for row in rows}) == 1, r.stdout    # one file system
