@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 mount_op_free(MountOp *op)
@@ -42,6 +43,8 @@ mount_plan_free(MountPlan *plan)
 	g_ptr_array_unref(plan->ops);
 	g_free(plan->workdir);
 	g_free(plan->overlay_dir);
+	if (plan->run_lock_fd >= 0)
+		close(plan->run_lock_fd);
 	g_ptr_array_unref(plan->warnings);
 	g_hash_table_unref(plan->redirects);
 	g_free(plan);
@@ -544,6 +547,7 @@ mount_plan_build(const SbxConfig *cfg, const HostView *view, GError **error)
 			   view->mem_total ? view->mem_total / SBX_DEFAULT_TMPFS_RAM_DIVISOR :
 			   SBX_FALLBACK_TMPFS_SIZE;
 	plan->keep_overlay = cfg->keep_overlay;
+	plan->run_lock_fd = -1;
 
 	if (cfg->workdir)
 		wd = checked_path(view, "-W", cfg->workdir, TRUE, error);

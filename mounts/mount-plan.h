@@ -67,6 +67,7 @@ struct MountPlan {
 	GPtrArray *ops;        /* of MountOp *, parents before children (see mount_plan_insert) */
 	char *workdir;         /* where the payload starts, inside the sandbox */
 	char *overlay_dir;     /* host dir for overlay upper/work (-d run dir); NULL = base tmpfs */
+	int run_lock_fd;       /* flock held on the -d run dir's lock file (fs.c), or -1 */
 	gboolean keep_overlay;
 	guint64 tmpfs_size;    /* bytes, for all scratch together (the base tmpfs) */
 	GPtrArray *warnings;   /* of char *: shown once by the launcher */

@@ -230,3 +230,82 @@ def test_default_budget_is_a_quarter_of_memory(workdir):
     size = int(rows[0][0])
     assert abs(size - mem_total // 4) <= 1 << 20, (size, mem_total)
     assert len({row[1] for row in rows}) == 1, r.stdout    # one file system
+
+
+# --- disk: -d run directories after SIGKILL ----------------------------------
+
+def wait_lock_free(lock, timeout=20):
+    """Bounded wait until nobody holds LOCK (the killed sandbox is gone)."""
+    import fcntl
+    deadline = time.monotonic() + timeout
+    if not os.path.exists(lock):
+        return          # a build without run-directory locks: nothing to wait for
+    with open(lock) as f:
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(f, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "%s still locked after %ss" % (lock, timeout)
+                time.sleep(0.05)
+
+
+def run_dirs(d):
+    return sorted(n for n in os.listdir(d) if n.startswith("mini-sandbox-"))
+
+
+def test_stale_run_dirs_removed_after_sigkill(workdir, tmp_path):
+    """A launcher killed with SIGKILL leaves its -d run directory; the next
+    run with the same -d removes it (and says so in -D), keeps the one of a
+    sandbox still running, and touches nothing it does not recognise."""
+    root, ovl = tmp_path / "root", tmp_path / "ovl"
+    root.mkdir()
+    ovl.mkdir()
+    base = ["-o", str(root), "-d", str(ovl), "-k", "/usr", "-M", "/lib", "-M", "/lib64"]
+    hold = ["--", "/usr/bin/sh", "-c", "echo x > /usr/msbx-run && echo READY && exec cat"]
+
+    # Things that look like run directories but are not ours to remove.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "launcher.lock").write_text("")
+    (elsewhere / "precious").write_text("keep\n")
+    os.symlink(elsewhere, ovl / "mini-sandbox-Symlnk")
+    for name in ("mini-sandbox-nolock", "mini-sandbox-toolongname"):
+        (ovl / name).mkdir()
+    (ovl / "mini-sandbox-toolongname" / "launcher.lock").write_text("")
+    decoys = ["mini-sandbox-Symlnk", "mini-sandbox-nolock", "mini-sandbox-toolongname"]
+
+    killed = start(base + hold, cwd=workdir)
+    running = None
+    try:
+        assert read_line(killed) == "READY"
+        (killed_dir,) = set(run_dirs(ovl)) - set(decoys)
+        running = start(base + hold, cwd=workdir)
+        assert read_line(running) == "READY"
+        (running_dir,) = set(run_dirs(ovl)) - set(decoys) - {killed_dir}
+
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+        wait_lock_free(ovl / killed_dir / "launcher.lock")
+        assert killed_dir in run_dirs(ovl)          # left behind, as before
+
+        log = tmp_path / "debug.log"
+        r = run([SANDBOX, *base, "-D", str(log), "--", "/usr/bin/true"], cwd=workdir, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert sorted(run_dirs(ovl)) == sorted(decoys + [running_dir])
+        text = log.read_text()
+        assert "removing %s" % (ovl / killed_dir) in text, text
+        assert running_dir not in text
+        assert (elsewhere / "precious").read_text() == "keep\n"
+        assert (elsewhere / "launcher.lock").exists()
+        # The running one ends normally and removes its own directory.
+        running.communicate("", timeout=60)
+        assert running.returncode == 0
+        assert run_dirs(ovl) == sorted(decoys)
+    finally:
+        for p in (killed, running):
+            if p and p.poll() is None:
+                p.kill()
+                p.communicate(timeout=30)
+    subprocess.run(["chmod", "-R", "u+rwx", str(ovl)], check=False, timeout=30)
