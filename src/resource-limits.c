@@ -22,6 +22,10 @@
  *    this call) cannot escape the cap, and raising a hard limit needs
  *    CAP_SYS_RESOURCE in the initial namespace, which the payload never has.
  *
+ * The sandbox maps a single uid (the user's) and so does every nested
+ * namespace an unprivileged payload can make: switching uids inside (-U,
+ * -R, setuid) never leaves that one count.
+ *
  * Checked on Linux 6.18: with the cap at 50, a process in the namespace
  * starts 49 children then gets EAGAIN, also from a nested user namespace,
  * while the same user had 100 other processes on the host; setrlimit()
@@ -32,9 +36,11 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 guint
 sbx_limits_max_procs(const SbxConfig *cfg)
@@ -54,11 +60,40 @@ nproc_per_userns(void)
 	return major > 5 || (major == 5 && minor >= 14);
 }
 
-gboolean
-sbx_limits_cap_tasks(guint max, GError **error)
+/* Is uid 0 of our user namespace the host's root?  uid_map, read from
+ * inside, shows "0 OUTSIDE 1". */
+static gboolean
+ns_root_is_host_root(int proc_fd)
 {
+	char buf[128] = "";
+	unsigned inside = 1, outside = 1;
+	int fd = openat(proc_fd, "self/uid_map", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 && sscanf(buf, "%u %u", &inside, &outside) == 2 && inside == 0 &&
+	       outside == 0;
+}
+
+gboolean
+sbx_limits_cap_tasks(const SbxConfig *cfg, int proc_fd, GError **error)
+{
+	guint max = sbx_limits_max_procs(cfg);
 	struct rlimit rl;
 
+	if (ns_root_is_host_root(proc_fd)) {
+		if (cfg->max_procs) {
+			g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+				    "--max-procs %u cannot be enforced: mini-sandbox runs as root, and "
+				    "the kernel does not count uid 0's processes against RLIMIT_NPROC "
+				    "(run mini-sandbox as an unprivileged user)", max);
+			return FALSE;
+		}
+		sbx_debug("child: running as the host's root: no task cap (the kernel does not "
+			  "apply RLIMIT_NPROC to uid 0)");
+		return TRUE;
+	}
 	if (getrlimit(RLIMIT_NPROC, &rl) < 0)
 		return sbx_set_errno(error, errno, "read RLIMIT_NPROC");
 	/* Never raise: a lower hard limit the user set stays in force. */

@@ -22,12 +22,17 @@
 /* The cap CFG asks for (its max_procs, or the default). */
 guint sbx_limits_max_procs(const SbxConfig *cfg);
 
-/* Cap the tasks of this process's user namespace at MAX by lowering
- * RLIMIT_NPROC (soft and hard, never above the hard limit we were given).
- * Since Linux 5.14 RLIMIT_NPROC is counted per user namespace (ucounts):
- * the caller's namespace counts its own tasks only, and every user
- * namespace created below it after this call inherits MAX as the ceiling
- * for all its tasks together; raising the hard limit again needs
+/* Cap the tasks of this process's user namespace at the --max-procs of CFG
+ * by lowering RLIMIT_NPROC (soft and hard, never above the hard limit we
+ * were given).  Since Linux 5.14 RLIMIT_NPROC is counted per user namespace
+ * (ucounts): the caller's namespace counts its own tasks only, and every
+ * user namespace created below it after this call inherits the cap as the
+ * ceiling for all its tasks together; raising the hard limit again needs
  * CAP_SYS_RESOURCE in the initial namespace.  Older kernels count all of
- * the user's processes on the host against MAX (logged). */
-gboolean sbx_limits_cap_tasks(guint max, GError **error);
+ * the user's processes on the host against the cap (logged).
+ *
+ * The kernel never applies RLIMIT_NPROC to uid 0 of the host: when our
+ * namespace's root is the host's root (PROC_FD: a procfs to read our
+ * uid_map through), an explicit --max-procs is an SBX_ERR_ILLEGAL_CONFIG
+ * error rather than a cap silently not enforced; the default is logged. */
+gboolean sbx_limits_cap_tasks(const SbxConfig *cfg, int proc_fd, GError **error);

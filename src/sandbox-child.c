@@ -177,7 +177,7 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	/* Before init forks the payload and before the payload's nested
 	 * user namespace exists: that namespace inherits the cap as its
 	 * ceiling (resource-limits.c). */
-	if (!sbx_limits_cap_tasks(sbx_limits_max_procs(a->cfg), &error))
+	if (!sbx_limits_cap_tasks(a->cfg, proc_fd, &error))
 		fail(a, "task limit", error);
 	sbx_debug("child: set-up done; becoming init");
 	if (!sbx_init_start(proc_fd, &error))

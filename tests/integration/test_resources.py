@@ -117,6 +117,19 @@ def test_max_procs_bad_value(workdir):
     assert "--max-procs 0" in r.stderr and "4194304" in r.stderr
 
 
+@pytest.mark.root
+def test_max_procs_refused_as_root(workdir):
+    """The kernel does not apply RLIMIT_NPROC to the host's root: an explicit
+    --max-procs is refused (125) rather than silently not enforced; without
+    it root's sandboxes still run."""
+    r = run([SANDBOX, "-x", "--max-procs", "50", "--", "/bin/echo", "RAN"], cwd=workdir)
+    assert r.returncode == 125, r.stderr
+    assert "RAN" not in r.stdout
+    assert "--max-procs 50 cannot be enforced" in r.stderr and "unprivileged" in r.stderr
+    r = run([SANDBOX, "-x", "--", "/bin/echo", "RAN"], cwd=workdir)
+    assert r.returncode == 0 and r.stdout == "RAN\n", r.stderr
+
+
 def test_library_max_procs(workdir):
     """pyminisandbox's Sandbox.max_procs(): the same cap from the library."""
     script = textwrap.dedent("""
