@@ -189,13 +189,28 @@ FILL = textwrap.dedent("""
             err = e.errno
         os.close(fd)
         print(d, written, err, flush=True)
+    if os.environ.get("FILL_HOLD"):
+        print("HOLD", flush=True)
+        sys.stdin.read()
 """)
+
+
+def sandbox_pid1(launcher):
+    """Host pid of the sandbox's pid 1: the launcher's child."""
+    with open("/proc/%d/task/%d/children" % (launcher.pid, launcher.pid)) as f:
+        return int(f.read().split()[0])
+
+
+def used_bytes(path):
+    s = os.statvfs(path)
+    return (s.f_blocks - s.f_bfree) * s.f_frsize
 
 
 def test_all_scratch_shares_one_budget(workdir):
     """With --tmpfs-size 32m, /tmp, /var/tmp, /dev/shm, /run, $HOME, /dev, an
     -e dir, an -k overlay and the new root together hold at most 32 MiB and
-    the payload gets ENOSPC.  The old build gave each its own 32 MiB and /dev
+    the payload gets ENOSPC; the host sees the same through the sandbox's
+    root (statvfs of /proc/PID/root/...).  The old build gave each its own 32 MiB and /dev
     no limit at all (each capped at 48 MiB here: the old build fails)."""
     edir = workdir / "edir"
     kdir = workdir / "kdir"
@@ -203,17 +218,31 @@ def test_all_scratch_shares_one_budget(workdir):
     kdir.mkdir()
     dirs = ["/tmp", "/var/tmp", "/dev/shm", "/run", os.environ.get("HOME", "/home/msbx-test"),
             "/dev", str(edir), str(kdir), "/"]
-    r = run([SANDBOX, "-x", "--tmpfs-size", "32m", "-e", str(edir), "-k", str(kdir), "--",
-             PY, "-c", FILL, str(48 * MiB), *dirs], cwd=workdir, timeout=120)
-    assert r.returncode == 0, r.stderr
-    rows = [line.split() for line in r.stdout.splitlines()]
-    assert [row[0] for row in rows] == dirs, r.stdout
+    p = start(["-x", "--tmpfs-size", "32m", "-e", str(edir), "-k", str(kdir), "--",
+               "/usr/bin/env", "FILL_HOLD=1", PY, "-c", FILL, str(48 * MiB), *dirs], cwd=workdir)
+    try:
+        rows = [read_line(p).split() for _ in dirs]
+        assert read_line(p) == "HOLD"
+        # From the host, while the payload holds every file: the kernel's
+        # own count of what the sandbox's writable memory holds.
+        root = "/proc/%d/root" % sandbox_pid1(p)
+        held = {used_bytes(root + d) for d in ("/", "/tmp", "/dev/shm")}
+        dev = used_bytes(root + "/dev")
+        out, errs = p.communicate("", timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate(timeout=30)
+    assert p.returncode == 0, errs
+    assert [row[0] for row in rows] == dirs, rows
     total = sum(int(row[1]) for row in rows)
     errs = {int(row[2]) for row in rows}
-    assert total <= 32 * MiB + MiB, r.stdout
-    assert total >= 24 * MiB, r.stdout           # the budget is really usable
-    assert errs <= {0, 28}, r.stdout            # ENOSPC, nothing else
-    assert 28 in errs, r.stdout
+    assert total <= 32 * MiB + MiB, rows
+    assert total >= 24 * MiB, rows               # the budget is really usable
+    assert errs <= {0, 28}, rows                # ENOSPC, nothing else
+    assert 28 in errs, rows
+    assert len(held) == 1, held                 # one file system
+    assert 24 * MiB <= min(held) <= 32 * MiB and dev <= 64 * 1024, (held, dev)
     # Nothing written on the host through the -e dir or the overlay.
     assert list(edir.iterdir()) == [] and list(kdir.iterdir()) == []
 
