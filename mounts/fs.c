@@ -164,8 +164,8 @@ fs_plan_for_config(const SbxConfig *cfg, GError **error)
 	plan = mount_plan_build(cfg, view, error);
 	if (!plan)
 		return NULL;
-	if (cfg->overlay_dir && !make_run_dir(plan, cfg, host_view_lookup(view, cfg->overlay_dir)->canonical,
-					      error))
+	if (cfg->overlay_dir &&
+	    !make_run_dir(plan, cfg, host_view_lookup(view, cfg->overlay_dir)->canonical, error))
 		return NULL;
 	for (guint i = 0; i < plan->warnings->len; i++)
 		sbx_warn("%s", (const char *)g_ptr_array_index(plan->warnings, i));

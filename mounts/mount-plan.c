@@ -30,7 +30,6 @@ mount_op_free(MountOp *op)
 		return;
 	g_free(op->source);
 	g_free(op->dest);
-	g_free(op->options);
 	g_free(op->contents);
 	g_free(op);
 }
@@ -149,10 +148,9 @@ mount_op_describe(const MountOp *op)
 	g_autofree char *mode = op->kind == MOUNT_OP_TMPFS ?
 				g_strdup_printf(" mode=%04o", op->mode) : NULL;
 
-	return g_strdup_printf("%s%s %s%s%s%s%s%s (%s)", names[op->kind],
+	return g_strdup_printf("%s%s %s%s%s%s (%s)", names[op->kind],
 			       op->flags & MOUNT_OP_F_RDONLY ? "-ro" : "",
 			       op->dest, op->source ? " <- " : "", op->source ? op->source : "",
-			       op->options ? " " : "", op->options ? op->options : "",
 			       mode ? mode : "", op->why ? op->why : "");
 }
 

@@ -56,7 +56,6 @@ typedef struct {
 	char *source;          /* host path; symlink target for SYMLINK; NULL otherwise */
 	char *dest;            /* absolute path inside the sandbox */
 	unsigned flags;        /* MOUNT_OP_F_* */
-	char *options;         /* unused (NULL) */
 	unsigned mode;         /* MOUNT_OP_TMPFS: permissions of the scratch dir (01777) */
 	char *contents;        /* MOUNT_OP_FILE only */
 	const char *why;       /* origin for messages: "-w", "CWD", "top-level", … (static) */
