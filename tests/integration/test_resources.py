@@ -4,11 +4,11 @@ or disk with it.  mini-sandbox(1) RESOURCES lists every limit.
 Every test measures from the host side where it can, waits only with
 bounds, and leaves no process or directory behind.
 """
+import fcntl
 import os
 import select
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 
@@ -28,10 +28,25 @@ def start(args, cwd, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
+def read_lines(proc, n, timeout=60):
+    """The next N lines of PROC's stdout, or fail after TIMEOUT seconds.
+    Unbuffered (os.read): select() on a buffered reader misses lines that
+    already sit in its buffer.  Every payload here waits after its last
+    line, so nothing past line N is lost."""
+    fd = proc.stdout.fileno()
+    data = b""
+    deadline = time.monotonic() + timeout
+    while data.count(b"\n") < n:
+        ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        assert ready, "no output from the sandbox within %ss (got %r)" % (timeout, data)
+        chunk = os.read(fd, 65536)
+        assert chunk, "the sandbox closed its output early (got %r)" % data
+        data += chunk
+    return [line.strip() for line in data.decode().split("\n")[:n]]
+
+
 def read_line(proc, timeout=60):
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    assert ready, "no output from the sandbox within %ss" % timeout
-    return proc.stdout.readline().strip()
+    return read_lines(proc, 1, timeout)[0]
 
 
 # --- tasks: --max-procs ------------------------------------------------------
@@ -221,8 +236,9 @@ def test_all_scratch_shares_one_budget(workdir):
     p = start(["-x", "--tmpfs-size", "32m", "-e", str(edir), "-k", str(kdir), "--",
                "/usr/bin/env", "FILL_HOLD=1", PY, "-c", FILL, str(48 * MiB), *dirs], cwd=workdir)
     try:
-        rows = [read_line(p).split() for _ in dirs]
-        assert read_line(p) == "HOLD"
+        *rows, hold = read_lines(p, len(dirs) + 1)
+        rows = [row.split() for row in rows]
+        assert hold == "HOLD", hold
         # From the host, while the payload holds every file: the kernel's
         # own count of what the sandbox's writable memory holds.
         root = "/proc/%d/root" % sandbox_pid1(p)
@@ -278,7 +294,6 @@ def test_default_budget_is_a_quarter_of_memory(workdir):
 
 def wait_lock_free(lock, timeout=20):
     """Bounded wait until nobody holds LOCK (the killed sandbox is gone)."""
-    import fcntl
     deadline = time.monotonic() + timeout
     if not os.path.exists(lock):
         return          # a build without run-directory locks: nothing to wait for
