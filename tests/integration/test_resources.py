@@ -178,6 +178,22 @@ def test_library_max_procs(workdir):
     assert 30 <= started <= 38 and err == 11, r.stdout
 
 
+def test_library_run_max_procs(workdir):
+    """pyminisandbox.run(..., max_procs=N): the cap for a command it runs."""
+    script = textwrap.dedent("""
+        import pyminisandbox, sys
+        r = pyminisandbox.run([sys.argv[1], "-c", sys.argv[2], "90"], max_procs=40,
+                              input="", capture_output=True, text=True, timeout=60)
+        print(r.returncode, r.stdout.split("\\n")[0])
+    """)
+    env = dict(os.environ)
+    env.update(PYENV)
+    r = run([PY, "-c", script, PY, FORK_LOOP], cwd=workdir, env=env, timeout=90)
+    assert r.returncode == 0, r.stderr
+    rc, started, err = map(int, r.stdout.split())
+    assert rc == 0 and 30 <= started <= 38 and err == 11, r.stdout
+
+
 # --- memory: one budget for every scratch filesystem -------------------------
 
 MiB = 1 << 20
