@@ -2,16 +2,17 @@
  *
  * resource-limits.c — resource limits of the sandbox (resource-limits.h).
  *
- * Tasks: why RLIMIT_NPROC and not a cgroup.  A delegated cgroup v2
- * (pids.max) would also bound the tasks, but an unprivileged launcher can
- * only use one when systemd delegated a subtree to the user *and* the
- * launcher sits in a leaf it may split: cgroup v2's "no internal processes"
- * rule forbids enabling the pids controller below a cgroup that holds
- * processes (the user's shell, the launcher itself), so the launcher would
- * have to ask systemd for a new scope over D-Bus first.  Hosts with cgroup
- * v1 or a hybrid hierarchy (no delegation at all) and containers have no
- * such path.  The per-user-namespace RLIMIT_NPROC accounting (Linux 5.14,
- * "ucounts") gives the same bound everywhere without privilege:
+ * Tasks: why RLIMIT_NPROC and not a cgroup.  A cgroup v2 with pids.max
+ * would also bound the tasks, but an unprivileged launcher may only make
+ * one where systemd delegated a subtree to the user: a unit with
+ * Delegate=yes, in practice a scope asked for over D-Bus (what podman and
+ * systemd-run --user --scope do).  Splitting the launcher's own scope or
+ * service cgroup behind the manager's back is not supported by systemd,
+ * and hosts with cgroup v1 or a hybrid hierarchy (pids a v1 controller)
+ * and most containers have no delegation at all.  (Root could make a
+ * cgroup anywhere; that path is not written yet, see sbx_limits_cap_tasks.)
+ * The per-user-namespace RLIMIT_NPROC accounting (Linux 5.14, "ucounts")
+ * gives the same bound everywhere without privilege or a service manager:
  *
  *  - the sandbox's user namespace counts the tasks of the sandbox's uid in
  *    that namespace (pid 1 and the payload), not the user's other processes;
