@@ -64,6 +64,25 @@ gboolean egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *n
 				    int family, const void *addrs, guint n, guint ttl_secs,
 				    GError **error);
 
+/* The TCP relay's name gate (net/relay/name-gate.h).  Does a new TCP
+ * connection to ADDR (FAMILY, network order) port PORT need its name
+ * checked?  TRUE when the policy restricts egress and no IP/CIDR entry
+ * admits that destination — it then passed only through a domain entry
+ * (an IP entry wins where both cover an address).  FALSE for the gateway
+ * and the resolver (host ports, not the allowlist, admit those). */
+gboolean egress_policy_needs_name_check(const EgressPolicy *p, int family, const void *addr,
+					guint16 port);
+
+/* May a TCP connection to port PORT carry NAME (the TLS server name, the
+ * HTTP Host, a CONNECT/SOCKS target; lower case, an address as text)?  A
+ * host name must match a domain entry that allows TCP to PORT (`*.name`
+ * only below name); an address must be covered by an IP/CIDR entry for
+ * TCP to PORT. */
+gboolean egress_policy_name_allowed(const EgressPolicy *p, const char *name, guint16 port);
+
+/* Does the policy have a domain entry (`name`, `*.name`)? */
+gboolean egress_policy_has_names(const EgressPolicy *p);
+
 /* Is ADDR in a range refused for resolved answers (loopback, link-local,
  * multicast, metadata, unspecified)?  FAMILY is AF_INET / AF_INET6. */
 gboolean egress_addr_is_refused_range(int family, const void *addr);

@@ -107,6 +107,10 @@ def mini_sandbox_allow_max_connections(max_connections):
     return _native.lib().mini_sandbox_allow_max_connections(int(max_connections))
 
 
+def mini_sandbox_disable_name_check():
+    return _native.lib().mini_sandbox_disable_name_check()
+
+
 def mini_sandbox_set_max_procs(max_procs):
     return _native.lib().mini_sandbox_set_max_procs(int(max_procs))
 
