@@ -18,6 +18,7 @@
 #include "common/fdutil.h"
 #include "common/log.h"
 #include "src/launcher.h"
+#include "src/resource-limits.h"
 #include "src/options.h"
 #include "src/api-internal.h"
 #include "net/allowlist.h"
@@ -631,6 +632,22 @@ mini_sandbox_disable_name_check(void)
 		return code;
 	api_no_name_check = TRUE;
 	return api_abort(cfg, api_ok());
+}
+
+API_EXPORT int
+mini_sandbox_set_max_procs(int max_procs)
+{
+	int code = 0;
+	SbxConfig *cfg;
+
+	if (max_procs <= 0 || (guint)max_procs > SBX_MAX_MAX_PROCS)
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG,
+				"mini_sandbox_set_max_procs: %d: give a number from 1 to %u",
+				max_procs, SBX_MAX_MAX_PROCS);
+	if (!(cfg = api_begin(&code)))
+		return code;
+	cfg->max_procs = (guint)max_procs;
+	return api_commit(cfg, "mini_sandbox_set_max_procs");
 }
 
 API_EXPORT int

@@ -159,6 +159,14 @@ int mini_sandbox_allow_max_connections(int max_connections);
  * a CDN serves there.  Weakens the allowlist; see mini-tapbox(1). */
 int mini_sandbox_disable_name_check(void);
 
+/* ---- resources ----------------------------------------------------------- */
+
+/* At most MAX_PROCS tasks (processes and threads) in the sandbox
+ * (--max-procs); default 4096.  A fork beyond it fails with EAGAIN inside;
+ * see mini-sandbox(1) RESOURCES.  1 <= MAX_PROCS <= 4194304, else
+ * MINI_SANDBOX_ERR_ILLEGAL_CONFIG. */
+int mini_sandbox_set_max_procs(int max_procs);
+
 /* ---- running ------------------------------------------------------------ */
 
 /* Enter the sandbox; the rest of the program runs inside it.

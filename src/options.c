@@ -20,6 +20,7 @@
 #include "src/options.h"
 #include "common/error.h"
 #include "common/safepath.h"
+#include "src/resource-limits.h"
 #include "sbx-build-config.h"
 
 #include <errno.h>
@@ -34,7 +35,7 @@ typedef enum {
 	OPT_PROC, OPT_TMPFS_SIZE,
 	OPT_SHARE_NETWORK, OPT_NO_LOOPBACK,
 	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST,
-	OPT_TIMEOUT, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
+	OPT_TIMEOUT, OPT_MAX_PROCS, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
 	OPT_DEBUG_LOG, OPT_VERBOSE,
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
 	OPT_ALLOW_HOST_PORT,
@@ -79,6 +80,7 @@ static const OptDef opt_table[] = {
 	{ "nobody",             'U', 0,                        OPT_NOBODY },
 	{ "hostname-localhost", 'H', 0,                        OPT_HOSTNAME_LOCALHOST },
 	{ "timeout",            'T', OPTF_VALUE | OPTF_ONCE,   OPT_TIMEOUT },
+	{ "max-procs",          0,   OPTF_VALUE | OPTF_ONCE,   OPT_MAX_PROCS },
 	{ "kill-delay",         't', OPTF_VALUE | OPTF_ONCE,   OPT_KILL_DELAY },
 	{ "sigint-term",        'i', 0,                        OPT_SIGINT_TERM },
 	{ "keep-fd",            0,   OPTF_VALUE,               OPT_KEEP_FD },
@@ -416,6 +418,12 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 				    error))
 			return FALSE;
 		cfg->timeout_secs = (guint)n;
+		return TRUE;
+	case OPT_MAX_PROCS:
+		if (!parse_uint_opt(as, value, 1, SBX_MAX_MAX_PROCS, SBX_ERR_ILLEGAL_CONFIG, "512",
+				    &n, error))
+			return FALSE;
+		cfg->max_procs = (guint)n;
 		return TRUE;
 	case OPT_KILL_DELAY:
 		if (!parse_uint_opt(as, value, 0, G_MAXINT32, SBX_ERR_ILLEGAL_CONFIG, "5", &n,

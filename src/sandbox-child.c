@@ -10,6 +10,7 @@
 #include "common/fdutil.h"
 #include "common/log.h"
 #include "src/init.h"
+#include "src/resource-limits.h"
 #include "src/privdrop.h"
 #include "src/seccomp-filter.h"
 #include "src/userns.h"
@@ -173,6 +174,11 @@ sbx_sandbox_child(const SbxChildArgs *a)
 		fail(a, "filesystem", error);
 	if (!set_hostname(a->cfg, &error))
 		fail(a, "hostname", error);
+	/* Before init forks the payload and before the payload's nested
+	 * user namespace exists: that namespace inherits the cap as its
+	 * ceiling (resource-limits.c). */
+	if (!sbx_limits_cap_tasks(a->cfg, proc_fd, &error))
+		fail(a, "task limit", error);
 	sbx_debug("child: set-up done; becoming init");
 	if (!sbx_init_start(proc_fd, &error))
 		fail(a, "init", error);

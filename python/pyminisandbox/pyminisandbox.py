@@ -111,6 +111,10 @@ def mini_sandbox_disable_name_check():
     return _native.lib().mini_sandbox_disable_name_check()
 
 
+def mini_sandbox_set_max_procs(max_procs):
+    return _native.lib().mini_sandbox_set_max_procs(int(max_procs))
+
+
 def mini_sandbox_allow_connections(path):
     return _native.lib().mini_sandbox_allow_connections(_enc(path))
 
