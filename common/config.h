@@ -72,6 +72,7 @@ typedef struct {
 
 	/* --- identity / process --- */
 	SbxIdentity identity;      /* -R / -U */
+	gboolean allow_userns;     /* --allow-userns: payload may create user namespaces */
 	gboolean hostname_localhost; /* -H */
 	guint timeout_secs;        /* -T SECS, 0 = none */
 	guint grace_secs;          /* -t SECS before SIGKILL (default 2) */

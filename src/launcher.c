@@ -305,7 +305,7 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 		fs_plan_add_file(l->plan, "/etc/resolv.conf", net_resolv_conf(l->net));
 	if (net_hosts_file(l->net))
 		fs_plan_add_file(l->plan, "/etc/hosts", net_hosts_file(l->net));
-	l->seccomp = sbx_seccomp_compile(error);
+	l->seccomp = sbx_seccomp_compile(cfg->allow_userns, error);
 	if (!l->seccomp)
 		return LAUNCH_FAILED;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0)
