@@ -73,6 +73,7 @@ typedef struct {
 	/* --- identity / process --- */
 	SbxIdentity identity;      /* -R / -U */
 	gboolean allow_userns;     /* --allow-userns: payload may create user namespaces */
+	gboolean require_landlock; /* --require-landlock: no Landlock on the kernel is an error */
 	gboolean hostname_localhost; /* -H */
 	guint timeout_secs;        /* -T SECS, 0 = none */
 	guint grace_secs;          /* -t SECS before SIGKILL (default 2) */

@@ -31,6 +31,7 @@ typedef enum {
 	OPT_PROC, OPT_TMPFS_SIZE,
 	OPT_SHARE_NETWORK, OPT_NO_LOOPBACK,
 	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST, OPT_ALLOW_USERNS,
+	OPT_REQUIRE_LANDLOCK,
 	OPT_TIMEOUT, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
 	OPT_DEBUG_LOG, OPT_VERBOSE,
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_ALLOW_HOST_PORT,
@@ -74,6 +75,7 @@ static const OptDef opt_table[] = {
 	{ "nobody",             'U', 0,                        OPT_NOBODY },
 	{ "hostname-localhost", 'H', 0,                        OPT_HOSTNAME_LOCALHOST },
 	{ "allow-userns",       0,   0,                        OPT_ALLOW_USERNS },
+	{ "require-landlock",   0,   0,                        OPT_REQUIRE_LANDLOCK },
 	{ "timeout",            'T', OPTF_VALUE | OPTF_ONCE,   OPT_TIMEOUT },
 	{ "kill-delay",         't', OPTF_VALUE | OPTF_ONCE,   OPT_KILL_DELAY },
 	{ "sigint-term",        'i', 0,                        OPT_SIGINT_TERM },
@@ -124,7 +126,7 @@ print_help(const char *prog, gboolean is_tapbox)
 	      "Paths:   -w PATH writable, -M PATH read-only, -k PATH overlay, -e DIR empty,\n"
 	      "         -W DIR working directory\n"
 	      "Process: -R fake root, -U nobody, -H hostname, -T SECS timeout, -i, -v,\n"
-	      "         --allow-userns (nested user namespaces)\n",
+	      "         --allow-userns (nested user namespaces), --require-landlock\n",
 	      stdout);
 	fputs(is_tapbox ? help_tapbox : help_sandbox, stdout);
 	fputs("\n"
@@ -401,6 +403,9 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		return TRUE;
 	case OPT_ALLOW_USERNS:
 		cfg->allow_userns = TRUE;
+		return TRUE;
+	case OPT_REQUIRE_LANDLOCK:
+		cfg->require_landlock = TRUE;
 		return TRUE;
 	case OPT_TIMEOUT:
 		if (!parse_uint_opt(as, value, 0, G_MAXINT32, SBX_ERR_ILLEGAL_CONFIG, "60", &n,
