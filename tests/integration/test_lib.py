@@ -213,6 +213,36 @@ def test_fds_of_every_kind_from_before_start_are_closed(workdir):
     assert r["pipe"] == "open"
 
 
+def test_file_opened_read_only_before_start_cannot_be_reopened_for_writing(workdir,
+                                                                          tmp_path):
+    """Issue 14 item 4 in library mode: Landlock applies to the continuation."""
+    config = tmp_path / "app.conf"
+    config.write_text("setting = 1\n")
+    p = client("reopen", config, cwd=workdir)
+    r = report(p)
+    assert p.returncode == 0, p.stderr
+    assert r["reopen-write"] == "EACCES"
+    assert config.read_text() == "setting = 1\n"
+
+
+def test_user_namespaces_refused_unless_allowed(workdir):
+    r = report(client("userns", 0, cwd=workdir))
+    assert r["unshare-user"] == "EPERM"
+    r = report(client("userns", 1, cwd=workdir))
+    assert r["unshare-user"] == "ok"
+
+
+def test_python_allow_userns(workdir):
+    p = python("""
+        import ctypes, pyminisandbox
+        pyminisandbox.Sandbox().allow_userns().start()
+        libc = ctypes.CDLL(None, use_errno=True)
+        print("unshared" if libc.unshare(0x10000000) == 0 else ctypes.get_errno())
+        """, cwd=workdir)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "unshared\n"
+
+
 def test_sockets_from_before_start_are_closed(workdir):
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.bind(("127.0.0.1", 0))

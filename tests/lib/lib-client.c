@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,43 @@ scenario_fdkinds(char **argv)
 	return 0;
 }
 
+/* reopen FILE: FILE opened read-only before start() (a configuration
+ * file), then reopened for writing through /proc/self/fd inside — the
+ * attack of issue 14 item 4 in library mode; Landlock refuses it. */
+static int
+scenario_reopen(char **argv)
+{
+	int fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+	char name[64];
+	int w;
+
+	if (fd < 0) {
+		perror("open");
+		return 99;
+	}
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	snprintf(name, sizeof name, "/proc/self/fd/%d", fd);
+	w = open(name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	say("reopen-write %s", w >= 0 ? "ok" : strerrorname_np(errno));
+	if (w >= 0 && write(w, "PWNED\n", 6) != 6)
+		return 99;
+	return 0;
+}
+
+/* userns ALLOW: unshare(CLONE_NEWUSER) inside, after
+ * mini_sandbox_allow_userns() when ALLOW is 1. */
+static int
+scenario_userns(char **argv)
+{
+	check(mini_sandbox_setup_default(), "setup_default");
+	if (atoi(argv[0]))
+		check(mini_sandbox_allow_userns(), "allow_userns");
+	start_or_report();
+	say("unshare-user %s", unshare(CLONE_NEWUSER) == 0 ? "ok" : strerrorname_np(errno));
+	return 0;
+}
+
 /* fds DIR LOGFILE: a dup of stderr and a log file keep working, a directory
  * fd and an O_PATH fd of DIR no longer reach it. */
 static int
@@ -459,6 +497,8 @@ static const struct {
 	{ "fds", 2, scenario_fds },
 	{ "procmem", 0, scenario_procmem },
 	{ "fdkinds", 1, scenario_fdkinds },
+	{ "reopen", 1, scenario_reopen },
+	{ "userns", 1, scenario_userns },
 	{ "sockets", 1, scenario_sockets },
 	{ "wait", 1, scenario_wait },
 	{ "nested", 1, scenario_nested },
