@@ -200,9 +200,14 @@ add_plan_rules(int ruleset_fd, const MountPlan *plan, int abi, GError **error)
 		/* Mount points are never symlinks; one here would be a swap. */
 		autoclose int fd = open(rule->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
-		if (fd < 0 && errno == ENOENT) {
-			/* an optional source that vanished: nothing to write to */
-			sbx_debug("landlock: %s (%s) is gone; no rule", rule->path, rule->why);
+		if (fd < 0 && (errno == ENOENT || errno == EACCES)) {
+			/* An optional source that vanished, or a path below a
+			 * directory of an unmapped user that even namespace-root
+			 * cannot search (root launching in another user's
+			 * tree): the payload cannot reach it by name either, so
+			 * no rule — writes stay refused, never allowed. */
+			sbx_debug("landlock: %s (%s): %s; no rule", rule->path, rule->why,
+				  g_strerror(errno));
 			continue;
 		}
 		if (fd < 0)
@@ -243,17 +248,27 @@ add_stdio_rules(int ruleset_fd, int proc_fd, int abi, GError **error)
 	return TRUE;
 }
 
+/* --allow-userns: the kernel refuses mount(2) and pivot_root(2) to any
+ * process under Landlock filesystem rules — and the nested sandbox that
+ * option is for must mount.  Then only the scopes apply (ABI >= 6). */
+static gboolean
+landlock_fs_rules_wanted(const SbxConfig *cfg)
+{
+	return !cfg->allow_userns;
+}
+
 gboolean
-sbx_landlock_prepare(const MountPlan *plan, int proc_fd, gboolean required, int *ruleset_fd,
+sbx_landlock_prepare(const MountPlan *plan, const SbxConfig *cfg, int proc_fd, int *ruleset_fd,
 		     GError **error)
 {
 	int abi = sbx_landlock_abi();
+	gboolean fs_rules = landlock_fs_rules_wanted(cfg);
 	RulesetAttr attr = { 0 };
 	autoclose int fd = -1;
 
 	*ruleset_fd = -1;
 	if (abi < 1) {
-		if (required)
+		if (cfg->require_landlock)
 			return sbx_set_errno(error, EOPNOTSUPP,
 					     "--require-landlock: this kernel has no Landlock "
 					     "(needs Linux 5.13+ with landlock in the lsm= list)");
@@ -261,13 +276,21 @@ sbx_landlock_prepare(const MountPlan *plan, int proc_fd, gboolean required, int 
 			  "mount namespace only");
 		return TRUE;
 	}
-	attr.handled_access_fs = sbx_landlock_handled_access(abi);
+	attr.handled_access_fs = fs_rules ? sbx_landlock_handled_access(abi) : 0;
 	attr.scoped = sbx_landlock_scopes(abi);
+	if (!attr.handled_access_fs && !attr.scoped) {
+		sbx_debug("landlock: --allow-userns and ABI %d < 6: no ruleset at all", abi);
+		return TRUE;
+	}
 	fd = sys_landlock_create_ruleset(&attr, sizeof attr, 0);
 	if (fd < 0)
 		return sbx_set_errno(error, errno, "landlock: create the ruleset (ABI %d)", abi);
-	if (!add_plan_rules(fd, plan, abi, error) || !add_stdio_rules(fd, proc_fd, abi, error))
+	if (fs_rules &&
+	    (!add_plan_rules(fd, plan, abi, error) || !add_stdio_rules(fd, proc_fd, abi, error)))
 		return FALSE;
+	if (!fs_rules)
+		sbx_debug("landlock: --allow-userns: no filesystem rules (a process under them "
+			  "may not mount, and a nested sandbox must)");
 	sbx_debug("landlock: ABI %d; write-side rights %#llx handled%s", abi,
 		  (unsigned long long)attr.handled_access_fs,
 		  attr.scoped ? "; abstract unix sockets and signals scoped to the sandbox" :

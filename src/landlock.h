@@ -66,9 +66,11 @@ int sbx_landlock_abi(void);
 /* Set-up child, after the pivot: build the ruleset for PLAN plus the
  * standard fds opened for writing (reached through PROC_FD, a procfs
  * directory).  *RULESET_FD is the ruleset (CLOEXEC) or -1 when the kernel
- * has no Landlock and REQUIRED is FALSE (said in the -D log).  REQUIRED
- * (--require-landlock) makes a missing Landlock an error. */
-gboolean sbx_landlock_prepare(const MountPlan *plan, int proc_fd, gboolean required,
+ * has no Landlock (said in the -D log; an error with CFG's
+ * --require-landlock).  With --allow-userns only the scopes apply: the
+ * kernel refuses mounts under filesystem rules, and nested sandboxes
+ * mount. */
+gboolean sbx_landlock_prepare(const MountPlan *plan, const SbxConfig *cfg, int proc_fd,
 			      int *ruleset_fd, GError **error);
 
 /* Payload, after PR_SET_NO_NEW_PRIVS: enforce RULESET_FD (from

@@ -178,8 +178,7 @@ sbx_sandbox_child(const SbxChildArgs *a)
 		fail(a, "hostname", error);
 	/* Built here, after the pivot, because its rules name the new root's
 	 * paths; pid 1 closes it, the payload enforces it last. */
-	if (!sbx_landlock_prepare(a->plan, proc_fd, a->cfg->require_landlock, &landlock_fd,
-				  &error))
+	if (!sbx_landlock_prepare(a->plan, a->cfg, proc_fd, &landlock_fd, &error))
 		fail(a, "landlock", error);
 	sbx_debug("child: set-up done; becoming init");
 	if (!sbx_init_start(proc_fd, &error))

@@ -49,6 +49,16 @@ def test_clone3_fails_with_enosys_and_threads_still_work(workdir):
     assert r.stdout.split("\n")[:3] == ["clone3 ENOSYS", "thread ok", "spawn ok"]
 
 
+def test_nested_mini_sandbox_needs_allow_userns(workdir):
+    r = sandbox("-x", "--", SANDBOX, "-x", "--", "true", cwd=workdir)
+    assert r.returncode == 125
+    assert "--allow-userns" in r.stderr
+    r = sandbox("-x", "--allow-userns", "--", SANDBOX, "-x", "--", "echo", "nested",
+                cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "nested\n"
+
+
 def test_allow_userns_lets_a_nested_namespace_be_created(workdir):
     r = sandbox("-x", "--allow-userns", "--", "unshare", "-Ur", "id", "-u", cwd=workdir)
     assert r.returncode == 0, r.stderr
@@ -159,6 +169,15 @@ def test_require_landlock_runs_where_the_kernel_has_it(workdir):
     require_landlock()
     r = sandbox("-x", "--require-landlock", "--", "true", cwd=workdir)
     assert r.returncode == 0, r.stderr
+
+
+def test_require_landlock_contradicts_allow_userns(workdir):
+    """--allow-userns leaves Landlock's filesystem rules out (the kernel
+    refuses mounts under them): asking for both is an error, not a silent
+    downgrade."""
+    r = sandbox("-x", "--allow-userns", "--require-landlock", "--", "true", cwd=workdir)
+    assert r.returncode == 125
+    assert "--allow-userns and --require-landlock" in r.stderr
 
 
 def test_abstract_unix_socket_of_the_host_is_out_of_reach(workdir):
