@@ -73,6 +73,8 @@ typedef struct {
 
 	/* --- identity / process --- */
 	SbxIdentity identity;      /* -R / -U */
+	gboolean allow_userns;     /* --allow-userns: payload may create user namespaces */
+	gboolean require_landlock; /* --require-landlock: no Landlock on the kernel is an error */
 	gboolean hostname_localhost; /* -H */
 	guint timeout_secs;        /* -T SECS, 0 = none */
 	guint max_procs;           /* --max-procs N tasks in the sandbox; 0 = default */

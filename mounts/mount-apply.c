@@ -596,6 +596,20 @@ enter_newroot(GError **error)
 	return TRUE;
 }
 
+/* The binds are still slaves of the host's peer groups (enter_base), so a
+ * file system the host mounts later — a USB stick under /media, anything
+ * under a -M path — would propagate in without our read-only attribute.
+ * Once the tree is complete, nothing may come in: every mount private.
+ * The price: a host unmount no longer propagates either (the sandbox
+ * keeps such a file system busy until it ends). */
+static gboolean
+stop_propagation(GError **error)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sbx_set_errno(error, errno, "make the sandbox's mounts private");
+	return TRUE;
+}
+
 gboolean
 mount_apply_plan(const MountPlan *plan, GError **error)
 {
@@ -614,6 +628,8 @@ mount_apply_plan(const MountPlan *plan, GError **error)
 	if (!ok)
 		return FALSE;
 	if (!enter_newroot(error))
+		return FALSE;
+	if (!stop_propagation(error))
 		return FALSE;
 	if (plan->workdir && chdir(plan->workdir) < 0) {
 		sbx_warn("cannot enter %s inside the sandbox (%s); starting in /", plan->workdir,

@@ -424,6 +424,18 @@ mini_sandbox_allow_host_proc(void)
 }
 
 API_EXPORT int
+mini_sandbox_allow_userns(void)
+{
+	int code = 0;
+	SbxConfig *cfg = api_begin(&code);
+
+	if (!cfg)
+		return code;
+	cfg->allow_userns = TRUE;
+	return api_commit(cfg, "mini_sandbox_allow_userns");
+}
+
+API_EXPORT int
 mini_sandbox_enable_log(const char *path)
 {
 	const char *what = "mini_sandbox_enable_log";

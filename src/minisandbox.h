@@ -114,6 +114,11 @@ int mini_sandbox_allow_host_proc(void);
 /* Write a debug log of the set-up stages to PATH (-D); its directory must
  * exist.  Only once: a second call is MINI_SANDBOX_ERR_LOG_NOT_UNIQUE. */
 int mini_sandbox_enable_log(const char *path);
+/* Let the code inside create user namespaces (--allow-userns), e.g. for a
+ * nested sandbox or a browser's own sandbox.  By default they are refused:
+ * inside one the code is root again and reaches root-only kernel
+ * interfaces such as nf_tables. */
+int mini_sandbox_allow_userns(void);
 
 /* ---- network -------------------------------------------------------------
  * The rule, decided by the calls made before start():

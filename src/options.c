@@ -34,7 +34,8 @@ typedef enum {
 	OPT_WRITE, OPT_READ_ONLY, OPT_EMPTY, OPT_WORKDIR, OPT_KEEP_OVERLAY,
 	OPT_PROC, OPT_TMPFS_SIZE,
 	OPT_SHARE_NETWORK, OPT_NO_LOOPBACK,
-	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST,
+	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST, OPT_ALLOW_USERNS,
+	OPT_REQUIRE_LANDLOCK,
 	OPT_TIMEOUT, OPT_MAX_PROCS, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
 	OPT_DEBUG_LOG, OPT_VERBOSE,
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
@@ -79,6 +80,8 @@ static const OptDef opt_table[] = {
 	{ "fake-root",          'R', 0,                        OPT_FAKE_ROOT },
 	{ "nobody",             'U', 0,                        OPT_NOBODY },
 	{ "hostname-localhost", 'H', 0,                        OPT_HOSTNAME_LOCALHOST },
+	{ "allow-userns",       0,   0,                        OPT_ALLOW_USERNS },
+	{ "require-landlock",   0,   0,                        OPT_REQUIRE_LANDLOCK },
 	{ "timeout",            'T', OPTF_VALUE | OPTF_ONCE,   OPT_TIMEOUT },
 	{ "max-procs",          0,   OPTF_VALUE | OPTF_ONCE,   OPT_MAX_PROCS },
 	{ "kill-delay",         't', OPTF_VALUE | OPTF_ONCE,   OPT_KILL_DELAY },
@@ -130,7 +133,8 @@ print_help(const char *prog, gboolean is_tapbox)
 	      "  -h, --hermetic DIR     only what -M/-w name (-h is not help)\n"
 	      "Paths:   -w PATH writable, -M PATH read-only, -k PATH overlay, -e DIR empty,\n"
 	      "         -W DIR working directory\n"
-	      "Process: -R fake root, -U nobody, -H hostname, -T SECS timeout, -i, -v\n",
+	      "Process: -R fake root, -U nobody, -H hostname, -T SECS timeout, -i, -v,\n"
+	      "         --allow-userns (nested user namespaces), --require-landlock\n",
 	      stdout);
 	fputs(is_tapbox ? help_tapbox : help_sandbox, stdout);
 	fputs("\n"
@@ -412,6 +416,12 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		return sbx_config_set_identity(cfg, SBX_ID_NOBODY, error);
 	case OPT_HOSTNAME_LOCALHOST:
 		cfg->hostname_localhost = TRUE;
+		return TRUE;
+	case OPT_ALLOW_USERNS:
+		cfg->allow_userns = TRUE;
+		return TRUE;
+	case OPT_REQUIRE_LANDLOCK:
+		cfg->require_landlock = TRUE;
 		return TRUE;
 	case OPT_TIMEOUT:
 		if (!parse_uint_opt(as, value, 0, G_MAXINT32, SBX_ERR_ILLEGAL_CONFIG, "60", &n,

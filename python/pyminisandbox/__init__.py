@@ -146,6 +146,10 @@ class Sandbox:
         """Debug log of the set-up stages (-D)."""
         return self._add("mini_sandbox_enable_log", path)
 
+    def allow_userns(self):
+        """Let the code inside create user namespaces (--allow-userns)."""
+        return self._add("mini_sandbox_allow_userns")
+
     def share_network(self):
         """The host's network (-N)."""
         return self._add("mini_sandbox_share_network")

@@ -79,6 +79,7 @@ def _declare(lib):
         "mini_sandbox_allow_host_proc": (c_int, []),
         "mini_sandbox_set_working_dir": (c_int, [c_char_p]),
         "mini_sandbox_enable_log": (c_int, [c_char_p]),
+        "mini_sandbox_allow_userns": (c_int, []),
         "mini_sandbox_share_network": (c_int, []),
         "mini_sandbox_allow": (c_int, [c_char_p]),
         "mini_sandbox_allow_connections": (c_int, [c_char_p]),

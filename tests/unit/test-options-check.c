@@ -38,6 +38,12 @@ test_identity_and_network_conflicts(void **state)
 	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("-n", "mini-tapbox"), "-n", "--", "c");
 	/* the same flag twice is fine */
 	sbx_config_free(PARSE_OK("-R", "-R", "-N", "-N", "--", "c"));
+	/* --allow-userns leaves Landlock's filesystem rules out */
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG,
+		     NEEDLES("--allow-userns and --require-landlock", "choose one"),
+		     "--require-landlock", "--allow-userns", "--", "c");
+	sbx_config_free(PARSE_OK("--allow-userns", "--", "c"));
+	sbx_config_free(PARSE_OK("--require-landlock", "--", "c"));
 }
 
 static void

@@ -566,7 +566,7 @@ test_long_names_list(void **state)
 		"allowlist", "allow", "allow-host-port", "publish", "mtu", "resolver", "log",
 		"allow-unresolved", "slirp-tcp", "no-name-check", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
 		"max-procs",
-		"help", "version",
+		"help", "version", "allow-userns", "require-landlock",
 	};
 
 	assert_int_equal(g_strv_length((char **)names), G_N_ELEMENTS(want));
