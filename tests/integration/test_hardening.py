@@ -50,13 +50,16 @@ def test_clone3_fails_with_enosys_and_threads_still_work(workdir):
 
 
 def test_nested_mini_sandbox_needs_allow_userns(workdir):
-    r = sandbox("-x", "--", SANDBOX, "-x", "--", "true", cwd=workdir)
+    # The build may sit under /var/tmp (CI stages it there), which -x
+    # replaces with a private scratch: bind it in read-only.
+    bindir = ("-M", os.path.dirname(SANDBOX))
+    r = sandbox("-x", *bindir, "--", SANDBOX, "-x", "--", "true", cwd=workdir)
     assert r.returncode == 125
     assert "--allow-userns" in r.stderr
     # The outer sandbox masks parts of its /proc (/proc/sys read-only), so
     # the kernel refuses the inner one a new procfs: it takes the outer's.
-    r = sandbox("-x", "--allow-userns", "--", SANDBOX, "-x", "--proc=host", "--", "echo",
-                "nested", cwd=workdir)
+    r = sandbox("-x", *bindir, "--allow-userns", "--", SANDBOX, "-x", "--proc=host", "--",
+                "echo", "nested", cwd=workdir)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "nested\n"
 
