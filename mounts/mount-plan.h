@@ -29,7 +29,7 @@ typedef enum {
 	MOUNT_OP_TMPFS = 0,    /* empty tmpfs at dest (options: mode, size) */
 	MOUNT_OP_BIND,         /* recursive bind of host source at dest */
 	MOUNT_OP_OVERLAY,      /* overlay: lower = host source, upper/work in scratch or -d */
-	MOUNT_OP_DEV,          /* minimal /dev (NOTES §5.5) at dest */
+	MOUNT_OP_DEV,          /* minimal /dev (doc/PLATFORM.md §5.5) at dest */
 	MOUNT_OP_PROC,         /* new procfs at dest */
 	MOUNT_OP_SYMLINK,      /* symlink dest → source (as the host has it) */
 	MOUNT_OP_MKDIR,        /* directory dest (e.g. $HOME in the /home scratch) */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * net.c — the network stage of every mode (ARCHITECTURE.md "Network").
+ * net.c — the network stage of every mode (doc/ARCHITECTURE.md "Network (mini-tapbox)").
  *
  * mini-tapbox, in the order things happen:
  *   launcher  net_prepare          load the egress policy, resolv.conf/hosts text
@@ -53,7 +53,7 @@
 #define TAP_BATCH_MAX 256
 #define FRAME_BUF_SIZE (65536 + 64)
 
-/* slirp's virtual network (NOTES-platform.md §1.2); hostgate.c knows the
+/* slirp's virtual network (doc/PLATFORM.md §1.2); hostgate.c knows the
  * same addresses. */
 #define GUEST_ADDR4 "10.0.2.100"
 #define GATEWAY_ADDR4 "10.0.2.2"

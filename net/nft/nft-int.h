@@ -46,7 +46,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NftObjects, nft_objects_free)
 
 /* ADDR + 1 in place (big-endian, KEYLEN bytes); FALSE when it wrapped to 0. */
 gboolean nft_addr_increment(guint8 *addr, guint keylen);
-/* Interval-set elements for RS (NOTES-platform.md §2.3) appended to KEYS;
+/* Interval-set elements for RS (doc/PLATFORM.md §2.3) appended to KEYS;
  * with SKIP_SINGLES only for its ranges of more than one address. */
 void nft_interval_keys(const NftRangeSet *rs, gboolean skip_singles, GArray *keys);
 /* Hash-set elements: the single-address ranges of RS. */

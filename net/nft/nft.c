@@ -3,7 +3,7 @@
  * nft.c — the pure batch builder (the policy model is in nft-policy.c).
  * The socket side (send, drain, read back, run-time additions) is in
  * nft-apply.c.  Expression sequences follow what `nft --debug=netlink`
- * prints for the same rules (NOTES-platform.md §2.4).
+ * prints for the same rules (doc/PLATFORM.md §2.4).
  */
 #include "net/nft/nft.h"
 #include "net/nft/nft-int.h"

@@ -5,7 +5,7 @@
  * come out through the send callback.  Checks that ARP is answered, that a
  * guest TCP connect is carried to a real host socket and back (the poll
  * set, check() and dispatch() all take part), and that an idle loop stays
- * idle (NOTES-platform.md §1.4).
+ * idle (doc/PLATFORM.md §1.4).
  */
 #include <stdarg.h>
 #include <stddef.h>
