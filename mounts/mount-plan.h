@@ -87,3 +87,10 @@ gboolean mount_path_is_under(const char *path, const char *dir);
 char *mount_op_describe(const MountOp *op);
 
 void mount_op_free(MountOp *op);
+
+/* Add a generated file the sandbox sees read-only at DEST (absolute), e.g.
+ * /etc/resolv.conf and /etc/hosts for mini-tapbox.  Copies CONTENTS. */
+void fs_plan_add_file(MountPlan *plan, const char *dest, const char *contents);
+
+void mount_plan_free(MountPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MountPlan, mount_plan_free)

@@ -16,6 +16,8 @@
 
 typedef struct EgressPolicy EgressPolicy;
 
+/* ---- policy.c: load, hosts file, install, names ---- */
+
 /* Parse every -F file and --allow entry of CFG, resolve domains on the host
  * (cfg->resolver or the system resolver), refuse answers in loopback /
  * link-local / multicast / metadata ranges unless listed literally, and
@@ -36,6 +38,20 @@ char *egress_policy_hosts_file(const EgressPolicy *p);
  * inet mini_sandbox in ONE batch, read it back and verify it. */
 gboolean egress_policy_install(const EgressPolicy *p, GError **error);
 
+/* DNS view of the policy.  Look NAME up (case-insensitive, no trailing dot):
+ * returns TRUE if allowlisted (exact entry or *.suffix match); fills
+ * *addrs4 / *addrs6 (GArray of struct in_addr / struct in6_addr, borrowed,
+ * may be empty) from the start-up resolution for exact entries;
+ * *is_wildcard tells the caller to resolve upstream on demand. */
+gboolean egress_policy_lookup_name(EgressPolicy *p, const char *name,
+				   GArray **addrs4, GArray **addrs6, gboolean *is_wildcard);
+
+/* Is ADDR in a range refused for resolved answers (loopback, link-local,
+ * multicast, metadata, unspecified)?  FAMILY is AF_INET / AF_INET6. */
+gboolean egress_addr_is_refused_range(int family, const void *addr);
+
+/* ---- policy-frame.c: the per-frame check, run-time additions ---- */
+
 /* Launcher side, per frame from the tap (defence in depth), as
  * frame_parse() found it (FI; NULL when it could not be parsed: refused):
  * TRUE if the frame's destination is allowed by the compiled policy (ARP, IPv6 ND and
@@ -44,14 +60,6 @@ gboolean egress_policy_install(const EgressPolicy *p, GError **error);
 gboolean egress_policy_allows_frame(EgressPolicy *p, const FrameInfo *fi);
 /* Frames refused by egress_policy_allows_frame so far. */
 guint64 egress_policy_dropped_frames(const EgressPolicy *p);
-
-/* DNS view of the policy.  Look NAME up (case-insensitive, no trailing dot):
- * returns TRUE if allowlisted (exact entry or *.suffix match); fills
- * *addrs4 / *addrs6 (GArray of struct in_addr / struct in6_addr, borrowed,
- * may be empty) from the start-up resolution for exact entries;
- * *is_wildcard tells the caller to resolve upstream on demand. */
-gboolean egress_policy_lookup_name(EgressPolicy *p, const char *name,
-				   GArray **addrs4, GArray **addrs6, gboolean *is_wildcard);
 
 /* Run-time addition for a *.domain answer (DNS responder, launcher side):
  * for every wildcard entry NAME matches, add the N addresses of FAMILY
@@ -63,7 +71,3 @@ gboolean egress_policy_lookup_name(EgressPolicy *p, const char *name,
 gboolean egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name,
 				    int family, const void *addrs, guint n, guint ttl_secs,
 				    GError **error);
-
-/* Is ADDR in a range refused for resolved answers (loopback, link-local,
- * multicast, metadata, unspecified)?  FAMILY is AF_INET / AF_INET6. */
-gboolean egress_addr_is_refused_range(int family, const void *addr);

@@ -76,6 +76,8 @@ typedef struct {
 	guint max_connections; /* 0 = no limit */
 } NftPolicy;
 
+/* ---- nft-policy.c: the ruleset as data ---- */
+
 void nft_range_set_init(NftRangeSet *s, guint keylen);
 void nft_range_set_clear(NftRangeSet *s);
 /* Add ADDR/PREFIX (network order, s->keylen bytes). */
@@ -98,6 +100,8 @@ void nft_policy_normalize(NftPolicy *p);
  * or 6.  For whole-host sets pass group NULL. */
 const char *nft_set_name(char *buf, gsize size, char kind, int family, const NftPortGroup *g);
 
+/* ---- nft.c: the batch (pure) ---- */
+
 /* An opaque batch (libnftnl pages) ready to send. */
 typedef struct NftBatch NftBatch;
 /* Build the whole ruleset for P; SEQ is the first sequence number. */
@@ -108,6 +112,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NftBatch, nft_batch_free)
 GBytes *nft_batch_bytes(NftBatch *b);
 /* Number of messages that carry NLM_F_ACK (the replies nft_apply waits for). */
 guint nft_batch_acks(const NftBatch *b);
+
+/* ---- nft-apply.c: send, verify, run-time additions ---- */
 
 /* Child side, namespace-root in the sandbox netns: send P's batch in one
  * sendmsg, collect every reply (any error fails: the batch is one kernel
