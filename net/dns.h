@@ -2,8 +2,9 @@
  *
  * dns.h — the built-in resolver at 10.0.2.3 / fd00::3, in the launcher.
  *
- * Owner: DNS work (dns-msg.c pure parse/answer, dns-responder.c frames +
- * upstream + run-time set updates, denial log).  User: net.c, which calls
+ * dns-msg.c parses queries and builds answers (pure); dns-responder.c
+ * takes the frames, asks upstream, adds run-time answers to the sets.
+ * User: net.c, which calls
  * dns_responder_handle_frame() for every frame read from the tap BEFORE the
  * policy check and slirp_input().
  */

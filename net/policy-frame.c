@@ -11,7 +11,6 @@
  */
 #include "net/policy-int.h"
 #include "net/allowlist.h"
-#include "net/nft/nft-int.h"
 #include "net/frame.h"
 #include "net/vnet.h"
 #include "common/error.h"

@@ -2,8 +2,9 @@
  *
  * policy.h — the egress allowlist, from text to kernel.
  *
- * Owner: allowlist/nft work (allowlist.c grammar, policy.c compile + host
- * resolution, nft.c ruleset batch, frame-filter in policy.c).
+ * allowlist.c parses the grammar; policy.c compiles the entries, resolving
+ * domains on the host, into an NftPolicy (net/nft/) and installs it;
+ * policy-frame.c checks every frame against it and adds run-time answers.
  * Users: net.c (net_prepare / child setup / per-frame check) and the DNS
  * responder (dns.h: name lookups, run-time additions for *.domain entries).
  */

@@ -20,6 +20,7 @@
  *       oifname "lo" accept
  *       ct state established,related accept
  *       [ct count over MAX → jump deny]               (max_connections)
+ *       icmpv6 type 133-137 accept                     (neighbour discovery)
  *       udp dport 53 to 10.0.2.3 / fd00::3 accept      (built-in resolver)
  *       tcp dport @host_ports to 10.0.2.2 accept
  *       daddr in 10.0.2.2/31 or fd00::2/127 → jump deny (gateway, resolver:
@@ -38,7 +39,10 @@
  *
  * Unrestricted tapbox (allow_all): chain output with policy accept, keeping
  * only the gateway rules: the host's loopback stays closed except for
- * --allow-host-port.
+ * --allow-host-port.  Without max_connections it needs no conntrack: the
+ * gateway rules come first, and instead of "ct state" a set publish_ports
+ * lets replies of --publish connections (ACK set, from a published port)
+ * through to the gateway.
  */
 #pragma once
 
