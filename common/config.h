@@ -68,6 +68,7 @@ typedef struct {
 	char *workdir;             /* -W DIR; NULL = the launcher's CWD */
 	gboolean parents_write;    /* library: mini_sandbox_mount_parents_write() */
 	gboolean mount_proc;       /* hermetic: --proc */
+	gboolean proc_host;        /* --proc=host: bind the host's /proc when a new one is refused */
 	guint64 tmpfs_size;        /* --tmpfs-size BYTES for scratch tmpfs; 0 = default */
 
 	/* --- identity / process --- */
@@ -78,6 +79,7 @@ typedef struct {
 	gboolean sigint_polite;    /* -i: SIGINT → SIGTERM, then SIGKILL after grace */
 	GArray *keep_fds;          /* of int: --keep-fd N */
 	char *debug_log;           /* -D FILE */
+	GPtrArray *arg_files;      /* @FILE argument files read (char *, absolute): protected */
 	gboolean verbose;          /* -v */
 
 	/* --- network --- */

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
+#include "common/safepath.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +33,32 @@ resolve_config_paths(HostView *view, const SbxConfig *cfg)
 		if (m->path)
 			host_view_resolve(view, m->path, m->kind == SBX_MOUNT_EMPTY_FILE);
 	}
+	/* The settings files, so the plan can keep them read-only inside. */
+	for (guint i = 0; i < cfg->arg_files->len; i++)
+		host_view_resolve(view, g_ptr_array_index(cfg->arg_files, i), FALSE);
+	for (guint i = 0; i < cfg->allow_files->len; i++)
+		host_view_resolve(view, g_ptr_array_index(cfg->allow_files, i), FALSE);
+	if (cfg->debug_log)
+		host_view_resolve(view, cfg->debug_log, FALSE);
+	if (cfg->log_file)
+		host_view_resolve(view, cfg->log_file, FALSE);
+}
+
+/* --log is written later, by the network stage; create it now, the same
+ * safe way (common/safepath.h), so that the plan finds it and keeps it
+ * read-only inside (issue 14).  -D is open already. */
+static gboolean
+create_written_settings(const SbxConfig *cfg, GError **error)
+{
+	int fd;
+
+	if (!cfg->log_file)
+		return TRUE;
+	fd = sbx_open_settings_file(cfg->log_file, O_WRONLY | O_CREAT | O_APPEND, "--log", error);
+	if (fd < 0)
+		return FALSE;
+	close(fd);
+	return TRUE;
 }
 
 MountPlan *
@@ -40,7 +67,7 @@ fs_plan_for_config(const SbxConfig *cfg, GError **error)
 	g_autoptr(HostView) view = host_view_new();
 	g_autoptr(MountPlan) plan = NULL;
 
-	if (!host_view_gather(view, error))
+	if (!create_written_settings(cfg, error) || !host_view_gather(view, error))
 		return NULL;
 	resolve_config_paths(view, cfg);
 	plan = mount_plan_build(cfg, view, error);

@@ -349,6 +349,41 @@ readonly_in_place(ApplyCtx *ctx, const char *dest)
 	}
 }
 
+/* The mount points below the host's /proc ("/proc/keys, /proc/kcore"), as
+ * the set-up process sees them under /oldroot: what makes the kernel refuse
+ * a new procfs in a user namespace (a /proc that is not fully visible). */
+static char *
+masked_proc_paths(void)
+{
+	static const char prefix[] = OLDROOT "/proc/";
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+	guint n = 0;
+
+	if (!g_file_get_contents(OLDROOT "/proc/self/mountinfo", &text, NULL, NULL))
+		return g_strdup("unknown: mountinfo unreadable");
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		g_auto(GStrv) f = g_strsplit(*l, " ", 6);
+		g_autofree char *mp = NULL;
+
+		if (g_strv_length(f) < 5)
+			continue;
+		mp = g_strcompress(f[4]);
+		if (!g_str_has_prefix(mp, prefix))
+			continue;
+		if (n++ < 8)
+			g_string_append_printf(out, "%s%s", out->len ? ", " : "",
+					       mp + strlen(OLDROOT));
+	}
+	if (n > 8)
+		g_string_append_printf(out, " and %u more", n - 8);
+	if (n == 0)
+		g_string_append(out, "none found below /proc");
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
 static gboolean
 apply_proc(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 {
@@ -358,14 +393,27 @@ apply_proc(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 		return FALSE;
 	if (mount("proc", dest, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		autoclose int fd = -1;
+		g_autofree char *masked = NULL;
 
 		if (errno != EPERM)
 			return sbx_set_errno(error, errno, "mount proc on %s", op->dest);
 		/* doc/PLATFORM.md §5.4: in containers with masked /proc paths the kernel
-		 * refuses a new procfs; the host's /proc (recursive, masks kept)
-		 * is the fallback.  It shows the host's pids. */
-		sbx_debug("new procfs refused (EPERM, probably a container with masked /proc); "
-			  "binding the existing /proc instead");
+		 * refuses a new procfs.  The host's /proc would show the host's
+		 * processes, command lines, sockets and mount table: fail closed
+		 * unless the user asked for exactly that (issue 14). */
+		masked = masked_proc_paths();
+		if (!(op->flags & MOUNT_OP_F_HOST_PROC)) {
+			g_set_error(error, SBX_ERROR, SBX_ERR_OS,
+				    "mount a new /proc: refused by the kernel (EPERM) because the "
+				    "host's /proc has paths mounted over it (%s), as container "
+				    "engines mask them; run the container with an unmasked /proc "
+				    "(e.g. docker/podman run --security-opt systempaths=unconfined), "
+				    "or pass --proc=host to give the sandbox the host's /proc, which "
+				    "shows every process of the host", masked);
+			return FALSE;
+		}
+		sbx_warn("--proc=host: the kernel refused a new /proc (masked: %s); the sandbox "
+			 "gets the host's /proc and sees every process of the host", masked);
 		fd = open_beneath(ctx->oldroot, "/proc", O_PATH, 0);
 		if (fd < 0 || !attach_clone(ctx, fd, "/proc", dest, FALSE, error))
 			return error && *error ? FALSE :
@@ -377,6 +425,24 @@ apply_proc(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 		readonly_in_place(ctx, p);
 	}
 	return TRUE;
+}
+
+/* Bind what the new root has at DEST over itself: a mount point cannot be
+ * renamed, unlinked or replaced from inside, and with F_RDONLY not written
+ * either (the launcher's settings files, issue 14). */
+static gboolean
+apply_pin(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
+{
+	autoclose int fd = open(dest, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT) {
+		/* covered by a later op (-e): the host file is not reachable */
+		sbx_debug("pin %s: not in the sandbox's tree", op->dest);
+		return TRUE;
+	}
+	if (fd < 0)
+		return sbx_set_errno(error, errno, "open %s to keep it (%s)", op->dest, op->why);
+	return attach_clone(ctx, fd, op->dest, dest, op->flags & MOUNT_OP_F_RDONLY, error);
 }
 
 static gboolean
@@ -452,6 +518,8 @@ apply_op(ApplyCtx *ctx, const MountOp *op, GError **error)
 		return apply_file(ctx, op, dest, error);
 	case MOUNT_OP_EMPTY_FILE:
 		return apply_empty_file(ctx, op, dest, error);
+	case MOUNT_OP_PIN:
+		return apply_pin(ctx, op, dest, error);
 	default:
 		return sbx_set_errno(error, EINVAL, "unknown mount operation %d", (int)op->kind);
 	}

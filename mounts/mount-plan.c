@@ -130,6 +130,7 @@ mount_op_describe(const MountOp *op)
 		[MOUNT_OP_OVERLAY] = "overlay", [MOUNT_OP_DEV] = "dev", [MOUNT_OP_PROC] = "proc",
 		[MOUNT_OP_SYMLINK] = "symlink", [MOUNT_OP_MKDIR] = "mkdir",
 		[MOUNT_OP_FILE] = "file", [MOUNT_OP_EMPTY_FILE] = "empty-file",
+		[MOUNT_OP_PIN] = "pin",
 	};
 
 	return g_strdup_printf("%s%s %s%s%s%s%s (%s)", names[op->kind],
@@ -149,6 +150,19 @@ fail_path(GError **error, int code, const char *opt, const char *path, const cha
 	return FALSE;
 }
 
+/* A symbolic link in a directory the caller can write: a previous sandbox
+ * could have planted it to point this run somewhere else (issue 14). */
+static gboolean
+fail_planted_link(GError **error, const char *opt, const char *path, const HostPath *hp)
+{
+	g_set_error(error, SBX_ERROR, SBX_ERR_INVALID_FOLDER,
+		    "%s %s: the path goes through the symbolic link %s -> %s, which lies in a "
+		    "directory you can write, so a sandbox could have planted it; give the "
+		    "real path or remove the link (see SECURITY in mini-sandbox(1))",
+		    opt, path, hp->link, hp->link_target);
+	return FALSE;
+}
+
 /* Check that PATH (given with option OPT) resolved; NEED_DIR when only a
  * directory makes sense.  Returns the canonical path or NULL + error. */
 static const char *
@@ -163,6 +177,10 @@ checked_path(const HostView *view, const char *opt, const char *path, gboolean n
 		return NULL;
 	}
 	hp = host_view_lookup(view, path);
+	if (hp && hp->link) {
+		fail_planted_link(error, opt, path, hp);
+		return NULL;
+	}
 	if (!hp || hp->err == ENOENT || (hp->err == 0 && hp->type == HOST_TYPE_MISSING)) {
 		fail_path(error, SBX_ERR_PATH_MISSING, opt, path, "no such file or directory",
 			  "create it first or fix the path");
@@ -220,6 +238,8 @@ validate_mounts(const SbxConfig *cfg, const HostView *view, GError **error)
 				return fail_path(error, SBX_ERR_NOT_ABSOLUTE, "empty output file",
 						 a->path ? a->path : "(null)", "not an absolute path",
 						 "give the full path");
+			if (hp && hp->link)
+				return fail_planted_link(error, "empty output file", a->path, hp);
 			if (!hp || hp->err)
 				return fail_path(error, SBX_ERR_PATH_MISSING, "empty output file",
 						 a->path, "its directory does not exist",
@@ -416,6 +436,15 @@ add_run(MountPlan *plan, const HostView *view)
 	}
 }
 
+/* A new procfs; with --proc=host the applier may bind the host's instead
+ * when the kernel refuses a new one (a container with masked /proc). */
+static void
+add_proc(MountPlan *plan, const SbxConfig *cfg)
+{
+	add(plan, MOUNT_OP_PROC, NULL, "/proc", cfg->proc_host ? MOUNT_OP_F_HOST_PROC : 0,
+	    cfg->proc_host ? "new /proc, else the host's (--proc=host)" : "new /proc");
+}
+
 static gboolean
 is_special_top(const char *name)
 {
@@ -462,7 +491,7 @@ plan_default(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const 
 	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
 	add_tmpfs(plan, "/var/tmp", "1777", "private /var/tmp");
 	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
-	add(plan, MOUNT_OP_PROC, NULL, "/proc", 0, "new /proc");
+	add_proc(plan, cfg);
 	add(plan, MOUNT_OP_BIND, "/sys", "/sys", MOUNT_OP_F_RDONLY | MOUNT_OP_F_OPTIONAL, "/sys");
 	add_run(plan, view);
 	add_tmpfs(plan, "/home", "0755", "homes hidden");
@@ -481,7 +510,7 @@ plan_custom(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const c
 	plan->n_overlays++;
 	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
 	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
-	add(plan, MOUNT_OP_PROC, NULL, "/proc", 0, "new /proc");
+	add_proc(plan, cfg);
 	add_workdir(plan, cfg, view, wd, FALSE);
 	add_user_mounts(plan, cfg, view);
 }
@@ -493,8 +522,8 @@ plan_hermetic(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const
 	add_tmpfs(plan, "/", "0755", "new root");
 	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
 	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
-	if (cfg->mount_proc)
-		add(plan, MOUNT_OP_PROC, NULL, "/proc", 0, "new /proc");
+	if (cfg->mount_proc || cfg->proc_host)
+		add_proc(plan, cfg);
 	add(plan, MOUNT_OP_BIND, dir, dir, 0, "-h");
 	add_workdir(plan, cfg, view, wd, FALSE);
 	add_user_mounts(plan, cfg, view);
@@ -509,10 +538,90 @@ plan_readonly(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const
 	add(plan, MOUNT_OP_BIND, "/", "/", MOUNT_OP_F_RDONLY, "host tree");
 	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
 	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
-	add(plan, MOUNT_OP_PROC, NULL, "/proc", 0, "new /proc");
+	add_proc(plan, cfg);
 	add_run(plan, view);
 	add_workdir(plan, cfg, view, wd, FALSE);
 	add_user_mounts(plan, cfg, view);
+}
+
+/* ---- settings files (issue 14) ------------------------------------------ */
+
+static void
+add_pin(MountPlan *plan, const char *dest, unsigned flags)
+{
+	for (guint i = 0; i < plan->ops->len; i++) {
+		MountOp *op = g_ptr_array_index(plan->ops, i);
+
+		if (op->kind == MOUNT_OP_PIN && strcmp(op->dest, dest) == 0) {
+			op->flags |= flags;
+			return;
+		}
+	}
+	add(plan, MOUNT_OP_PIN, NULL, dest, flags, "settings file kept");
+}
+
+/* Where the host file CANONICAL appears writable in the sandbox: one
+ * destination per read-write bind whose source holds it.  Each entry is a
+ * pair (root of the bind inside, the file inside). */
+static GPtrArray *
+writable_places(const MountPlan *plan, const char *canonical)
+{
+	GPtrArray *places = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < plan->ops->len; i++) {
+		const MountOp *op = g_ptr_array_index(plan->ops, i);
+		const char *rel;
+
+		if (op->kind != MOUNT_OP_BIND || op->flags & (MOUNT_OP_F_RDONLY | MOUNT_OP_F_FILE) ||
+		    !op->source || strcmp(op->source, canonical) == 0 ||
+		    !mount_path_is_under(canonical, op->source))
+			continue;
+		rel = canonical + (strcmp(op->source, "/") == 0 ? 0 : strlen(op->source));
+		g_ptr_array_add(places, g_strdup(op->dest));
+		g_ptr_array_add(places, g_build_filename(op->dest, rel, NULL));
+	}
+	return places;
+}
+
+static void
+protect_settings_file(MountPlan *plan, const HostView *view, const char *path)
+{
+	const HostPath *hp = host_view_lookup(view, path);
+	g_autoptr(GPtrArray) places = NULL;
+
+	/* A file that did not resolve was refused when it was opened. */
+	if (!hp || hp->err || hp->type != HOST_TYPE_FILE || !hp->canonical)
+		return;
+	places = writable_places(plan, hp->canonical);
+	for (guint i = 0; i + 1 < places->len; i += 2) {
+		const char *root = g_ptr_array_index(places, i);
+		const char *file = g_ptr_array_index(places, i + 1);
+		const char *slash = file + strlen(root);
+
+		/* Every directory between the bind and the file becomes a
+		 * mount point (rename and rmdir then fail with EBUSY), so the
+		 * file cannot be moved away and replaced by another. */
+		while ((slash = strchr(slash + 1, '/'))) {
+			g_autofree char *dir = g_strndup(file, (gsize)(slash - file));
+
+			add_pin(plan, dir, 0);
+		}
+		add_pin(plan, file, MOUNT_OP_F_RDONLY | MOUNT_OP_F_FILE);
+	}
+}
+
+static void
+protect_settings_files(MountPlan *plan, const SbxConfig *cfg, const HostView *view)
+{
+	const char *single[] = { cfg->debug_log, cfg->log_file };
+
+	for (guint i = 0; i < cfg->arg_files->len; i++)
+		protect_settings_file(plan, view, g_ptr_array_index(cfg->arg_files, i));
+	for (guint i = 0; i < cfg->allow_files->len; i++)
+		protect_settings_file(plan, view, g_ptr_array_index(cfg->allow_files, i));
+	for (gsize i = 0; i < G_N_ELEMENTS(single); i++)
+		if (single[i])
+			protect_settings_file(plan, view, single[i]);
 }
 
 MountPlan *
@@ -573,6 +682,7 @@ mount_plan_build(const SbxConfig *cfg, const HostView *view, GError **error)
 			    (int)cfg->fs_mode);
 		return NULL;
 	}
+	protect_settings_files(plan, cfg, view);
 	return g_steal_pointer(&plan);
 }
 

@@ -35,12 +35,16 @@ typedef enum {
 	MOUNT_OP_MKDIR,        /* directory dest (e.g. $HOME in the /home scratch) */
 	MOUNT_OP_FILE,         /* generated file (contents), bound read-only at dest */
 	MOUNT_OP_EMPTY_FILE,   /* create/truncate host file source, bind it read-write */
+	MOUNT_OP_PIN,          /* bind what the new root has at dest over itself (F_RDONLY:
+				* read-only): a mount point cannot be renamed or unlinked */
 } MountOpKind;
 
 enum {
 	MOUNT_OP_F_RDONLY = 1 << 0,   /* every mount of the tree read-only */
 	MOUNT_OP_F_FILE = 1 << 1,     /* source is not a directory: mount point is a file */
 	MOUNT_OP_F_OPTIONAL = 1 << 2, /* source may vanish between plan and apply: skip */
+	MOUNT_OP_F_HOST_PROC = 1 << 3, /* PROC: --proc=host, bind the host's /proc if a new
+					* one is refused (else that is an error) */
 };
 
 typedef struct {
@@ -65,6 +69,12 @@ struct MountPlan {
 				* (e.g. /etc/resolv.conf → /run/systemd/resolve/stub-resolv.conf) */
 	guint n_overlays;      /* numbering for overlay upper/work directories */
 };
+
+/* The launcher's settings files (@FILE, -F, -D, --log) that lie under a
+ * writable bind get a read-only PIN of themselves, and every directory
+ * between the bind and the file a PIN too, so the sandbox can neither
+ * rewrite nor replace what the next run reads (issue 14).  mount_plan_build()
+ * does this for the files of CFG that VIEW resolved. */
 
 /* Decide every mount for CFG on the host described by VIEW.  Validates the
  * path options against VIEW (missing, not a directory, symlink loop, both -w

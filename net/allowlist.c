@@ -6,6 +6,7 @@
  */
 #include "net/allowlist.h"
 #include "common/error.h"
+#include "common/safepath.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -339,16 +340,21 @@ allowlist_parse_text(const char *text, gsize len, const char *source, GArray *en
 	return TRUE;
 }
 
+/* An allowlist is text a person keeps; a bound keeps a FIFO or /dev/zero
+ * from making the launcher allocate forever. */
+#define ALLOWLIST_MAX_BYTES ((gsize)16 << 20)
+
 gboolean
 allowlist_parse_file(const char *path, GArray *entries, GError **error)
 {
 	g_autofree char *text = NULL;
-	gsize len;
 	g_autoptr(GError) local = NULL;
+	gsize len;
 
-	if (!g_file_get_contents(path, &text, &len, &local)) {
-		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK,
-			    "cannot read allowlist %s: %s", path, local->message);
+	/* Never through a symlink a sandbox could have planted (safepath.h). */
+	text = sbx_read_settings_file(path, "allowlist", ALLOWLIST_MAX_BYTES, &len, &local);
+	if (!text) {
+		g_set_error_literal(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK, local->message);
 		return FALSE;
 	}
 	return allowlist_parse_text(text, len, path, entries, error);

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
+#include "common/safepath.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,11 +37,10 @@ denylog_new(const char *prog, const char *path, gboolean verbose, GError **error
 	l->verbose = verbose;
 	l->seen_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (path) {
-		l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-		if (l->fd < 0) {
-			sbx_set_errno(error, errno, "open denial log %s", path);
+		/* the launcher writes it: never through a planted link */
+		l->fd = sbx_open_settings_file(path, O_WRONLY | O_CREAT | O_APPEND, "--log", error);
+		if (l->fd < 0)
 			return NULL;
-		}
 	}
 	return g_steal_pointer(&l);
 }

@@ -21,14 +21,13 @@
  * checked in every reply, a timeout per query (SERVFAIL), a cap on queries
  * in flight: the main loop never blocks on DNS and memory stays bounded.
  *
- * Blocked destinations arrive through NFLOG (nflog.c) and are reported with
- * the name the resolver handed that address out for (denylog.c).
+ * Every answer and every refusal is told to denials.c, which reports
+ * blocked destinations with the name the resolver handed them out for.
  */
 #include "net/dns.h"
-#include "net/denylog.h"
+#include "net/denials.h"
 #include "net/dns-msg.h"
 #include "net/frame.h"
-#include "net/nflog.h"
 #include "net/nft/nft.h"
 #include "net/vnet.h"
 #include "common/error.h"
@@ -53,8 +52,6 @@
 #define DYN_TTL_MAX 300
 #define UPSTREAM_TIMEOUT_MS 3000
 #define MAX_PENDING 256
-/* name for each address handed out, for the denial log */
-#define MAX_ADDR_NAMES 4096
 
 typedef union {
 	struct in_addr v4;
@@ -87,15 +84,13 @@ struct DnsResponder {
 	DnsSendFrameFunc send_frame;
 	gpointer opaque;
 	int nft_sock;
-	NflogReader *nflog;
-	DenyLog *log;
+	Denials *denials;	 /* borrowed: net.c owns it */
 
 	struct sockaddr_storage upstream;
 	socklen_t upstream_len;
 	int up_sock;
 	GSource *up_watch;
 	GHashTable *pending;     /* GUINT_TO_POINTER(up_id) → DnsPending */
-	GHashTable *addr_names;  /* GBytes(family byte + address) → name */
 	size_t max_relay;        /* largest reply payload that fits the MTU */
 	guint16 ip_id;
 
@@ -223,74 +218,6 @@ parse_frame(const guint8 *frame, const FrameInfo *fi, DnsClient *c, const guint8
 }
 
 /* ---------------------------------------------------------------------------
- * Names handed out, for the denial log.
- */
-
-static GBytes *
-addr_key(int family, const void *addr)
-{
-	guint8 k[17];
-	size_t alen = family == AF_INET6 ? 16 : 4;
-
-	k[0] = (guint8)family;
-	memcpy(k + 1, addr, alen);
-	return g_bytes_new(k, 1 + alen);
-}
-
-static void
-remember_names(DnsResponder *r, const char *name, int family, const void *addrs, size_t n)
-{
-	size_t alen = family == AF_INET6 ? 16 : 4;
-
-	for (size_t i = 0; i < n; i++) {
-		/* bounded: forget everything rather than grow without limit */
-		if (g_hash_table_size(r->addr_names) >= MAX_ADDR_NAMES)
-			g_hash_table_remove_all(r->addr_names);
-		g_hash_table_replace(r->addr_names, addr_key(family, (const guint8 *)addrs + i * alen),
-				     g_strdup(name));
-	}
-}
-
-/* Names pinned at start-up: the payload may connect by /etc/hosts without
- * ever asking the resolver, so seed the map from the same hosts text. */
-static void
-remember_pinned_names(DnsResponder *r)
-{
-	g_autofree char *hosts = r->policy ? egress_policy_hosts_file(r->policy) : NULL;
-	g_auto(GStrv) lines = g_strsplit(hosts ? hosts : "", "\n", -1);
-
-	for (char **l = lines; *l; l++) {
-		g_auto(GStrv) f = g_strsplit_set(*l, " \t", 3);
-		IpAddr a;
-
-		if (!f[0] || !f[1] || !*f[1] || g_str_has_prefix(f[1], "localhost"))
-			continue;
-		if (inet_pton(AF_INET, f[0], &a.v4) == 1)
-			remember_names(r, f[1], AF_INET, &a.v4, 1);
-		else if (inet_pton(AF_INET6, f[0], &a.v6) == 1)
-			remember_names(r, f[1], AF_INET6, &a.v6, 1);
-	}
-}
-
-/* NflogEventFunc */
-static void
-on_blocked(const NflogEvent *ev, gpointer data)
-{
-	DnsResponder *r = data;
-	g_autoptr(GBytes) key = NULL;
-
-	/* The kernel's own multicast chatter (MLD reports, IGMP, …) hits the
-	 * deny chain too; it is no connection the payload attempted. */
-	if ((ev->family == AF_INET6 && ev->daddr.v6.s6_addr[0] == 0xff) ||
-	    (ev->family == AF_INET && (IN_MULTICAST(ntohl(ev->daddr.v4.s_addr)) ||
-				       ev->daddr.v4.s_addr == INADDR_BROADCAST)))
-		return;
-	key = addr_key(ev->family, &ev->daddr);
-	denylog_connection(r->log, ev->family, &ev->daddr, ev->l4proto, ev->dport,
-			   g_hash_table_lookup(r->addr_names, key));
-}
-
-/* ---------------------------------------------------------------------------
  * Upstream: on-demand answers for *.domain entries, and the relay.
  */
 
@@ -359,7 +286,7 @@ finish_lookup(DnsResponder *r, DnsPending *p, const DnsUpstreamAnswer *ans)
 	}
 	for (size_t i = 0; i < ans->n_addrs; i++) {
 		if (egress_addr_is_refused_range(ans->family, &ans->addrs[i])) {
-			denylog_answer(r->log, p->q.name, ans->family, &ans->addrs[i],
+			denials_refused_answer(r->denials, p->q.name, ans->family, &ans->addrs[i],
 				       "loopback, link-local, multicast or metadata range");
 			continue;
 		}
@@ -371,7 +298,7 @@ finish_lookup(DnsResponder *r, DnsPending *p, const DnsUpstreamAnswer *ans)
 		pending_fail(r, p, DNS_RCODE_SERVFAIL);
 		return;
 	}
-	remember_names(r, p->q.name, ans->family, keep, n);
+	denials_remember(r->denials, p->q.name, ans->family, keep, n);
 	sbx_debug("dns: %s: %zu address(es) from upstream, ttl %u", p->q.name, n, ttl);
 	reply(r, &p->client, &p->q, DNS_RCODE_NOERROR, ans->family, keep, n, ttl);
 	g_hash_table_remove(r->pending, GUINT_TO_POINTER(p->up_id));
@@ -519,7 +446,7 @@ ask_upstream(DnsResponder *r, const DnsClient *c, const DnsQuery *q, const guint
 static void
 refuse_name(DnsResponder *r, const DnsClient *c, const DnsQuery *q)
 {
-	denylog_name(r->log, q->name, q->qtype);
+	denials_refused_name(r->denials, q->name, q->qtype);
 	reply(r, c, q, DNS_RCODE_NXDOMAIN, AF_INET, NULL, 0, 0);
 }
 
@@ -558,10 +485,10 @@ handle_query(DnsResponder *r, const DnsClient *c, const guint8 *msg, size_t len)
 		return;
 	}
 	if (!wildcard && q.qtype == DNS_TYPE_A && a4 && a4->len) {
-		remember_names(r, q.name, AF_INET, a4->data, a4->len);
+		denials_remember(r->denials, q.name, AF_INET, a4->data, a4->len);
 		reply(r, c, &q, DNS_RCODE_NOERROR, AF_INET, a4->data, a4->len, STATIC_TTL);
 	} else if (!wildcard && q.qtype == DNS_TYPE_AAAA && a6 && a6->len) {
-		remember_names(r, q.name, AF_INET6, a6->data, a6->len);
+		denials_remember(r->denials, q.name, AF_INET6, a6->data, a6->len);
 		reply(r, c, &q, DNS_RCODE_NOERROR, AF_INET6, a6->data, a6->len, STATIC_TTL);
 	} else {
 		/* allowlisted name, other type (or no address of this family):
@@ -589,25 +516,6 @@ dns_responder_handle_frame(DnsResponder *r, const guint8 *frame, const FrameInfo
  * Set-up and teardown.
  */
 
-gboolean
-dns_open_netns_sockets(int *nflog_sock, int *nft_sock, GError **error)
-{
-	g_autoptr(GError) nflog_error = NULL;
-	autoclose int nft = -1;
-
-	*nflog_sock = *nft_sock = -1;
-	nft = nft_open_socket(error);
-	if (nft < 0)
-		return FALSE;
-	/* Denial reports are a diagnostic, not a protection: without
-	 * nfnetlink_log the ruleset still blocks, so warn and go on. */
-	*nflog_sock = nflog_open(SBX_NFLOG_GROUP, &nflog_error);
-	if (*nflog_sock < 0)
-		sbx_warn("blocked connections will not be reported: %s", nflog_error->message);
-	*nft_sock = sbx_steal_fd(&nft);
-	return TRUE;
-}
-
 static void
 resolve_upstream(DnsResponder *r, const SbxConfig *cfg)
 {
@@ -628,10 +536,9 @@ resolve_upstream(DnsResponder *r, const SbxConfig *cfg)
 
 DnsResponder *
 dns_responder_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int nft_sock,
-		  int nflog_sock, DnsSendFrameFunc send_frame, gpointer opaque)
+		  Denials *denials, DnsSendFrameFunc send_frame, gpointer opaque)
 {
 	DnsResponder *r = g_new0(DnsResponder, 1);
-	g_autoptr(GError) error = NULL;
 	guint mtu = cfg->mtu ? cfg->mtu : SBX_DEFAULT_MTU;
 
 	r->policy = policy;
@@ -640,23 +547,12 @@ dns_responder_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx,
 	r->send_frame = send_frame;
 	r->opaque = opaque;
 	r->nft_sock = nft_sock;
+	r->denials = denials;
 	r->up_sock = -1;
 	r->ip_id = (guint16)g_random_int();
 	r->pending = g_hash_table_new_full(NULL, NULL, NULL, pending_free);
-	r->addr_names = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
-					      (GDestroyNotify)g_bytes_unref, g_free);
 	r->max_relay = MIN((size_t)mtu, sizeof(r->msg)) - FRAME_IPV6_HLEN - FRAME_UDP_HLEN;
 	resolve_upstream(r, cfg);
-	if (r->restricted)
-		remember_pinned_names(r);
-	r->log = denylog_new(sbx_log_prog(), cfg->log_file, cfg->verbose, &error);
-	if (!r->log) {
-		/* options.c checks --log early; this is the race-with-the-disk case */
-		sbx_warn("%s; denials go to stderr only", error->message);
-		r->log = denylog_new(sbx_log_prog(), NULL, cfg->verbose, NULL);
-	}
-	if (nflog_sock >= 0)
-		r->nflog = nflog_reader_new(nflog_sock, ctx, on_blocked, r);
 	return r;
 }
 
@@ -665,16 +561,8 @@ dns_responder_print_summary(DnsResponder *r)
 {
 	if (!r)
 		return;
-	/* the last rejections before the payload exited may still be queued */
-	if (r->nflog)
-		nflog_reader_drain(r->nflog);
-	if (nflog_reader_lost(r->nflog))
-		sbx_warn("%" G_GUINT64_FORMAT " denial report(s) were lost (socket overflow)",
-			 nflog_reader_lost(r->nflog));
 	sbx_debug("dns: %" G_GUINT64_FORMAT " queries, %" G_GUINT64_FORMAT " replies",
 		  r->queries, r->answered);
-	if (r->restricted)
-		denylog_finish(r->log);
 }
 
 void
@@ -683,14 +571,11 @@ dns_responder_free(DnsResponder *r)
 	if (!r)
 		return;
 	g_hash_table_unref(r->pending);
-	g_hash_table_unref(r->addr_names);
 	if (r->up_watch) {
 		g_source_destroy(r->up_watch);
 		g_source_unref(r->up_watch);
 	}
 	sbx_close_fdp(&r->up_sock);
 	sbx_close_fdp(&r->nft_sock);
-	nflog_reader_free(r->nflog);
-	denylog_free(r->log);
 	g_free(r);
 }

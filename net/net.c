@@ -22,13 +22,16 @@
  *                      already in use" reaches the user.
  */
 #include "net/net.h"
+#include "net/denials.h"
 #include "net/dns.h"
 #include "net/frame.h"
 #include "net/hostgate.h"
 #include "net/netconf.h"
+#include "net/nflog.h"
 #include "net/policy.h"
 #include "net/slirp-source.h"
 #include "net/tap.h"
+#include "net/nft/nft.h"
 #include "net/vnet.h"
 #include "net/relay/tcp-relay.h"
 #include "common/error.h"
@@ -81,6 +84,7 @@ struct SbxNet {
 	SlirpLoop *slirp;
 	TcpRelay *relay;            /* NULL: all TCP through slirp */
 	DnsResponder *dns;
+	Denials *denials;
 	GSource *tap_source;        /* the tap's watch: a GSource, or */
 	LoopEpollQueue *tap_events; /* a direct watch served in the wait */
 	LoopEpollWatch tap_watch;
@@ -159,6 +163,30 @@ net_child_configure_tap(guint mtu, GError **error)
 	       netconf_route_add_default(nc, TAP_NAME, AF_INET6, &gw6, error);
 }
 
+/* Namespace-root inside the sandbox's netns, before the payload starts:
+ * the sockets the launcher needs later and could not open itself — an
+ * nfnetlink_log socket bound to SBX_NFLOG_GROUP (blocked-destination
+ * reports, denials.c) and a NETLINK_NETFILTER socket for run-time set
+ * additions (*.domain answers, dns-responder.c).  Sent with the tap fd. */
+static gboolean
+net_open_netns_sockets(int *nflog_sock, int *nft_sock, GError **error)
+{
+	g_autoptr(GError) nflog_error = NULL;
+	autoclose int nft = -1;
+
+	*nflog_sock = *nft_sock = -1;
+	nft = nft_open_socket(error);
+	if (nft < 0)
+		return FALSE;
+	/* Denial reports are a diagnostic, not a protection: without
+	 * nfnetlink_log the ruleset still blocks, so warn and go on. */
+	*nflog_sock = nflog_open(SBX_NFLOG_GROUP, &nflog_error);
+	if (*nflog_sock < 0)
+		sbx_warn("blocked connections will not be reported: %s", nflog_error->message);
+	*nft_sock = sbx_steal_fd(&nft);
+	return TRUE;
+}
+
 gboolean
 net_child_setup(SbxNet *net, int chan, GError **error)
 {
@@ -183,7 +211,7 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 		return sbx_prefix_error(error, "configure %s", TAP_NAME);
 	if (!egress_policy_install(net->policy, error))
 		return sbx_prefix_error(error, "install the egress ruleset");
-	if (!dns_open_netns_sockets(&nflog, &nft, error))
+	if (!net_open_netns_sockets(&nflog, &nft, error))
 		return sbx_prefix_error(error, "open the resolver's netlink sockets");
 
 	fds[hello.nfds++] = tap;
@@ -567,8 +595,9 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 			sbx_debug("TCP relay unavailable (%s): TCP through libslirp",
 				  g_strerror(errno));
 	}
+	net->denials = denials_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nflog));
 	net->dns = dns_responder_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nft),
-				     sbx_steal_fd(&nflog), net_dns_send, net);
+				     net->denials, net_dns_send, net);
 	net->frame_buf = g_malloc(TAP_VNET_HLEN + FRAME_BUF_SIZE);
 	net_watch_tap(net, ctx);
 	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME,
@@ -615,11 +644,13 @@ net_finish(SbxNet *net)
 	net->finished = TRUE;
 	if (net->dns)
 		dns_responder_print_summary(net->dns);
+	denials_finish(net->denials);
 	if (net->gate && host_gate_refused(net->gate))
 		sbx_debug("host gate refused %" G_GUINT64_FORMAT " frames to the host's loopback",
 			  host_gate_refused(net->gate));
 	net_unwatch_tap(net);
 	g_clear_pointer(&net->dns, dns_responder_free);
+	g_clear_pointer(&net->denials, denials_free);
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
 	sbx_close_fdp(&net->tap_fd);
@@ -632,6 +663,7 @@ net_free(SbxNet *net)
 		return;
 	net_unwatch_tap(net);
 	g_clear_pointer(&net->dns, dns_responder_free);
+	g_clear_pointer(&net->denials, denials_free);
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
 	sbx_close_fdp(&net->tap_fd);

@@ -17,6 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* NFLOG group the ruleset's "log group" statement (before the reject
+ * rules) sends blocked packets to. */
+#define SBX_NFLOG_GROUP 7
+
 /* One blocked packet. */
 typedef struct {
 	int family;            /* AF_INET / AF_INET6 */

@@ -380,6 +380,20 @@ mini_sandbox_mount_parents_write(void)
 	return api_commit(cfg, "mini_sandbox_mount_parents_write");
 }
 
+/* --proc=host (issue 14): the only way to the host's /proc where the
+ * kernel refuses a new one; without it that start fails. */
+API_EXPORT int
+mini_sandbox_allow_host_proc(void)
+{
+	int code = 0;
+	SbxConfig *cfg = api_begin(&code);
+
+	if (!cfg)
+		return code;
+	cfg->proc_host = TRUE;
+	return api_commit(cfg, "mini_sandbox_allow_host_proc");
+}
+
 API_EXPORT int
 mini_sandbox_enable_log(const char *path)
 {

@@ -2,13 +2,13 @@
  *
  * launcher.c — the host side of the process model (launcher.h).
  *
- *   prepare   net_prepare(), fs_plan_for_config()   errors → 125, nothing started
- *   clone     raw clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET])
- *   maps      caller uid/gid → 0 in the new user namespace, then "go" on the sync socket
- *   network   net_launcher_attach() on our GMainContext
- *   report    one set-up report from inside: OK, or the error text (→ 125)
- *   wait      main loop: forward signals, -T/-t timeout, pid 1's exit
- *   finish    net_finish(), fs_cleanup_after(); exit with pid 1's status
+ *   launch_prepare    net_prepare(), fs_plan_for_config(), seccomp   errors → 125,
+ *                     nothing started
+ *   launch_clone      raw clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET])
+ *   launch_handshake  caller uid/gid → 0 in the new user namespace, then 'G' on the
+ *                     sync socket; net_launcher_attach(); the set-up report (→ 125)
+ *   launch_wait       main loop: forward signals, -T/-t timeout, pid 1's exit;
+ *                     net_finish(); exit with pid 1's status
  *
  * The child's side is sandbox-child.c.  If this process dies, even by
  * SIGKILL, pid 1's parent-death signal takes the whole pid namespace down.
@@ -274,74 +274,76 @@ close_jobctl_write_end(void)
 	sbx_init_set_jobctl_pipe(-1, -1);
 }
 
-/* Prepare, clone, map, hand over.  Returns in the launcher and, in library
- * mode, in the continuation too. */
-static LaunchResult
-launcher_start(Launcher *l, gboolean continuation, GError **error)
+/* Stage 1, prepare: everything that can be checked on the host before any
+ * process exists — debug log, network plan, mount plan, seccomp program,
+ * the two socketpairs.  Fills ARGS for the child.  Errors → 125, nothing
+ * started. */
+static gboolean
+launch_prepare(Launcher *l, SbxChildArgs *args, GError **error)
 {
 	const SbxConfig *cfg = l->cfg;
-	g_autoptr(GError) net_error = NULL;
 	int sync_pair[2], chan_pair[2];
-	SbxChildArgs args = { .cfg = cfg, .continuation = continuation };
-	const char go = 'G';
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	int r;
 
 	if (cfg->verbose)
 		sbx_log_set_verbose(TRUE);
 	if (cfg->debug_log && !sbx_log_open_debug(cfg->debug_log, error))
-		return LAUNCH_FAILED;
-
-	/* 1. Everything that can be checked on the host, before any process exists. */
+		return FALSE;
 	sbx_debug("launcher: prepare network");
 	l->net = net_prepare(cfg, error);
 	if (!l->net)
-		return LAUNCH_FAILED;
+		return FALSE;
 	sbx_debug("launcher: plan mounts");
 	l->plan = fs_plan_for_config(cfg, error);
 	if (!l->plan)
-		return LAUNCH_FAILED;
+		return FALSE;
 	if (net_resolv_conf(l->net))
 		fs_plan_add_file(l->plan, "/etc/resolv.conf", net_resolv_conf(l->net));
 	if (net_hosts_file(l->net))
 		fs_plan_add_file(l->plan, "/etc/hosts", net_hosts_file(l->net));
 	l->seccomp = sbx_seccomp_compile(error);
 	if (!l->seccomp)
-		return LAUNCH_FAILED;
+		return FALSE;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0)
-		return sbx_set_errno(error, errno, "create the sync socketpair"), LAUNCH_FAILED;
+		return sbx_set_errno(error, errno, "create the sync socketpair");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan_pair) < 0) {
 		sbx_set_errno(error, errno, "create the network socketpair");
 		close(sync_pair[0]);
 		close(sync_pair[1]);
-		return LAUNCH_FAILED;
+		return FALSE;
 	}
 	l->sync_fd = sync_pair[0];
 	l->net_chan = chan_pair[0];
-	args.net = l->net;
-	args.plan = l->plan;
-	args.sync_fd = sync_pair[1];
-	args.net_chan = chan_pair[1];
-	args.seccomp = l->seccomp;
-	payload_identity(cfg, &args.payload_uid, &args.payload_gid);
+	args->net = l->net;
+	args->plan = l->plan;
+	args->sync_fd = sync_pair[1];
+	args->net_chan = chan_pair[1];
+	args->seccomp = l->seccomp;
+	payload_identity(cfg, &args->payload_uid, &args->payload_gid);
 
 	/* pid 1's exit status must reach our waitpid(): an inherited SIG_IGN
 	 * (or SA_NOCLDWAIT) for SIGCHLD would have the kernel discard it. */
 	reset_sigchld();
+	return TRUE;
+}
 
-	/* 2. The namespaces.  Unflushed stdio would otherwise be written twice.
-	 * Signals for the sandbox are blocked from here on: one arriving
-	 * during set-up waits in the signalfd and is forwarded once the
-	 * payload exists, instead of killing the launcher (and so the
-	 * sandbox).  The child gets the caller's mask back at once. */
+/* Stage 2, clone: the namespaces and pid 1 (nsclone.c).  In the child
+ * (library mode: the continuation) it runs sbx_sandbox_child() and returns
+ * LAUNCH_IN_SANDBOX; in the launcher LAUNCH_RUNNING once the child exists.
+ * Unflushed stdio would otherwise be written twice.  Signals for the
+ * sandbox are blocked from here on: one arriving during set-up waits in
+ * the signalfd and is forwarded once the payload exists, instead of
+ * killing the launcher (and so the sandbox).  The child gets the caller's
+ * mask back at once. */
+static LaunchResult
+launch_clone(Launcher *l, SbxChildArgs *args, GError **error)
+{
 	fflush(NULL);
 	l->tty_fd = sbx_init_note_terminal();
 	if (l->tty_fd >= 0)
 		open_jobctl_pipe(l);
 	block_forwarded_signals(l);
-	sbx_debug("launcher: clone namespaces (flags %#lx)", clone_flags(cfg));
-	switch (sbx_clone_sandbox(clone_flags(cfg), &l->procs, error)) {
+	sbx_debug("launcher: clone namespaces (flags %#lx)", clone_flags(l->cfg));
+	switch (sbx_clone_sandbox(clone_flags(l->cfg), &l->procs, error)) {
 	case SBX_CLONE_CHILD:
 		sigprocmask(SIG_SETMASK, &l->saved_mask, NULL);
 		l->signals_blocked = FALSE;
@@ -349,12 +351,12 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 		sbx_close_fdp(&l->net_chan);
 		l->jobctl_fd = -1;   /* pid 1 keeps the write end (init.c) */
 		l->in_sandbox = TRUE;
-		sbx_sandbox_child(&args);
+		sbx_sandbox_child(args);
 		return LAUNCH_IN_SANDBOX; /* library mode only: the payload */
 	case SBX_CLONE_FAILED:
 		l->running = l->procs.child > 0;
-		close(args.sync_fd);
-		close(args.net_chan);
+		close(args->sync_fd);
+		close(args->net_chan);
 		close_jobctl_write_end();
 		return LAUNCH_FAILED;
 	case SBX_CLONE_PARENT:
@@ -362,8 +364,8 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 		break;
 	}
 	l->running = TRUE;
-	close(args.sync_fd);
-	close(args.net_chan);
+	close(args->sync_fd);
+	close(args->net_chan);
 	close_jobctl_write_end();
 	/* Only now, after the clone: the sandbox never holds the epoll set.
 	 * Before the network: the TCP relay watches its sockets in it. */
@@ -371,31 +373,57 @@ launcher_start(Launcher *l, gboolean continuation, GError **error)
 	/* After the clone too: the sandbox keeps the default slack. */
 	if (prctl(PR_SET_TIMERSLACK, (unsigned long)LAUNCHER_TIMER_SLACK_NS, 0, 0, 0) < 0)
 		sbx_debug("launcher: timer slack: %s", g_strerror(errno));
+	return LAUNCH_RUNNING;
+}
 
-	/* 3. Caller's ids → 0 inside; then the child may go on. */
-	if (!sbx_userns_write_outer_maps(l->procs.pid1, uid, gid, error)) {
+/* Stage 3, handshake with the child over the sync socket and the network
+ * channel: the caller's ids → 0 in the new user namespace, then the 'G'
+ * byte lets the child go on; the network attaches (NetHello/NetAnswer,
+ * net.c); last, the child's one set-up report (SbxSetupReport): OK right
+ * before exec, or why not. */
+static gboolean
+launch_handshake(Launcher *l, GError **error)
+{
+	g_autoptr(GError) net_error = NULL;
+	const char go = 'G';
+	int r;
+
+	if (!sbx_userns_write_outer_maps(l->procs.pid1, getuid(), getgid(), error)) {
 		add_userns_hint(error, EPERM);
-		return LAUNCH_FAILED;
+		return FALSE;
 	}
 	r = sbx_write_all(l->sync_fd, &go, 1);
 	if (r < 0)
-		return sbx_set_errno(error, -r, "start the sandbox's set-up"), LAUNCH_FAILED;
+		return sbx_set_errno(error, -r, "start the sandbox's set-up");
 
-	/* 4. Network: trivial except for mini-tapbox.  If it fails because
-	 * the child failed first, the child's report is the better message. */
+	/* Network: trivial except for mini-tapbox.  If it fails because the
+	 * child failed first, the child's report is the better message. */
 	sbx_debug("launcher: attach network");
 	if (!net_launcher_attach(l->net, l->net_chan, l->ctx, &net_error)) {
 		sbx_close_fdp(&l->net_chan); /* a child waiting on it reads EOF */
 		if (!read_setup_report(l, error))
-			return LAUNCH_FAILED;
+			return FALSE;
 		g_propagate_error(error, g_steal_pointer(&net_error));
-		return LAUNCH_FAILED;
+		return FALSE;
 	}
+	return read_setup_report(l, error);
+}
 
-	/* 5. The sandbox says OK right before exec (or why not). */
-	if (!read_setup_report(l, error))
+/* The stage list of the host side (doc/THEORY.md has the timeline across
+ * the processes): prepare, clone, handshake; launch_wait() follows.
+ * Returns in the launcher and, in library mode, in the continuation too. */
+static LaunchResult
+launcher_start(Launcher *l, gboolean continuation, GError **error)
+{
+	SbxChildArgs args = { .cfg = l->cfg, .continuation = continuation };
+	LaunchResult r;
+
+	if (!launch_prepare(l, &args, error))
 		return LAUNCH_FAILED;
-	return LAUNCH_RUNNING;
+	r = launch_clone(l, &args, error);
+	if (r != LAUNCH_RUNNING)
+		return r;
+	return launch_handshake(l, error) ? LAUNCH_RUNNING : LAUNCH_FAILED;
 }
 
 /* SIGTERM now, SIGKILL after the grace period.  pid 1 forwards SIGTERM to
@@ -516,7 +544,7 @@ attach_fd(Launcher *l, int fd, GUnixFDSourceFunc func)
 
 /* Run the main loop until pid 1 is gone; returns the CLI exit status. */
 static int
-launcher_wait(Launcher *l)
+launch_wait(Launcher *l)
 {
 	g_autoptr(GSource) sig_source = NULL;
 	g_autoptr(GSource) exit_source = NULL;
@@ -527,7 +555,7 @@ launcher_wait(Launcher *l)
 
 	/* signalfd instead of g_unix_signal_add(): covers SIGQUIT, gives
 	 * si_code, and needs no helper thread.  The signals are blocked since
-	 * launcher_start(). */
+	 * launch_clone(). */
 	forwarded_signal_set(&set);
 	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd >= 0)
@@ -579,7 +607,7 @@ sbx_run(const SbxConfig *cfg, GError **error)
 	g_return_val_if_fail(cfg->argv && cfg->argv[0], SBX_EXIT_SETUP);
 	switch (launcher_start(l, FALSE, error)) {
 	case LAUNCH_RUNNING:
-		return launcher_wait(l);
+		return launch_wait(l);
 	case LAUNCH_IN_SANDBOX: /* not reached: without continuation the payload execs */
 	case LAUNCH_FAILED:
 	default:
@@ -604,7 +632,7 @@ sbx_enter(const SbxConfig *cfg, GError **error)
 		return FALSE;
 	}
 	/* The caller is the launcher from here on; it never returns. */
-	status = launcher_wait(l);
+	status = launch_wait(l);
 	g_clear_pointer(&l, launcher_free);
 	fflush(NULL);
 	exit(status);

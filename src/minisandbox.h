@@ -106,6 +106,11 @@ int mini_sandbox_set_working_dir(const char *path);
 /* Make the folders above the working directory writable (shared with the
  * host) instead of an overlay whose changes are thrown away. */
 int mini_sandbox_mount_parents_write(void);
+/* Where the kernel refuses a new /proc (a container that masks paths below
+ * /proc), give the sandbox the host's /proc, with a warning (--proc=host);
+ * without this call such a start fails.  The sandbox then sees every
+ * process of the host. */
+int mini_sandbox_allow_host_proc(void);
 /* Write a debug log of the set-up stages to PATH (-D); its directory must
  * exist.  Only once: a second call is MINI_SANDBOX_ERR_LOG_NOT_UNIQUE. */
 int mini_sandbox_enable_log(const char *path);

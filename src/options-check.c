@@ -327,7 +327,8 @@ validate_mode(const SbxConfig *cfg, GError **error)
 	if (cfg->mount_proc && cfg->fs_mode != SBX_FS_HERMETIC) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
 			    "--proc is for hermetic mode (-h DIR); the other modes always "
-			    "mount a new /proc; drop --proc");
+			    "mount a new /proc; drop --proc (--proc=host is the opt-in to the "
+			    "host's /proc where a new one is refused)");
 		return FALSE;
 	}
 	return TRUE;

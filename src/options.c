@@ -19,11 +19,14 @@
  */
 #include "src/options.h"
 #include "common/error.h"
+#include "common/safepath.h"
 #include "sbx-build-config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum {
 	OPT_DEFAULT, OPT_ROOT, OPT_OVERLAY_DIR, OPT_OVERLAY, OPT_HERMETIC,
@@ -44,6 +47,7 @@ enum {
 	OPTF_TAPBOX = 1 << 1,   /* mini-tapbox only */
 	OPTF_SANDBOX = 1 << 2,  /* mini-sandbox only */
 	OPTF_ONCE = 1 << 3,     /* a second use is an error (last-wins would be order-dependent) */
+	OPTF_INLINE_VALUE = 1 << 4, /* an optional value, only as --name=VALUE */
 };
 
 typedef struct {
@@ -66,7 +70,7 @@ static const OptDef opt_table[] = {
 	{ "empty",              'e', OPTF_VALUE,               OPT_EMPTY },
 	{ "workdir",            'W', OPTF_VALUE | OPTF_ONCE,   OPT_WORKDIR },
 	{ "keep-overlay",       0,   0,                        OPT_KEEP_OVERLAY },
-	{ "proc",               0,   0,                        OPT_PROC },
+	{ "proc",               0,   OPTF_INLINE_VALUE,        OPT_PROC },
 	{ "tmpfs-size",         0,   OPTF_VALUE | OPTF_ONCE,   OPT_TMPFS_SIZE },
 	{ "share-network",      'N', OPTF_SANDBOX,             OPT_SHARE_NETWORK },
 	{ "no-loopback",        'n', OPTF_SANDBOX,             OPT_NO_LOOPBACK },
@@ -192,44 +196,28 @@ parser_take_rest(Parser *p)
 	return (char **)g_ptr_array_free(rest, FALSE);
 }
 
+static char *host_file_path(const char *value);
+
 /* Read an argument file with a size bound (a FIFO or /dev/zero must not
- * make us allocate forever) and split it into lines. */
+ * make us allocate forever), never through a symlink a sandbox could have
+ * planted (common/safepath.h), and split it into lines. */
 static char **
 read_arg_file(const char *path, int *n_out, GError **error)
 {
 	g_autofree char *buf = NULL;
 	g_autoptr(GPtrArray) lines = NULL;
-	FILE *f = fopen(path, "re");
-	size_t len;
+	gsize len;
 	char *line, *next;
 
-	if (!f) {
-		sbx_set_errno(error, errno, "@%s: cannot read argument file", path);
+	buf = sbx_read_settings_file(path, "argument file", SBX_ARGFILE_MAX_BYTES, &len, error);
+	if (!buf)
 		return NULL;
-	}
-	buf = g_new(char, SBX_ARGFILE_MAX_BYTES + 1);
-	len = fread(buf, 1, SBX_ARGFILE_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		int saved = errno;
-
-		fclose(f);
-		sbx_set_errno(error, saved, "@%s: cannot read argument file", path);
-		return NULL;
-	}
-	fclose(f);
-	if (len > SBX_ARGFILE_MAX_BYTES) {
-		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
-			    "@%s: argument file larger than %" G_GSIZE_FORMAT " bytes", path,
-			    SBX_ARGFILE_MAX_BYTES);
-		return NULL;
-	}
 	if (memchr(buf, '\0', len)) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
 			    "@%s: argument file contains a NUL byte; it must be text, "
 			    "one argument a line", path);
 		return NULL;
 	}
-	buf[len] = '\0';
 	lines = g_ptr_array_new_with_free_func(g_free);
 	/* One argument a line, verbatim (no quoting, no comments); empty lines
 	 * are skipped and a CR before the LF is dropped, as the original did. */
@@ -253,6 +241,7 @@ static gboolean
 parser_push_file(Parser *p, const char *arg, GError **error)
 {
 	const char *path = arg + 1;
+	g_autofree char *full = NULL;
 	ArgSource src = { 0 };
 
 	if (!*path) {
@@ -267,9 +256,13 @@ parser_push_file(Parser *p, const char *arg, GError **error)
 			    "(does a file include itself?)", path, SBX_ARGFILE_MAX_DEPTH);
 		return FALSE;
 	}
-	src.args = read_arg_file(path, &src.n, error);
+	full = host_file_path(path);
+	src.args = read_arg_file(full, &src.n, error);
 	if (!src.args)
 		return FALSE;
+	/* the mount plan keeps it read-only inside (a sandbox must not
+	 * rewrite the next run's options) */
+	g_ptr_array_add(p->cfg->arg_files, g_steal_pointer(&full));
 	src.owned = TRUE;
 	g_array_append_val(p->stack, src);
 	return TRUE;
@@ -293,16 +286,23 @@ find_short(char letter)
 	return NULL;
 }
 
-/* Relative host-side files (-F, -D, --log) are opened by the launcher, so
- * resolve them against its directory now, before anything changes it. */
+/* Relative host-side files (@FILE, -F, -D, --log) are opened by the
+ * launcher, so resolve them against its directory now, before anything
+ * changes it.  getcwd(), not g_get_current_dir() (which prefers $PWD): the
+ * kernel's answer has no symbolic links in it, so the user's own way into
+ * the directory is not mistaken for a planted link (common/safepath.h). */
 static char *
 host_file_path(const char *value)
 {
-	g_autofree char *cwd = NULL;
+	char cwd[PATH_MAX];
 
 	if (g_path_is_absolute(value) || !*value)
 		return g_strdup(value);
-	cwd = g_get_current_dir();
+	if (!getcwd(cwd, sizeof cwd)) {
+		g_autofree char *fallback = g_get_current_dir();
+
+		return g_build_filename(fallback, value, NULL);
+	}
 	return g_build_filename(cwd, value, NULL);
 }
 
@@ -382,8 +382,20 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		cfg->keep_overlay = TRUE;
 		return TRUE;
 	case OPT_PROC:
-		cfg->mount_proc = TRUE;
-		return TRUE;
+		/* --proc: a new /proc in hermetic mode (as before); --proc=host:
+		 * also accept the host's /proc where a new one is refused */
+		if (!*value) {
+			cfg->mount_proc = TRUE;
+			return TRUE;
+		}
+		if (strcmp(value, "host") == 0) {
+			cfg->proc_host = TRUE;
+			return TRUE;
+		}
+		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+			    "%s=%s: unknown value; write %s (a new /proc in -h mode) or %s=host "
+			    "(share the host's /proc when a new one is refused)", as, value, as, as);
+		return FALSE;
 	case OPT_TMPFS_SIZE:
 		return sbx_parse_size(as, value, &cfg->tmpfs_size, error);
 	case OPT_SHARE_NETWORK:
@@ -530,6 +542,13 @@ parse_long(Parser *p, const char *arg, gboolean *stop, GError **error)
 		value = option_value(p, as, eq ? eq + 1 : NULL, error);
 		if (!value)
 			return FALSE;
+	} else if (eq && (def->flags & OPTF_INLINE_VALUE)) {
+		value = eq + 1;
+		if (!*value) {
+			g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+				    "%s=: empty value; write %s or %s=VALUE", as, as, as);
+			return FALSE;
+		}
 	} else if (eq) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
 			    "%s takes no value (got '%s')", as, eq + 1);

@@ -8,7 +8,7 @@
 #include "net/nft/nft.h"
 #include "net/vnet.h"
 #include "net/nft/nft-int.h"
-#include "net/dns.h"
+#include "net/nflog.h"
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>

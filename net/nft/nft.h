@@ -134,7 +134,7 @@ int nft_open_socket(GError **error);
  * timeout set SET (e.g. "dyn4", "d6_tcp_443") of table inet mini_sandbox,
  * each expiring after TIMEOUT_SECS (>= 1), through SOCK — a
  * NETLINK_NETFILTER socket opened inside the sandbox netns by the set-up
- * child (dns_open_netns_sockets) and handed out.  One batch, waits for its
+ * child (net_open_netns_sockets in net.c) and handed out.  One batch, waits for its
  * ACK (blocking, bounded: the kernel answers inside sendmsg).  Re-adding an
  * address that is already there succeeds. */
 gboolean nft_add_runtime_addrs(int sock, const char *set, int family, const void *addrs,

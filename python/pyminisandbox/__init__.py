@@ -138,6 +138,10 @@ class Sandbox:
         """Folders above the working directory writable, not overlaid."""
         return self._add("mini_sandbox_mount_parents_write")
 
+    def host_proc(self):
+        """The host's /proc where a new one is refused (--proc=host)."""
+        return self._add("mini_sandbox_allow_host_proc")
+
     def log(self, path):
         """Debug log of the set-up stages (-D)."""
         return self._add("mini_sandbox_enable_log", path)

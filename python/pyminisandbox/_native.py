@@ -76,6 +76,7 @@ def _declare(lib):
         "mini_sandbox_mount_overlay": (c_int, [c_char_p]),
         "mini_sandbox_mount_empty_output_file": (c_int, [c_char_p]),
         "mini_sandbox_mount_parents_write": (c_int, []),
+        "mini_sandbox_allow_host_proc": (c_int, []),
         "mini_sandbox_set_working_dir": (c_int, [c_char_p]),
         "mini_sandbox_enable_log": (c_int, [c_char_p]),
         "mini_sandbox_share_network": (c_int, []),

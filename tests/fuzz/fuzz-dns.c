@@ -75,7 +75,9 @@ responder(void)
 		p = egress_policy_load(cfg, NULL);
 		if (!p)
 			__builtin_trap();
-		r = dns_responder_new(p, cfg, g_main_context_default(), -1, -1, check_frame, NULL);
+		r = dns_responder_new(p, cfg, g_main_context_default(), -1,
+				      denials_new(p, cfg, g_main_context_default(), -1),
+				      check_frame, NULL);
 	}
 	return r;
 }

@@ -33,6 +33,7 @@ typedef struct {
 	EgressPolicy *policy;
 	GMainContext *ctx;
 	DnsResponder *r;
+	Denials *denials;
 	GPtrArray *sent;     /* GByteArray frames written "to the tap" */
 	int upstream;        /* the test's stand-in upstream resolver */
 } Fixture;
@@ -79,7 +80,8 @@ fixture_new(gboolean restricted)
 	assert_non_null(f->policy);
 	f->ctx = g_main_context_new();
 	f->sent = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
-	f->r = dns_responder_new(f->policy, f->cfg, f->ctx, -1, -1, capture_frame, f);
+	f->denials = denials_new(f->policy, f->cfg, f->ctx, -1);
+	f->r = dns_responder_new(f->policy, f->cfg, f->ctx, -1, f->denials, capture_frame, f);
 	return f;
 }
 
@@ -96,6 +98,7 @@ static void
 fixture_free(Fixture *f)
 {
 	dns_responder_free(f->r);
+	denials_free(f->denials);
 	egress_policy_free(f->policy);
 	sbx_config_free(f->cfg);
 	g_ptr_array_unref(f->sent);

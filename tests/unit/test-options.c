@@ -92,6 +92,38 @@ test_every_short_option(void **state)
 	assert_false(f->allow_all);
 }
 
+/* Issue 14: --proc=host is the opt-in to the host's /proc, in any mode;
+ * plain --proc keeps its meaning; other values and -x --proc are errors. */
+static void
+test_proc_host(void **state)
+{
+	g_autoptr(SbxConfig) x = PARSE_OK("-x", "--proc=host", "--", "c");
+	g_autoptr(SbxConfig) h = PARSE_OK("-h", "/h", "--proc", "--proc=host", "--", "c");
+	g_autoptr(SbxConfig) plain = PARSE_OK("-x", "--", "c");
+
+	assert_true(x->proc_host);
+	assert_false(x->mount_proc);
+	assert_true(h->proc_host && h->mount_proc);
+	assert_false(plain->proc_host);
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--proc=yes", "--proc=host"),
+		     "-x", "--proc=yes", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--proc=", "empty"), "-x", "--proc=", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("hermetic", "--proc=host"), "-x", "--proc",
+		     "--", "c");
+}
+
+/* Issue 14: argument files are recorded (absolute) for the mount plan. */
+static void
+test_argfile_recorded(void **state)
+{
+	g_autofree char *f = write_file(state, "rec.args", "-x\n", -1);
+	g_autofree char *at = g_strconcat("@", f, NULL);
+	g_autoptr(SbxConfig) c = PARSE_OK(at, "--", "c");
+
+	assert_int_equal(c->arg_files->len, 1);
+	assert_string_equal(g_ptr_array_index(c->arg_files, 0), f);
+}
+
 static void
 test_long_only_options(void **state)
 {
@@ -359,7 +391,9 @@ test_argfile_errors(void **state)
 	EXPECT_ERROR(SBX_ERR_OS, NEEDLES(missing, "cannot read argument file",
 					 "No such file"), at_missing, "--", "c");
 	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES(nul, "NUL"), at_nul, "--", "c");
-	EXPECT_ERROR(SBX_ERR_OS, NEEDLES((char *)*state), dir_at, "--", "c");
+	/* a settings file must be a regular file (common/safepath.h) */
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES((char *)*state, "not a regular file"),
+		     dir_at, "--", "c");
 	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("missing file name"), "@", "--", "c");
 }
 
@@ -540,6 +574,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_proc_host),
 		cmocka_unit_test(test_command_ends_options),
 		cmocka_unit_test(test_every_short_option),
 		cmocka_unit_test(test_long_only_options),
@@ -547,6 +582,7 @@ main(void)
 		cmocka_unit_test(test_clusters),
 		cmocka_unit_test(test_order_independence),
 		cmocka_unit_test_setup_teardown(test_argfile_basic, setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_argfile_recorded, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_argfile_nested_and_command, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_argfile_value_across_boundary, setup_tmpdir,
