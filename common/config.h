@@ -92,6 +92,7 @@ typedef struct {
 	GArray *publish;           /* of SbxPublish: --publish */
 	guint mtu;                 /* --mtu, default 65520 */
 	gboolean slirp_tcp;        /* --slirp-tcp: guest TCP through libslirp, not the relay */
+	gboolean no_name_check;    /* --no-name-check: domain entries admit any name (weaker) */
 	char *resolver;            /* --resolver ADDR[:PORT] */
 	char *log_file;            /* --log FILE: JSON lines of denials */
 	guint max_connections;     /* library: mini_sandbox_allow_max_connections(); 0 = default */

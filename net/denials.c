@@ -103,6 +103,13 @@ denials_refused_answer(Denials *d, const char *name, int family, const void *add
 	denylog_answer(d->log, name, family, addr, reason);
 }
 
+void
+denials_refused_on_wire(Denials *d, int family, const void *addr, guint16 port,
+			const char *reason, const char *name)
+{
+	denylog_name_on_wire(d->log, family, addr, port, reason, name);
+}
+
 Denials *
 denials_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int nflog_sock)
 {

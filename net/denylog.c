@@ -185,6 +185,34 @@ denylog_connection(DenyLog *l, int family, const void *addr, guint8 l4proto, gui
 	record_end(l, s);
 }
 
+void
+denylog_name_on_wire(DenyLog *l, int family, const void *addr, guint16 port, const char *reason,
+		     const char *name)
+{
+	char abuf[INET6_ADDRSTRLEN] = "?";
+	GString *s;
+
+	l->connections++;
+	inet_ntop(family, addr, abuf, sizeof(abuf));
+	if (l->verbose) {
+		if (name[0])
+			fprintf(stderr, "%s: denied: tcp to %s%s%s:%u: %s name %s is not in the "
+				"allowlist\n", l->prog, family == AF_INET6 ? "[" : "", abuf,
+				family == AF_INET6 ? "]" : "", port, reason, name);
+		else
+			fprintf(stderr, "%s: denied: tcp to %s%s%s:%u: no host name in the first "
+				"bytes (%s)\n", l->prog, family == AF_INET6 ? "[" : "", abuf,
+				family == AF_INET6 ? "]" : "", port, reason);
+	}
+	s = record_begin("connection");
+	g_string_append_printf(s, ",\"proto\":\"tcp\",\"addr\":\"%s\",\"port\":%u,\"name\":",
+			       abuf, port);
+	denylog_json_string(s, name);
+	g_string_append(s, ",\"reason\":");
+	denylog_json_string(s, reason);
+	record_end(l, s);
+}
+
 guint64
 denylog_blocked_connections(const DenyLog *l)
 {

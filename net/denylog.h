@@ -53,6 +53,14 @@ void denylog_answer(DenyLog *l, const char *name, int family, const void *addr,
 void denylog_connection(DenyLog *l, int family, const void *addr, guint8 l4proto, guint16 port,
 			const char *name);
 
+/* The TCP relay's name gate refused a connection to ADDR (FAMILY, network
+ * order) PORT: its first bytes carried NAME ("" when none), which no
+ * domain entry allows; REASON says where the name was looked for ("sni",
+ * "host", "socks", "protocol").  Counted as a blocked connection:
+ *   {"event":"connection","proto":"tcp",…,"name":"x.test","reason":"sni"} */
+void denylog_name_on_wire(DenyLog *l, int family, const void *addr, guint16 port,
+			  const char *reason, const char *name);
+
 guint64 denylog_blocked_connections(const DenyLog *l);
 guint64 denylog_refused_names(const DenyLog *l);
 

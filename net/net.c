@@ -109,6 +109,14 @@ net_prepare(const SbxConfig *cfg, GError **error)
 	if (cfg->allow_all)
 		sbx_warn("no allowlist given (-F/--allow): egress from the sandbox is "
 			 "unrestricted");
+	/* options-check.c refuses this for --allow; -F files are known now */
+	if (cfg->slirp_tcp && !cfg->no_name_check && egress_policy_has_names(net->policy)) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK,
+			    "--slirp-tcp cannot check the names the allowlist's domain entries "
+			    "admit: leave out --slirp-tcp, or give --no-name-check to let any name "
+			    "through on their addresses");
+		return NULL;
+	}
 	/* Both resolver addresses are ours (slirp's forwarder or the built-in
 	 * responder); short timeouts because a refused name is answered, not
 	 * dropped. */
@@ -574,6 +582,33 @@ net_receive_fds(SbxNet *net, int chan, int *nflog, int *nft, GError **error)
 	return TRUE;
 }
 
+/* TcpRelayRefusedFunc: the name gate refused a connection; it is reported
+ * with the other denials (-v, --log, the exit summary). */
+static void
+net_report_name_refusal(int family, const uint8_t *addr, guint16 port, const char *reason,
+			const char *name, gpointer data)
+{
+	SbxNet *net = data;
+
+	denials_refused_on_wire(net->denials, family, addr, port, reason, name);
+}
+
+/* The relay's name gate, for an allowlist with domain entries (issue 13).
+ * Without the relay nothing could check names: refuse to start rather
+ * than let every site on those addresses through. */
+static gboolean
+net_start_name_gate(SbxNet *net, GError **error)
+{
+	if (net->cfg->no_name_check || !egress_policy_has_names(net->policy))
+		return TRUE;
+	if (!net->relay)
+		return sbx_set_errno(error, ENOTSUP, "start the TCP relay that checks the names "
+				     "of the allowlist's domain entries (--no-name-check turns the "
+				     "check off)");
+	tcp_relay_set_name_gate(net->relay, net->policy, net_report_name_refusal, net);
+	return TRUE;
+}
+
 static gboolean
 net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 {
@@ -598,6 +633,8 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	net->denials = denials_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nflog));
 	net->dns = dns_responder_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nft),
 				     net->denials, net_dns_send, net);
+	if (!net_start_name_gate(net, error))
+		return FALSE;
 	net->frame_buf = g_malloc(TAP_VNET_HLEN + FRAME_BUF_SIZE);
 	net_watch_tap(net, ctx);
 	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME,

@@ -77,9 +77,15 @@ policy_allows(EgressPolicy *p, guint keylen, const guint8 *daddr, guint8 l4proto
 	}
 	if (!p->restricted)
 		return TRUE;
-	if (nft_range_set_contains(v4 ? &n->allow4 : &n->allow6, daddr) ||
-	    dyn_allows(p, -1, daddr, keylen, new_flow))
+	/* UDP: whole-host ranges of domain entries admit none (policy.c
+	 * domain_protos); only an IP entry's */
+	if (l4proto == IPPROTO_UDP && egress_policy_has_names(p)) {
+		if (egress_policy_literal_host(p, keylen, daddr))
+			return TRUE;
+	} else if (nft_range_set_contains(v4 ? &n->allow4 : &n->allow6, daddr) ||
+		   dyn_allows(p, -1, daddr, keylen, new_flow)) {
 		return TRUE;
+	}
 	if (l4proto != IPPROTO_TCP && l4proto != IPPROTO_UDP)
 		return FALSE;
 	for (guint i = 0; i < n->groups->len; i++) {

@@ -8,6 +8,7 @@
 
 #include "net/policy.h"
 #include "net/nft/nft.h"
+#include "net/allowlist.h"
 
 typedef struct {
 	GArray *v4;            /* struct in_addr */
@@ -36,8 +37,20 @@ struct EgressPolicy {
 	GArray *empty4, *empty6;
 	NftRangeSet literal4, literal6; /* every literal entry, ports ignored */
 	GHashTable *dyn;       /* DynKey → gint64 expiry (monotonic µs) */
+	/* The name gate's view (policy-gate.c): literal (IP/CIDR) entries
+	 * alone, with their ports, and the exact domain entries with theirs
+	 * (Wildcard.suffix holds the whole name). */
+	NftPolicy *literal;
+	GArray *names;         /* Wildcard */
 	guint64 dropped;
 };
+
+/* Record literal entry E (ADDR4/ADDR6) in the name gate's view
+ * (policy-gate.c); egress_policy_load normalises it at the end. */
+void egress_policy_gate_add_literal(EgressPolicy *p, const AllowEntry *e);
+
+/* Does an IP/CIDR entry without a port cover ADDR (KEYLEN bytes)? */
+gboolean egress_policy_literal_host(const EgressPolicy *p, guint keylen, const guint8 *addr);
 
 /* The compiled sets (for tests and the benchmarks). */
 const NftPolicy *egress_policy_nft(const EgressPolicy *p);

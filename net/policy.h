@@ -4,9 +4,11 @@
  *
  * allowlist.c parses the grammar; policy.c compiles the entries, resolving
  * domains on the host, into an NftPolicy (net/nft/) and installs it;
- * policy-frame.c checks every frame against it and adds run-time answers.
- * Users: net.c (net_prepare / child setup / per-frame check) and the DNS
- * responder (dns.h: name lookups, run-time additions for *.domain entries).
+ * policy-frame.c checks every frame against it and adds run-time answers;
+ * policy-gate.c answers the TCP relay's name gate.  Users: net.c
+ * (net_prepare / child setup / per-frame check), the DNS responder (dns.h:
+ * name lookups, run-time additions for *.domain entries) and the name gate
+ * (net/relay/name-gate.h).
  */
 #pragma once
 
@@ -72,3 +74,24 @@ guint64 egress_policy_dropped_frames(const EgressPolicy *p);
 gboolean egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name,
 				    int family, const void *addrs, guint n, guint ttl_secs,
 				    GError **error);
+
+/* ---- policy-gate.c: the name gate's view ---- */
+
+/* The TCP relay's name gate (net/relay/name-gate.h).  Does a new TCP
+ * connection to ADDR (FAMILY, network order) port PORT need its name
+ * checked?  TRUE when the policy restricts egress and no IP/CIDR entry
+ * admits that destination — it then passed only through a domain entry
+ * (an IP entry wins where both cover an address).  FALSE for the gateway
+ * and the resolver (host ports, not the allowlist, admit those). */
+gboolean egress_policy_needs_name_check(const EgressPolicy *p, int family, const void *addr,
+					guint16 port);
+
+/* May a TCP connection to port PORT carry NAME (the TLS server name, the
+ * HTTP Host, a CONNECT/SOCKS target; lower case, an address as text)?  A
+ * host name must match a domain entry that allows TCP to PORT (`*.name`
+ * only below name); an address must be covered by an IP/CIDR entry for
+ * TCP to PORT. */
+gboolean egress_policy_name_allowed(const EgressPolicy *p, const char *name, guint16 port);
+
+/* Does the policy have a domain entry (`name`, `*.name`)? */
+gboolean egress_policy_has_names(const EgressPolicy *p);

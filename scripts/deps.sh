@@ -8,7 +8,7 @@ build_pkgs=(meson ninja-build pkg-config gcc libglib2.0-dev libslirp-dev libnftn
 	    libmnl-dev libseccomp-dev libcmocka-dev)
 test_pkgs=(python3 python3-pytest python3-pip clang libclang-rt-14-dev iproute2 nftables util-linux
 	   procps psmisc curl bubblewrap slirp4netns passt iperf3 hyperfine dnsmasq-base
-	   cppcheck rsync groff-base)
+	   cppcheck rsync groff-base openssl)
 # npm: the machine's Node.js ships it (Debian's npm package conflicts with it).
 command -v npm >/dev/null || test_pkgs+=(npm)
 

@@ -49,6 +49,7 @@ static SbxConfig *api_cfg;          /* current configuration, lazily made */
 static gboolean api_started;        /* TRUE in the continuation */
 static char *api_resolver;          /* mini_sandbox_set_resolver() */
 static guint api_max_connections;   /* mini_sandbox_allow_max_connections() */
+static gboolean api_no_name_check;  /* mini_sandbox_disable_name_check() */
 
 static __thread int last_code;
 static __thread char last_msg[1024];
@@ -595,6 +596,18 @@ mini_sandbox_allow_max_connections(int max_connections)
 }
 
 API_EXPORT int
+mini_sandbox_disable_name_check(void)
+{
+	int code = 0;
+	SbxConfig *cfg;
+
+	if (!(cfg = api_begin(&code)))
+		return code;
+	api_no_name_check = TRUE;
+	return api_abort(cfg, api_ok());
+}
+
+API_EXPORT int
 mini_sandbox_reset(void)
 {
 	int code = 0;
@@ -605,6 +618,7 @@ mini_sandbox_reset(void)
 	sbx_config_free(cfg);
 	g_clear_pointer(&api_resolver, g_free);
 	api_max_connections = 0;
+	api_no_name_check = FALSE;
 	return api_commit(sbx_config_new(), "mini_sandbox_reset");
 }
 
@@ -624,6 +638,7 @@ api_config_for_run(const char *const argv[], GError **error)
 	if (cfg->net_mode == SBX_NET_TAP) {
 		cfg->resolver = g_strdup(api_resolver);
 		cfg->max_connections = api_max_connections;
+		cfg->no_name_check = api_no_name_check;
 	}
 	cfg->is_tapbox = cfg->net_mode == SBX_NET_TAP;
 	cfg->argv = argv ? g_strdupv((char **)argv) : NULL;

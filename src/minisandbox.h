@@ -126,7 +126,8 @@ int mini_sandbox_enable_log(const char *path);
  *    unrestricted.
  * share_network with any allow call, or allow_all_domains with any allow
  * entry, is MINI_SANDBOX_ERR_ILLEGAL_NETWORK, whichever comes first.
- * allow_max_connections and set_resolver do not choose a mode; they apply
+ * allow_max_connections, set_resolver and disable_name_check do not choose
+ * a mode; they apply
  * when the mini-tapbox network is used. */
 
 /* The host's network namespace (mini-sandbox -N). */
@@ -153,6 +154,10 @@ int mini_sandbox_allow_host_port(int port);
 int mini_sandbox_set_resolver(const char *addr);
 /* Limit of simultaneous connections the sandbox may open (> 0). */
 int mini_sandbox_allow_max_connections(int max_connections);
+/* Turn the name gate off (--no-name-check): a domain entry then admits
+ * every connection to its addresses, whatever site it names — every site
+ * a CDN serves there.  Weakens the allowlist; see mini-tapbox(1). */
+int mini_sandbox_disable_name_check(void);
 
 /* ---- running ------------------------------------------------------------ */
 

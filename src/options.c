@@ -36,7 +36,8 @@ typedef enum {
 	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST,
 	OPT_TIMEOUT, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
 	OPT_DEBUG_LOG, OPT_VERBOSE,
-	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_ALLOW_HOST_PORT,
+	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
+	OPT_ALLOW_HOST_PORT,
 	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG,
 	OPT_HELP, OPT_VERSION,
 	OPT_COUNT
@@ -87,6 +88,7 @@ static const OptDef opt_table[] = {
 	{ "allow",              0,   OPTF_VALUE | OPTF_TAPBOX, OPT_ALLOW },
 	{ "allow-unresolved",   0,   OPTF_TAPBOX,              OPT_ALLOW_UNRESOLVED },
 	{ "slirp-tcp",          0,   OPTF_TAPBOX,              OPT_SLIRP_TCP },
+	{ "no-name-check",      0,   OPTF_TAPBOX,              OPT_NO_NAME_CHECK },
 	{ "allow-host-port",    0,   OPTF_VALUE | OPTF_TAPBOX, OPT_ALLOW_HOST_PORT },
 	{ "publish",            0,   OPTF_VALUE | OPTF_TAPBOX, OPT_PUBLISH },
 	{ "mtu",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_MTU },
@@ -456,6 +458,9 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		return TRUE;
 	case OPT_SLIRP_TCP:
 		cfg->slirp_tcp = TRUE;
+		return TRUE;
+	case OPT_NO_NAME_CHECK:
+		cfg->no_name_check = TRUE;
 		return TRUE;
 	case OPT_ALLOW_UNRESOLVED:
 		cfg->allow_unresolved = TRUE;

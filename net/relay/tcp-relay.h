@@ -30,6 +30,7 @@
 #pragma once
 
 #include "net/frame.h"
+#include "net/policy.h"
 
 #include <glib.h>
 #include <stdint.h>
@@ -56,6 +57,22 @@ gboolean tcp_relay_handle_frame(TcpRelay *r, const uint8_t *frame, size_t len,
  * the relay attached a GLib source since the last call (a caller inside
  * the loop's wait must let the context iterate: loop-epoll.h). */
 gboolean tcp_relay_flush(TcpRelay *r);
+
+/* A connection the name gate refused: to ADDR (FAMILY, network order)
+ * PORT; REASON "sni", "host", "socks" or "protocol"; NAME the name the
+ * guest's bytes carried ("" when none). */
+typedef void (*TcpRelayRefusedFunc)(int family, const uint8_t *addr, guint16 port,
+				    const char *reason, const char *name, gpointer data);
+
+/* Turn on the name gate (name-gate.h): a new connection to a destination
+ * POLICY admitted only through a domain entry holds the guest's bytes
+ * until they name an allowed host, and is reset otherwise, reported
+ * through ON_REFUSED.  POLICY is borrowed and outlives R. */
+void tcp_relay_set_name_gate(TcpRelay *r, const EgressPolicy *policy,
+			     TcpRelayRefusedFunc on_refused, gpointer data);
+
+/* Connections the name gate refused since the start. */
+guint64 tcp_relay_refused(const TcpRelay *r);
 
 /* Connections relayed now / since the start. */
 guint tcp_relay_active(const TcpRelay *r);

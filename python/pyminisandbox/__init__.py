@@ -176,6 +176,11 @@ class Sandbox:
         """Limit of simultaneous connections (filtered network)."""
         return self._add("mini_sandbox_allow_max_connections", int(n))
 
+    def no_name_check(self):
+        """Turn the name gate off: domain entries admit any name on their
+        addresses (weaker; see mini-tapbox(1) --no-name-check)."""
+        return self._add("mini_sandbox_disable_name_check")
+
     # -- running ----------------------------------------------------------
 
     def start(self):

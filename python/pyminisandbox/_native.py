@@ -89,6 +89,7 @@ def _declare(lib):
         "mini_sandbox_allow_host_port": (c_int, [c_int]),
         "mini_sandbox_set_resolver": (c_int, [c_char_p]),
         "mini_sandbox_allow_max_connections": (c_int, [c_int]),
+        "mini_sandbox_disable_name_check": (c_int, []),
         "mini_sandbox_start": (c_int, []),
         "mini_sandbox_is_running": (c_int, []),
         "mini_sandbox_spawn_fds": (pid_t, [ctypes.POINTER(c_char_p), c_int, c_int, c_int]),

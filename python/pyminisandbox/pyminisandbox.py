@@ -107,6 +107,10 @@ def mini_sandbox_allow_max_connections(max_connections):
     return _native.lib().mini_sandbox_allow_max_connections(int(max_connections))
 
 
+def mini_sandbox_disable_name_check():
+    return _native.lib().mini_sandbox_disable_name_check()
+
+
 def mini_sandbox_allow_connections(path):
     return _native.lib().mini_sandbox_allow_connections(_enc(path))
 

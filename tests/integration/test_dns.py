@@ -319,7 +319,7 @@ def test_connection_outlives_the_ttl_of_its_answer(stub, workdir):
                   "        break\n"
                   "    time.sleep(0.25)\n"
                   "old.settimeout(10)\n"
-                  "old.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n"
+                  "old.sendall(b'GET / HTTP/1.0\\r\\nHost: long.example.test\\r\\n\\r\\n')\n"
                   "data = b''\n"
                   "while True:\n"
                   "    chunk = old.recv(4096)\n"

@@ -120,6 +120,7 @@ test_network_rule(void **state)
 	assert_int_equal(mini_sandbox_set_resolver("127.0.0.1:5353"), 0);
 	assert_int_equal(mini_sandbox_set_resolver("nonsense"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
 	assert_int_equal(mini_sandbox_allow_max_connections(10), 0);
+	assert_int_equal(mini_sandbox_disable_name_check(), 0);
 	assert_int_equal(mini_sandbox_allow("[2001:db8::1]:443/tcp"), 0);
 	assert_int_equal(mini_sandbox_allow("*.example.com"), 0);
 	assert_int_equal(mini_sandbox_allow_domain("pypi.org"), 0);

@@ -210,6 +210,23 @@ test_publish_and_resolver_syntax(void **state)
 			 "--", "c");
 }
 
+/* --slirp-tcp cannot check names: with a domain entry it refuses, naming
+ * both options; IP entries, or --no-name-check, are fine. */
+static void
+test_slirp_tcp_and_domain_entries(void **state)
+{
+	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK,
+			 NEEDLES("--slirp-tcp", "--allow example.com:443", "--no-name-check"),
+			 "--allow", "10.0.0.1", "--allow", "example.com:443", "--slirp-tcp", "--",
+			 "c");
+	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("--slirp-tcp", "*.example.com"),
+			 "--slirp-tcp", "--allow", "*.example.com", "--", "c");
+	sbx_config_free(PARSE_TAP_OK("--slirp-tcp", "--allow", "10.0.0.0/8:443", "--", "c"));
+	sbx_config_free(PARSE_TAP_OK("--slirp-tcp", "--no-name-check", "--allow", "example.com",
+				     "--", "c"));
+	sbx_config_free(PARSE_TAP_OK("--allow", "example.com", "--", "c"));
+}
+
 /* ---- the C API's view: validate a config filled call by call ------------ */
 
 static void
@@ -288,6 +305,7 @@ main(void)
 		cmocka_unit_test(test_tmp_in_default_mode),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_publish_and_resolver_syntax),
+		cmocka_unit_test(test_slirp_tcp_and_domain_entries),
 		cmocka_unit_test(test_api_setters_and_validate),
 	};
 

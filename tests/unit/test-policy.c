@@ -507,6 +507,126 @@ test_refused_ranges(void **state)
 	}
 }
 
+/* Does TCP to DADDR:PORT need the relay's name gate? */
+static gboolean
+needs_check(EgressPolicy *p, const char *daddr, guint16 port)
+{
+	guint8 a[16];
+	int af = strchr(daddr, ':') ? AF_INET6 : AF_INET;
+
+	assert_int_equal(inet_pton(af, daddr, a), 1);
+	return egress_policy_needs_name_check(p, af, a, port);
+}
+
+static void
+test_name_gate(void **state)
+{
+	Stub *s = *state;
+	const char *const entries[] = { "a.test", "b.test:443/tcp", "*.wild.test:443",
+					"*.u.test:53/udp", "192.0.2.10:22", "192.0.2.20/31:8080/udp",
+					"[2001:db8::/64]:8443", NULL };
+	g_autoptr(SbxConfig) cfg = config(s, entries);
+	g_autoptr(EgressPolicy) p = NULL;
+	g_autoptr(GError) err = NULL;
+
+	p = egress_policy_load(cfg, &err);
+	if (!p)
+		fail_msg("load: %s", err->message);
+	/* a.test's address passed through its domain entry: check names ... */
+	assert_true(needs_check(p, "192.0.2.10", 443));
+	assert_true(needs_check(p, "2001:db8::10", 443));
+	assert_true(needs_check(p, "192.0.2.21", 443));
+	/* ... but an IP entry for the same address and port wins */
+	assert_false(needs_check(p, "192.0.2.10", 22));
+	assert_false(needs_check(p, "2001:db8::10", 8443));
+	/* a UDP-only IP entry does not cover TCP */
+	assert_true(needs_check(p, "192.0.2.20", 8080));
+	/* gateway and resolver: never */
+	assert_false(needs_check(p, VNET_GATEWAY4_TEXT, 8080));
+	assert_false(needs_check(p, VNET_GATEWAY6_TEXT, 8080));
+	assert_false(needs_check(p, VNET_RESOLVER4_TEXT, 53));
+
+	/* names: exact entries on their ports, case and trailing dot ignored */
+	assert_true(egress_policy_name_allowed(p, "a.test", 443));
+	assert_true(egress_policy_name_allowed(p, "A.Test.", 1));
+	assert_true(egress_policy_name_allowed(p, "b.test", 443));
+	assert_false(egress_policy_name_allowed(p, "b.test", 80));
+	assert_false(egress_policy_name_allowed(p, "x.a.test", 443));
+	assert_false(egress_policy_name_allowed(p, "c.test", 443));
+	assert_false(egress_policy_name_allowed(p, "", 443));
+	assert_false(egress_policy_name_allowed(p, "a.test:443", 443));
+	/* *.name: below the name only, on the entry's port and protocol */
+	assert_true(egress_policy_name_allowed(p, "x.wild.test", 443));
+	assert_true(egress_policy_name_allowed(p, "y.x.wild.test", 443));
+	assert_false(egress_policy_name_allowed(p, "wild.test", 443));
+	assert_false(egress_policy_name_allowed(p, "x.wild.test", 80));
+	assert_false(egress_policy_name_allowed(p, "xwild.test", 443));
+	assert_false(egress_policy_name_allowed(p, "q.u.test", 53));
+	/* an address as the name: only IP entries admit it */
+	assert_true(egress_policy_name_allowed(p, "192.0.2.10", 22));
+	assert_false(egress_policy_name_allowed(p, "192.0.2.10", 443));
+	assert_true(egress_policy_name_allowed(p, "2001:db8::99", 8443));
+	assert_false(egress_policy_name_allowed(p, "192.0.2.20", 8080));
+}
+
+/* UDP to destinations only a domain entry admits: none, unless the entry
+ * says /udp (QUIC hides the name from the gate). */
+static void
+test_domain_entries_admit_udp_only_when_told(void **state)
+{
+	Stub *s = *state;
+	const char *const entries[] = { "a.test", "b.test:443", "*.w.test:443", "*.u.test:443/udp",
+					"meta.test:53/udp", "192.0.2.20:9/udp", NULL };
+	g_autoptr(SbxConfig) cfg = config(s, entries);
+	g_autoptr(EgressPolicy) p = NULL;
+	g_autoptr(GError) err = NULL;
+	struct in_addr add;
+
+	p = egress_policy_load(cfg, &err);
+	if (!p)
+		fail_msg("load: %s", err->message);
+	/* a.test, no port: TCP and ICMP as before, no UDP */
+	assert_true(allows(p, "192.0.2.10", IPPROTO_TCP, 9));
+	assert_true(allows(p, "192.0.2.10", IPPROTO_ICMP, 0));
+	assert_false(allows(p, "192.0.2.10", IPPROTO_UDP, 443));
+	assert_false(allows(p, "2001:db8::10", IPPROTO_UDP, 443));
+	/* b.test:443 means TCP; an IP entry still admits UDP to its address */
+	assert_true(allows(p, "192.0.2.21", IPPROTO_TCP, 443));
+	assert_false(allows(p, "192.0.2.21", IPPROTO_UDP, 443));
+	assert_true(allows(p, "192.0.2.20", IPPROTO_UDP, 9));
+	/* an explicit /udp does */
+	assert_true(allows(p, "192.0.2.11", IPPROTO_UDP, 53));
+	assert_false(allows(p, "192.0.2.11", IPPROTO_TCP, 53));
+	/* wildcards likewise, for their on-demand answers */
+	inet_pton(AF_INET, "203.0.113.5", &add);
+	assert_true(egress_policy_add_resolved(p, -1, "x.w.test", AF_INET, &add, 1, 60, NULL));
+	assert_true(allows(p, "203.0.113.5", IPPROTO_TCP, 443));
+	assert_false(allows(p, "203.0.113.5", IPPROTO_UDP, 443));
+	inet_pton(AF_INET, "203.0.113.6", &add);
+	assert_true(egress_policy_add_resolved(p, -1, "x.u.test", AF_INET, &add, 1, 60, NULL));
+	assert_true(allows(p, "203.0.113.6", IPPROTO_UDP, 443));
+	assert_false(allows(p, "203.0.113.6", IPPROTO_TCP, 443));
+}
+
+static void
+test_name_gate_unrestricted(void **state)
+{
+	g_autoptr(SbxConfig) cfg = config(NULL, NULL);
+	g_autoptr(EgressPolicy) p = NULL;
+
+	cfg->allow_all = TRUE;
+	p = egress_policy_load(cfg, NULL);
+	assert_non_null(p);
+	assert_false(needs_check(p, "203.0.113.1", 443));
+	g_clear_pointer(&p, egress_policy_free);
+	g_clear_pointer(&cfg, sbx_config_free);
+	/* only IP entries: nothing passed through a name */
+	cfg = config(NULL, (const char *const[]){ "203.0.113.0/24", NULL });
+	p = egress_policy_load(cfg, NULL);
+	assert_non_null(p);
+	assert_false(needs_check(p, "203.0.113.1", 443));
+}
+
 int
 main(void)
 {
@@ -521,6 +641,10 @@ main(void)
 		cmocka_unit_test(test_dns_reply_parser),
 		cmocka_unit_test(test_bad_allow_entry),
 		cmocka_unit_test(test_refused_ranges),
+		cmocka_unit_test_setup_teardown(test_name_gate, stub_start, stub_stop),
+		cmocka_unit_test(test_name_gate_unrestricted),
+		cmocka_unit_test_setup_teardown(test_domain_entries_admit_udp_only_when_told, stub_start,
+						stub_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ static TcpSegAddrs
 addrs6(void)
 {
 	TcpSegAddrs a = addrs4();
-	static const uint8_t g[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	static const uint8_t g[16] = VNET_GUEST6_BYTES;
 	static const uint8_t p[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 
 	a.family = AF_INET6;
