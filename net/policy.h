@@ -75,6 +75,13 @@ gboolean egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *n
 				    int family, const void *addrs, guint n, guint ttl_secs,
 				    GError **error);
 
+/* The run-time table holds at most DYN_MAX_ENTRIES addresses
+ * (policy-int.h); FUNC (or NULL) hears of each address evicted to make
+ * room (FAMILY, ADDR in network order): new flows to it are refused by the
+ * frame filter from then on, until a fresh answer adds it again. */
+typedef void (*EgressDynEvictFunc)(int family, const void *addr, gpointer data);
+void egress_policy_set_evict_func(EgressPolicy *p, EgressDynEvictFunc func, gpointer data);
+
 /* ---- policy-gate.c: the name gate's view ---- */
 
 /* The TCP relay's name gate (net/relay/name-gate.h).  Does a new TCP

@@ -139,3 +139,8 @@ int nft_open_socket(GError **error);
  * address that is already there succeeds. */
 gboolean nft_add_runtime_addrs(int sock, const char *set, int family, const void *addrs,
 			       guint n, guint timeout_secs, GError **error);
+/* The reverse: remove N addresses from SET before their timeout (the
+ * launcher's table of run-time answers evicted them, policy-int.h).  An
+ * address the kernel already timed out is an error (ENOENT). */
+gboolean nft_del_runtime_addrs(int sock, const char *set, int family, const void *addrs,
+			       guint n, GError **error);

@@ -627,6 +627,98 @@ test_name_gate_unrestricted(void **state)
 	assert_false(needs_check(p, "203.0.113.1", 443));
 }
 
+typedef struct {
+	guint count;
+	struct in_addr last;
+} Evicted;
+
+/* EgressDynEvictFunc */
+static void
+note_evicted(int family, const void *addr, gpointer data)
+{
+	Evicted *ev = data;
+
+	assert_int_equal(family, AF_INET);
+	ev->count++;
+	memcpy(&ev->last, addr, 4);
+}
+
+static void
+nth_addr(guint i, struct in_addr *a)
+{
+	a->s_addr = htonl((198u << 24) | (19u << 16) | i);   /* 198.19.0.0/16: never routed */
+}
+
+static gboolean
+allows_nth(EgressPolicy *p, guint i)
+{
+	struct in_addr a;
+	char buf[INET_ADDRSTRLEN];
+
+	nth_addr(i, &a);
+	/* UDP: always a new flow, judged by the TTL */
+	return allows(p, inet_ntop(AF_INET, &a, buf, sizeof buf), IPPROTO_UDP, 53);
+}
+
+/* issue 15: run-time answers leave the table after their TTL (unless a
+ * flow still uses them), and the table has a hard cap, oldest evicted and
+ * reported. */
+static void
+test_runtime_table_expires_and_is_bounded(void **state)
+{
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(EgressPolicy) p = NULL;
+	Evicted ev = { 0 };
+	struct in_addr a;
+	gint64 now;
+
+	/* /udp: the probe below is UDP, which a domain entry admits only
+	 * when it says so (the name gate cannot read QUIC) */
+	g_ptr_array_add(cfg->allow_entries, g_strdup("*.wild.test:53/udp"));
+	p = egress_policy_load(cfg, NULL);
+	assert_non_null(p);
+	egress_policy_set_evict_func(p, note_evicted, &ev);
+
+	/* expiry: #0 never used, #1 used by a flow */
+	for (guint i = 0; i < 2; i++) {
+		nth_addr(i, &a);
+		assert_true(egress_policy_add_resolved(p, -1, "x.wild.test", AF_INET, &a, 1, 5,
+						       NULL));
+	}
+	assert_true(allows_nth(p, 1));
+	now = g_get_monotonic_time();
+	egress_policy_dyn_sweep(p, now + 4 * G_USEC_PER_SEC);      /* within the TTL */
+	assert_int_equal(g_hash_table_size(p->dyn), 2);
+	egress_policy_dyn_sweep(p, now + 6 * G_USEC_PER_SEC);      /* past it */
+	assert_int_equal(g_hash_table_size(p->dyn), 1);
+	egress_policy_dyn_sweep(p, now + DYN_IDLE_USEC + 6 * G_USEC_PER_SEC);
+	assert_int_equal(g_hash_table_size(p->dyn), 0);
+	assert_false(allows_nth(p, 1));
+	assert_int_equal(ev.count, 0);                              /* expiry is no eviction */
+
+	/* the cap: DYN_MAX_ENTRIES + 10 distinct answers, #0 refreshed on the way */
+	for (guint i = 0; i < DYN_MAX_ENTRIES + 10; i++) {
+		nth_addr(i, &a);
+		assert_true(egress_policy_add_resolved(p, -1, "y.wild.test", AF_INET, &a, 1, 60,
+						       NULL));
+		if (i == DYN_MAX_ENTRIES - 1) {
+			nth_addr(0, &a);
+			assert_true(egress_policy_add_resolved(p, -1, "y.wild.test", AF_INET, &a, 1,
+							       60, NULL));
+		}
+	}
+	assert_int_equal(g_hash_table_size(p->dyn), DYN_MAX_ENTRIES);
+	assert_int_equal(g_queue_get_length(&p->dyn_order), DYN_MAX_ENTRIES);
+	assert_int_equal(ev.count, 10);
+	nth_addr(10, &a);
+	assert_int_equal(ev.last.s_addr, a.s_addr);                /* #1..#10 went, not #0 */
+	assert_true(allows_nth(p, 0));
+	assert_false(allows_nth(p, 1));
+	assert_false(allows_nth(p, 10));
+	assert_true(allows_nth(p, 11));
+	assert_true(allows_nth(p, DYN_MAX_ENTRIES + 9));
+}
+
 int
 main(void)
 {
@@ -645,6 +737,7 @@ main(void)
 		cmocka_unit_test(test_name_gate_unrestricted),
 		cmocka_unit_test_setup_teardown(test_domain_entries_admit_udp_only_when_told, stub_start,
 						stub_stop),
+		cmocka_unit_test(test_runtime_table_expires_and_is_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
