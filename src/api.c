@@ -18,6 +18,7 @@
 #include "common/fdutil.h"
 #include "common/log.h"
 #include "src/launcher.h"
+#include "src/resource-limits.h"
 #include "src/options.h"
 #include "src/api-internal.h"
 #include "net/allowlist.h"
@@ -396,6 +397,18 @@ mini_sandbox_allow_host_proc(void)
 }
 
 API_EXPORT int
+mini_sandbox_allow_userns(void)
+{
+	int code = 0;
+	SbxConfig *cfg = api_begin(&code);
+
+	if (!cfg)
+		return code;
+	cfg->allow_userns = TRUE;
+	return api_commit(cfg, "mini_sandbox_allow_userns");
+}
+
+API_EXPORT int
 mini_sandbox_enable_log(const char *path)
 {
 	const char *what = "mini_sandbox_enable_log";
@@ -605,6 +618,22 @@ mini_sandbox_disable_name_check(void)
 		return code;
 	api_no_name_check = TRUE;
 	return api_abort(cfg, api_ok());
+}
+
+API_EXPORT int
+mini_sandbox_set_max_procs(int max_procs)
+{
+	int code = 0;
+	SbxConfig *cfg;
+
+	if (max_procs <= 0 || (guint)max_procs > SBX_MAX_MAX_PROCS)
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG,
+				"mini_sandbox_set_max_procs: %d: give a number from 1 to %u",
+				max_procs, SBX_MAX_MAX_PROCS);
+	if (!(cfg = api_begin(&code)))
+		return code;
+	cfg->max_procs = (guint)max_procs;
+	return api_commit(cfg, "mini_sandbox_set_max_procs");
 }
 
 API_EXPORT int

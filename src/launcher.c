@@ -300,7 +300,7 @@ launch_prepare(Launcher *l, SbxChildArgs *args, GError **error)
 		fs_plan_add_file(l->plan, "/etc/resolv.conf", net_resolv_conf(l->net));
 	if (net_hosts_file(l->net))
 		fs_plan_add_file(l->plan, "/etc/hosts", net_hosts_file(l->net));
-	l->seccomp = sbx_seccomp_compile(error);
+	l->seccomp = sbx_seccomp_compile(cfg->allow_userns, error);
 	if (!l->seccomp)
 		return FALSE;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0)
