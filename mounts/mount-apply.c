@@ -2,7 +2,7 @@
  *
  * mount-apply.c — build the sandbox's root from a MountPlan.
  *
- * Layout during set-up (bubblewrap's trick, NOTES-platform §5.2):
+ * Layout during set-up (bubblewrap's trick, doc/PLATFORM.md §5.2):
  *
  *   /            the base tmpfs (size-limited), private to this namespace
  *   /oldroot     the host's tree: every bind source is reached through it
@@ -268,7 +268,7 @@ apply_overlay(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error
 	e_upper = mount_escape_overlay_path(upper);
 	e_work = mount_escape_overlay_path(work);
 	/* userxattr: in a user namespace overlay must keep its metadata in
-	 * user.overlay.* (NOTES §4); without it rm -rf of lower dirs → EIO. */
+	 * user.overlay.* (doc/PLATFORM.md §4); without it rm -rf of lower dirs → EIO. */
 	opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", e_lower, e_upper, e_work);
 	if (!ensure_mountpoint(dest, FALSE, error))
 		return FALSE;
@@ -302,7 +302,7 @@ bind_host_node(ApplyCtx *ctx, const char *host, const char *dest, gboolean is_fi
 	return attach_clone(ctx, fd, host, dest, FALSE, error);
 }
 
-/* NOTES §5.5: mknod is refused in a user namespace, so the nodes are binds
+/* doc/PLATFORM.md §5.5: mknod is refused in a user namespace, so the nodes are binds
  * of the host's; devpts is a new instance so no host pty is reachable. */
 static gboolean
 apply_dev(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
@@ -422,7 +422,7 @@ apply_proc(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 
 		if (errno != EPERM)
 			return sbx_set_errno(error, errno, "mount proc on %s", op->dest);
-		/* NOTES §5.4: in containers with masked /proc paths the kernel
+		/* doc/PLATFORM.md §5.4: in containers with masked /proc paths the kernel
 		 * refuses a new procfs.  The host's /proc would show the host's
 		 * processes, command lines, sockets and mount table: fail closed
 		 * unless the user asked for exactly that (issue 14). */
@@ -556,7 +556,8 @@ enter_base(const MountPlan *plan, GError **error)
 						",nr_inodes=%" G_GUINT64_FORMAT, plan->tmpfs_size,
 						MAX(plan->tmpfs_size / 4096, 1024));
 
-	/* Never send our mounts to the host, still receive its unmounts (§5.1). */
+	/* Never send our mounts to the host, still receive its unmounts
+	 * (doc/PLATFORM.md §5.1). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return sbx_set_errno(error, errno, "make / a slave mount");
 	if (mount("tmpfs", BASE_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
@@ -575,7 +576,7 @@ enter_base(const MountPlan *plan, GError **error)
 	return TRUE;
 }
 
-/* Detach the host, then make /newroot the root (crun do_pivot, §5.2). */
+/* Detach the host, then make /newroot the root (crun do_pivot, doc/PLATFORM.md §5.2). */
 static gboolean
 enter_newroot(GError **error)
 {

@@ -37,7 +37,7 @@ typedef enum {
 	MOUNT_OP_TMPFS = 0,    /* empty scratch dir (mode) of the one budget tmpfs, at dest */
 	MOUNT_OP_BIND,         /* recursive bind of host source at dest */
 	MOUNT_OP_OVERLAY,      /* overlay: lower = host source, upper/work in scratch or -d */
-	MOUNT_OP_DEV,          /* minimal /dev (NOTES §5.5) at dest */
+	MOUNT_OP_DEV,          /* minimal /dev (doc/PLATFORM.md §5.5) at dest */
 	MOUNT_OP_PROC,         /* new procfs at dest */
 	MOUNT_OP_SYMLINK,      /* symlink dest → source (as the host has it) */
 	MOUNT_OP_MKDIR,        /* directory dest (e.g. $HOME in the /home scratch) */
@@ -106,3 +106,10 @@ gboolean mount_path_is_under(const char *path, const char *dir);
 char *mount_op_describe(const MountOp *op);
 
 void mount_op_free(MountOp *op);
+
+/* Add a generated file the sandbox sees read-only at DEST (absolute), e.g.
+ * /etc/resolv.conf and /etc/hosts for mini-tapbox.  Copies CONTENTS. */
+void fs_plan_add_file(MountPlan *plan, const char *dest, const char *contents);
+
+void mount_plan_free(MountPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MountPlan, mount_plan_free)

@@ -11,8 +11,8 @@
  */
 #include "net/policy-int.h"
 #include "net/allowlist.h"
-#include "net/nft/nft-int.h"
 #include "net/frame.h"
+#include "net/vnet.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -20,10 +20,10 @@
 #include <netinet/in.h>
 #include <string.h>
 
-static const guint8 gw4[4] = { 10, 0, 2, 2 };
-static const guint8 dns4[4] = { 10, 0, 2, 3 };
-static const guint8 gw6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
-static const guint8 dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+static const guint8 gw4[4] = VNET_GATEWAY4_BYTES;
+static const guint8 dns4[4] = VNET_RESOLVER4_BYTES;
+static const guint8 gw6[16] = VNET_GATEWAY6_BYTES;
+static const guint8 dns6[16] = VNET_RESOLVER6_BYTES;
 
 /* Is ADDR a run-time (*.domain) answer of GROUP?  After its TTL it still
  * passes for frames of flows that already exist (NEW_FLOW false): the

@@ -206,33 +206,6 @@ is_ipv4_cidr(const char *s)
 	return *end == '\0' && bits >= 0 && bits <= 32 && is_ipv4(addr);
 }
 
-/* A DNS name as the allowlist grammar takes it: LDH labels, optional
- * leading "*." for subdomains. */
-static gboolean
-is_domain(const char *s)
-{
-	const char *label = s;
-	size_t len = strlen(s);
-
-	if (g_str_has_prefix(s, "*."))
-		label = s + 2;
-	if (len == 0 || len > 253 || !strchr(label, '.'))
-		return FALSE;
-	for (const char *p = label; ; p++) {
-		if (*p == '.' || *p == '\0') {
-			size_t n = (size_t)(p - label);
-
-			if (n == 0 || n > 63 || label[0] == '-' || p[-1] == '-')
-				return FALSE;
-			if (*p == '\0')
-				return TRUE;
-			label = p + 1;
-		} else if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_') {
-			return FALSE;
-		}
-	}
-}
-
 /* One allowlist entry, checked by the allowlist grammar itself
  * (net/allowlist.c) so a typo is reported at the call, in the CLI's words;
  * the launcher's net_prepare parses everything again at start(). */
@@ -534,7 +507,8 @@ mini_sandbox_allow_ipv4_subnet(const char *subnet)
 API_EXPORT int
 mini_sandbox_allow_domain(const char *domain)
 {
-	if (!domain || !is_domain(domain))
+	/* the allowlist grammar decides what a domain is (allowlist.h) */
+	if (!domain || !allowlist_is_domain(domain))
 		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "mini_sandbox_allow_domain: \"%s\": "
 				"not a domain name", domain ? domain : "(null)");
 	return api_add_entry("mini_sandbox_allow_domain", domain);

@@ -19,6 +19,7 @@
 #include "common/fdutil.h"
 #include "common/log.h"
 #include "mounts/fs.h"
+#include "mounts/mount-plan.h"
 #include "src/init.h"
 #include "net/net.h"
 #include "src/nsclone.h"

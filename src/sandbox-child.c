@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * sandbox-child.c — the stage list of ARCHITECTURE.md "Processes", child
+ * sandbox-child.c — the stage list of doc/ARCHITECTURE.md "Processes", child
  * side.  sbx_sandbox_child() is the whole story in order; every stage is a
  * named call.  Errors are sent to the launcher over the sync socket (it
  * prints them and exits 125); nothing of the payload runs after a failure.

@@ -1,6 +1,6 @@
 """Filesystem isolation (issue 3), checked from the host side.
 
-One test per row of the -x table in ARCHITECTURE.md and per mode.  Every
+One test per row of the -x table in doc/ARCHITECTURE.md "Filesystem" and per mode.  Every
 sandbox is a real mini-sandbox run as the unprivileged test user; what
 persisted or leaked is checked on the host after it exited.
 """

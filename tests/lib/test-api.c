@@ -13,6 +13,7 @@
 
 #include "src/minisandbox.h"
 #include "src/api-internal.h"
+#include "net/allowlist.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -349,6 +350,32 @@ test_continuation_neuters_host_reaching_stdio(void **state)
 	close(saved);
 }
 
+/* mini_sandbox_allow_domain() takes what the allowlist grammar calls a
+ * domain (allowlist_is_domain), no more and no less, and refuses the rest
+ * with the documented code. */
+static void
+test_allow_domain_uses_the_grammar(void **state)
+{
+	const char *cases[] = {
+		"pypi.org", "PyPI.Org.", "localhost", "*.example.com", "*.com", "a_b.example",
+		"1.2.3.4", "::1", "pypi.org:443", "-bad-.example", "a..b", "", "*.", "a b",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		int want = allowlist_is_domain(cases[i]) ? 0 : MINI_SANDBOX_ERR_ILLEGAL_NETWORK;
+
+		assert_int_equal(mini_sandbox_reset(), 0);
+		if (mini_sandbox_allow_domain(cases[i]) != want)
+			fail_msg("mini_sandbox_allow_domain(\"%s\") != %d", cases[i], want);
+	}
+	assert_int_equal(mini_sandbox_reset(), 0);
+	assert_int_equal(mini_sandbox_allow_domain("localhost"), 0);
+	assert_int_equal(mini_sandbox_allow_domain("1.2.3.4"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_non_null(strstr(mini_sandbox_get_last_error_msg(), "not a domain name"));
+	assert_int_equal(mini_sandbox_allow_domain(NULL), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+}
+
 int
 main(void)
 {
@@ -365,6 +392,7 @@ main(void)
 		cmocka_unit_test_setup(test_continuation_closes_host_reaching_fds, reset),
 		cmocka_unit_test_setup(test_continuation_closes_every_kind, reset),
 		cmocka_unit_test_setup(test_continuation_neuters_host_reaching_stdio, reset),
+		cmocka_unit_test_setup(test_allow_domain_uses_the_grammar, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include "net/policy.h"
 #include "net/policy-int.h"
+#include "net/vnet.h"
 #include "net/resolve.h"
 #include "net/dns-msg.h"
 #include "common/error.h"
@@ -246,16 +247,16 @@ test_literals_and_frames(void **state)
 	assert_true(allows(p, "203.0.113.9", IPPROTO_UDP, 22));
 	assert_false(allows(p, "203.0.113.9", IPPROTO_TCP, 22));
 	/* gateway: only the host ports, tcp; never through a broad CIDR */
-	assert_true(allows(p, "10.0.2.2", IPPROTO_TCP, 8080));
-	assert_false(allows(p, "10.0.2.2", IPPROTO_TCP, 8081));
-	assert_false(allows(p, "10.0.2.2", IPPROTO_UDP, 22));
+	assert_true(allows(p, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 8080));
+	assert_false(allows(p, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 8081));
+	assert_false(allows(p, VNET_GATEWAY4_TEXT, IPPROTO_UDP, 22));
 	/* resolver: UDP 53 only */
-	assert_true(allows(p, "10.0.2.3", IPPROTO_UDP, 53));
-	assert_false(allows(p, "10.0.2.3", IPPROTO_TCP, 53));
-	assert_true(allows(p, "fd00::3", IPPROTO_UDP, 53));
+	assert_true(allows(p, VNET_RESOLVER4_TEXT, IPPROTO_UDP, 53));
+	assert_false(allows(p, VNET_RESOLVER4_TEXT, IPPROTO_TCP, 53));
+	assert_true(allows(p, VNET_RESOLVER6_TEXT, IPPROTO_UDP, 53));
 	/* fd00::2:PORT is the host's [::1]:PORT (mini-tapbox(1)) */
-	assert_true(allows(p, "fd00::2", IPPROTO_TCP, 8080));
-	assert_false(allows(p, "fd00::2", IPPROTO_TCP, 8081));
+	assert_true(allows(p, VNET_GATEWAY6_TEXT, IPPROTO_TCP, 8080));
+	assert_false(allows(p, VNET_GATEWAY6_TEXT, IPPROTO_TCP, 8081));
 	/* ARP passes; neighbour solicitation passes; junk does not */
 	memset(f, 0, sizeof f);
 	f[12] = 0x08;
@@ -288,9 +289,9 @@ test_publish_replies(void **state)
 	g_array_append_val(cfg->publish, pub);
 	p = egress_policy_load(cfg, NULL);
 	assert_non_null(p);
-	frame(f, "10.0.2.2", IPPROTO_TCP, 80, 51234);
+	frame(f, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 80, 51234);
 	assert_true(allows_frame(p, f, 14 + 40));
-	frame(f, "10.0.2.2", IPPROTO_TCP, 81, 51234);
+	frame(f, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 81, 51234);
 	assert_false(allows_frame(p, f, 14 + 40));
 }
 
@@ -307,9 +308,9 @@ test_allow_all(void **state)
 	assert_false(egress_policy_is_restricted(p));
 	assert_true(allows(p, "203.0.113.1", IPPROTO_TCP, 80));
 	assert_true(allows(p, "2001:db8::1", IPPROTO_UDP, 443));
-	assert_true(allows(p, "10.0.2.3", IPPROTO_UDP, 53));
+	assert_true(allows(p, VNET_RESOLVER4_TEXT, IPPROTO_UDP, 53));
 	/* host loopback stays closed without --allow-host-port */
-	assert_false(allows(p, "10.0.2.2", IPPROTO_TCP, 8080));
+	assert_false(allows(p, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 8080));
 	hosts = egress_policy_hosts_file(p);
 	assert_string_equal(hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 }
@@ -541,9 +542,9 @@ test_name_gate(void **state)
 	/* a UDP-only IP entry does not cover TCP */
 	assert_true(needs_check(p, "192.0.2.20", 8080));
 	/* gateway and resolver: never */
-	assert_false(needs_check(p, "10.0.2.2", 8080));
-	assert_false(needs_check(p, "fd00::2", 8080));
-	assert_false(needs_check(p, "10.0.2.3", 53));
+	assert_false(needs_check(p, VNET_GATEWAY4_TEXT, 8080));
+	assert_false(needs_check(p, VNET_GATEWAY6_TEXT, 8080));
+	assert_false(needs_check(p, VNET_RESOLVER4_TEXT, 53));
 
 	/* names: exact entries on their ports, case and trailing dot ignored */
 	assert_true(egress_policy_name_allowed(p, "a.test", 443));
