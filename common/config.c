@@ -24,6 +24,7 @@ sbx_config_new(void)
 	g_array_set_clear_func(cfg->mounts, mount_opt_clear);
 	cfg->keep_fds = g_array_new(FALSE, TRUE, sizeof(int));
 	cfg->allow_files = g_ptr_array_new_with_free_func(g_free);
+	cfg->arg_files = g_ptr_array_new_with_free_func(g_free);
 	cfg->allow_entries = g_ptr_array_new_with_free_func(g_free);
 	cfg->host_ports = g_array_new(FALSE, TRUE, sizeof(guint16));
 	cfg->publish = g_array_new(FALSE, TRUE, sizeof(SbxPublish));
@@ -46,6 +47,7 @@ sbx_config_free(SbxConfig *cfg)
 	g_array_unref(cfg->keep_fds);
 	g_free(cfg->debug_log);
 	g_ptr_array_unref(cfg->allow_files);
+	g_ptr_array_unref(cfg->arg_files);
 	g_ptr_array_unref(cfg->allow_entries);
 	g_array_unref(cfg->host_ports);
 	g_array_unref(cfg->publish);
@@ -85,6 +87,7 @@ sbx_config_copy(const SbxConfig *src)
 	GArray *host_ports = dst->host_ports, *publish = dst->publish;
 
 	g_ptr_array_unref(dst->allow_files);
+	g_ptr_array_unref(dst->arg_files);
 	g_ptr_array_unref(dst->allow_entries);
 	*dst = *src;
 	dst->mounts = mounts;
@@ -100,6 +103,7 @@ sbx_config_copy(const SbxConfig *src)
 	dst->log_file = g_strdup(src->log_file);
 	dst->argv = g_strdupv(src->argv);
 	dst->allow_files = strv_array_copy(src->allow_files);
+	dst->arg_files = strv_array_copy(src->arg_files);
 	dst->allow_entries = strv_array_copy(src->allow_entries);
 	for (guint i = 0; i < src->mounts->len; i++) {
 		const SbxMountOpt *m = &g_array_index(src->mounts, SbxMountOpt, i);

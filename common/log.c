@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "common/log.h"
 #include "common/error.h"
+#include "common/safepath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,10 +23,12 @@ int sbx_log_debug_fd(void) { return debug_fd; }
 gboolean
 sbx_log_open_debug(const char *path, GError **error)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+	/* Written as the caller, outside the sandbox: never through a link a
+	 * sandbox planted (safepath.h). */
+	int fd = sbx_open_settings_file(path, O_WRONLY | O_CREAT | O_APPEND, "-D", error);
 
 	if (fd < 0)
-		return sbx_set_errno(error, errno, "open debug log %s", path);
+		return FALSE;
 	sbx_log_close_debug();
 	debug_fd = fd;
 	return TRUE;

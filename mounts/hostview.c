@@ -6,11 +6,14 @@
 #include "mounts/hostview.h"
 #include "common/error.h"
 #include "common/fdutil.h"
+#include "common/safepath.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,6 +45,8 @@ host_path_free(gpointer p)
 
 	g_free(hp->path);
 	g_free(hp->canonical);
+	g_free(hp->link);
+	g_free(hp->link_target);
 	g_free(hp);
 }
 
@@ -104,6 +109,18 @@ host_view_add_path(HostView *view, const char *path, const char *canonical,
 	hp->type = type;
 	hp->err = err;
 	g_hash_table_replace(view->paths, hp->path, hp);
+}
+
+void
+host_view_add_planted_link(HostView *view, const char *path, const char *link,
+			   const char *target)
+{
+	HostPath *hp;
+
+	host_view_add_path(view, path, NULL, HOST_TYPE_MISSING, EPERM);
+	hp = g_hash_table_lookup(view->paths, path);
+	hp->link = g_strdup(link);
+	hp->link_target = g_strdup(target);
 }
 
 const HostPath *
@@ -223,6 +240,48 @@ fd_path(int fd)
 	return g_file_read_link(link, NULL);
 }
 
+/* Walk DIR_OR_PATH with the planted-link rule (safepath.h).  FALSE when
+ * the walk refused a link or failed: PATH is then recorded with the
+ * reason.  *RESOLVED is the walk's canonical path, which the caller opens
+ * with O_NOFOLLOW and compares with the kernel's answer. */
+static gboolean
+walk_user_path(HostView *view, const char *path, const char *dir_or_path, char **resolved)
+{
+	SbxPathInfo info;
+
+	if (sbx_path_resolve(dir_or_path, FALSE, &info)) {
+		*resolved = g_steal_pointer(&info.canonical);
+		sbx_path_info_clear(&info);
+		return TRUE;
+	}
+	if (info.link)
+		host_view_add_planted_link(view, path, info.link, info.target);
+	else
+		host_view_add_path(view, path, NULL, HOST_TYPE_MISSING, info.err);
+	sbx_path_info_clear(&info);
+	return FALSE;
+}
+
+/* Open the walk's answer RESOLVED (no links left in it) and check that the
+ * kernel agrees: a component swapped for a link in between (a concurrent
+ * sandbox) shows as a different path. */
+static int
+open_resolved(const char *resolved, int flags, char **canonical)
+{
+	int fd = open(resolved, flags | O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	*canonical = fd_path(fd);
+	if (!*canonical || strcmp(*canonical, resolved) != 0) {
+		close(fd);
+		g_clear_pointer(canonical, g_free);
+		errno = ELOOP;
+		return -1;
+	}
+	return fd;
+}
+
 const HostPath *
 host_view_resolve(HostView *view, const char *path, gboolean parent_only)
 {
@@ -230,6 +289,7 @@ host_view_resolve(HostView *view, const char *path, gboolean parent_only)
 	autoclose int fd = -1;
 	struct stat st;
 	g_autofree char *canonical = NULL;
+	g_autofree char *resolved = NULL;
 
 	if (known)
 		return known;
@@ -240,11 +300,14 @@ host_view_resolve(HostView *view, const char *path, gboolean parent_only)
 	if (parent_only) {
 		g_autofree char *dir = g_path_get_dirname(path);
 		g_autofree char *base = g_path_get_basename(path);
-		autoclose int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		autoclose int dfd = -1;
 		g_autofree char *cdir = NULL;
 		HostType type = HOST_TYPE_MISSING;
 
-		if (dfd < 0 || !(cdir = fd_path(dfd))) {
+		if (!walk_user_path(view, path, dir, &resolved))
+			return host_view_lookup(view, path);
+		dfd = open_resolved(resolved, O_DIRECTORY, &cdir);
+		if (dfd < 0) {
 			host_view_add_path(view, path, NULL, HOST_TYPE_MISSING,
 					   dfd < 0 ? errno : EIO);
 			return host_view_lookup(view, path);
@@ -256,8 +319,10 @@ host_view_resolve(HostView *view, const char *path, gboolean parent_only)
 		host_view_add_path(view, path, canonical, type, 0);
 		return host_view_lookup(view, path);
 	}
-	fd = open(path, O_PATH | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !(canonical = fd_path(fd))) {
+	if (!walk_user_path(view, path, path, &resolved))
+		return host_view_lookup(view, path);
+	fd = open_resolved(resolved, 0, &canonical);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		host_view_add_path(view, path, NULL, HOST_TYPE_MISSING, errno ? errno : EIO);
 		return host_view_lookup(view, path);
 	}
@@ -317,17 +382,23 @@ gather_top(HostView *view, GError **error)
 	return TRUE;
 }
 
-/* The canonical directory PATH names, or NULL. */
+/* The canonical directory PATH names, or NULL.  Every link is followed
+ * here: this is for the homes the plan hides, and hiding must reach the
+ * real directory whoever made the link.  Not recorded in view->paths, so a
+ * path option naming the same path still gets the planted-link check. */
 static char *
-canonical_dir(HostView *view, const char *path)
+canonical_dir(const char *path)
 {
-	const HostPath *hp;
+	g_autofree char *real = NULL;
+	char *r;
 
 	if (!path || !g_path_is_absolute(path))
 		return NULL;
-	hp = host_view_resolve(view, path, FALSE);
-	if (hp->canonical && hp->type == HOST_TYPE_DIR)
-		return g_strdup(hp->canonical);
+	r = realpath(path, NULL);
+	real = g_strdup(r);
+	free(r);
+	if (real && g_file_test(real, G_FILE_TEST_IS_DIR))
+		return g_steal_pointer(&real);
 	return NULL;
 }
 
@@ -336,9 +407,9 @@ host_view_gather(HostView *view, GError **error)
 {
 	g_autofree char *mountinfo = NULL;
 	g_autofree char *cwd = g_get_current_dir();
+	char buf[PATH_MAX];
 	const char *home = g_getenv("HOME");
 	g_autoptr(GError) local = NULL;
-	const HostPath *hp;
 	const struct passwd *pw;
 
 	if (!g_file_get_contents("/proc/self/mountinfo", &mountinfo, NULL, &local)) {
@@ -348,15 +419,21 @@ host_view_gather(HostView *view, GError **error)
 	}
 	host_view_parse_mountinfo(view, mountinfo);
 	view->uid = getuid();
-	hp = host_view_resolve(view, cwd, FALSE);
-	view->cwd = g_strdup(hp->canonical ? hp->canonical : cwd);
-	view->home = canonical_dir(view, home);
+	if (sysconf(_SC_PHYS_PAGES) > 0 && sysconf(_SC_PAGESIZE) > 0)
+		view->mem_total = (guint64)sysconf(_SC_PHYS_PAGES) * (guint64)sysconf(_SC_PAGESIZE);
+	/* getcwd(), not $PWD (g_get_current_dir() prefers it): the kernel's
+	 * answer has no links in it, whichever way the user got there. */
+	if (getcwd(buf, sizeof buf))
+		view->cwd = g_strdup(buf);
+	else
+		view->cwd = g_strdup(cwd);
+	view->home = canonical_dir(home);
 	/* $HOME is the caller's to unset or point elsewhere; the real home
 	 * (keys, dotfiles) must be hidden all the same. */
 	errno = 0;
 	pw = getpwuid(view->uid);
 	if (pw)
-		view->pw_home = canonical_dir(view, pw->pw_dir);
+		view->pw_home = canonical_dir(pw->pw_dir);
 	if (!gather_top(view, error))
 		return FALSE;
 	if (g_file_test("/etc/resolv.conf", G_FILE_TEST_IS_SYMLINK)) {

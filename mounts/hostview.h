@@ -6,7 +6,9 @@
  * Gathering never stat()s into autofs/NFS/CIFS/FUSE mounts: the top-level
  * sweep uses readdir()'s d_type and the mount table's fs type, so a dead
  * network filesystem cannot hang set-up.  Only paths the user named are
- * resolved (O_PATH + /proc/self/fd readlink).
+ * resolved (O_PATH + /proc/self/fd readlink), component by component so
+ * that a symbolic link a sandbox could have planted is refused, not
+ * followed (common/safepath.h has the rule).
  */
 #pragma once
 
@@ -40,7 +42,10 @@ typedef struct {
 	char *path;            /* as given */
 	char *canonical;       /* every symlink resolved; NULL when err != 0 */
 	HostType type;         /* of the canonical target */
-	int err;               /* 0, or errno of the lookup (ENOENT, ELOOP, EACCES, ENOTDIR…) */
+	int err;               /* 0, or errno of the lookup (ENOENT, ELOOP, EACCES, ENOTDIR…);
+				* EPERM with link set */
+	char *link;            /* a symlink on the way a sandbox could have planted, or NULL */
+	char *link_target;     /* its target */
 } HostPath;
 
 typedef struct {
@@ -52,6 +57,7 @@ typedef struct {
 	GPtrArray *mounts;     /* of HostMount *, mountinfo order */
 	GHashTable *paths;     /* given path → HostPath * */
 	char *resolv_target;   /* canonical target of /etc/resolv.conf when it is a symlink */
+	guint64 mem_total;     /* bytes of physical memory (MemTotal); 0 = unknown */
 	gboolean custom_root_empty; /* -o ROOT holds nothing (but -d run directories):
 				     * the original's fresh root, not a lower layer */
 } HostView;
@@ -60,8 +66,8 @@ HostView *host_view_new(void);
 void host_view_free(HostView *view);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostView, host_view_free)
 
-/* Fill CWD, $HOME, the passwd home, uid, top-level entries, the mount table and
- * /etc/resolv.conf's target from the running system. */
+/* Fill CWD, $HOME, the passwd home, uid, top-level entries, the mount table,
+ * /etc/resolv.conf's target and the memory size from the running system. */
 gboolean host_view_gather(HostView *view, GError **error);
 
 /* Resolve PATH on the host and record it (idempotent).  With PARENT_ONLY
@@ -77,6 +83,10 @@ void host_view_add_top(HostView *view, const char *name, HostType type, const ch
 void host_view_add_mount(HostView *view, const char *mount_point, const char *fs_type);
 void host_view_add_path(HostView *view, const char *path, const char *canonical,
 			HostType type, int err);
+
+/* Record that resolving PATH met the untrusted symbolic link LINK -> TARGET. */
+void host_view_add_planted_link(HostView *view, const char *path, const char *link,
+				const char *target);
 
 /* TRUE for filesystem types a sweep must never look into (autofs, nfs,
  * cifs/smb3, fuse.*, 9p, ceph, …). */

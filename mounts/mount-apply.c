@@ -2,12 +2,20 @@
  *
  * mount-apply.c — build the sandbox's root from a MountPlan.
  *
- * Layout during set-up (bubblewrap's trick, NOTES-platform §5.2):
+ * Layout during set-up (bubblewrap's trick, doc/PLATFORM.md §5.2):
  *
  *   /            the base tmpfs (size-limited), private to this namespace
  *   /oldroot     the host's tree: every bind source is reached through it
  *   /newroot     the sandbox's root, built op by op
- *   /scratch     overlay upper/work dirs and generated files
+ *   /scratch     overlay upper/work dirs, generated files, and one directory
+ *                per scratch "tmpfs" of the plan (the new root, /tmp, /run,
+ *                /dev/shm, homes, -e), bound where it belongs
+ *
+ * The base tmpfs is the sandbox's only writable memory: every scratch area
+ * is a directory of it, so --tmpfs-size bounds all of them together (a
+ * tmpfs per area would give each the whole budget).  /dev is the exception,
+ * a tmpfs of a few pages (SBX_DEV_TMPFS_OPTIONS) that only holds mount
+ * points and symlinks.
  *
  * Binds are made with open_tree(OPEN_TREE_CLONE|AT_RECURSIVE) on an fd
  * opened with openat2(RESOLVE_NO_SYMLINKS) below /oldroot, so a path that
@@ -45,6 +53,7 @@ typedef struct {
 	int oldroot;           /* O_PATH fd of /oldroot */
 	guint n_overlay;
 	guint n_file;
+	guint n_scratch;
 	gboolean xattr_probed;
 	gboolean legacy;       /* no open_tree/mount_setattr: mount(2) fallback */
 	guint split_depth;     /* apply_overlay_split() recursion */
@@ -248,14 +257,15 @@ probe_tmpfs_user_xattr(GError **error)
  * resolv.conf, hostname are bind mounts), a project folder with a bind
  * mount inside and an -o ROOT with submounts all hit this.  Such a
  * directory is rebuilt one level down, as the original mini-sandbox did: a
- * tmpfs at DEST (new entries land there and are thrown away, like an
- * overlay's), each subdirectory overlaid in turn (and split again when it
+ * scratch directory at DEST (new entries land there and are thrown away,
+ * like an overlay's), each subdirectory overlaid in turn (and split again when it
  * has mounts below it), symlinks recreated, and every other entry — files,
  * the submounted ones included — bound read-only: a copy would make a file
  * the sandbox may not write on the host writable, an overlay would not. */
 #define OVERLAY_SPLIT_MAX_DEPTH 16
 
 static gboolean apply_overlay(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error);
+static gboolean apply_scratch(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error);
 
 /* Is anything mounted strictly below PATH (a path in our namespace)? */
 static gboolean
@@ -322,7 +332,7 @@ overlay_split_entry(ApplyCtx *ctx, const MountOp *op, int dfd, const char *name,
 static gboolean
 apply_overlay_split(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 {
-	g_autofree char *opts = NULL;
+	MountOp scratch;
 	autoclose int dfd = -1;
 	struct dirent *de;
 	struct stat st;
@@ -337,11 +347,11 @@ apply_overlay_split(ApplyCtx *ctx, const MountOp *op, const char *dest, GError *
 	if (dfd < 0 || fstat(dfd, &st) < 0)
 		return sbx_set_errno(error, errno, "open %s (%s) to overlay it piecewise",
 				     op->source, op->why);
-	opts = g_strdup_printf("mode=%04o,size=%" G_GUINT64_FORMAT, (unsigned)(st.st_mode & 07777),
-			       ctx->plan->tmpfs_size);
-	if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
-		return sbx_set_errno(error, errno, "mount tmpfs on %s (%s, overlaid piecewise)",
-				     op->dest, op->why);
+	/* The new entries' home is scratch of the one budget, like -e's. */
+	scratch = *op;
+	scratch.mode = st.st_mode & 07777;
+	if (!apply_scratch(ctx, &scratch, dest, error))
+		return FALSE;
 	sbx_debug("overlay %s: mounts below it, overlaid entry by entry", op->dest);
 	if (!(dir = fdopendir(dfd)))
 		return sbx_set_errno(error, errno, "read directory %s (%s)", op->source, op->why);
@@ -383,7 +393,7 @@ apply_overlay(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error
 	e_upper = mount_escape_overlay_path(upper);
 	e_work = mount_escape_overlay_path(work);
 	/* userxattr: in a user namespace overlay must keep its metadata in
-	 * user.overlay.* (NOTES §4); without it rm -rf of lower dirs → EIO. */
+	 * user.overlay.* (doc/PLATFORM.md §4); without it rm -rf of lower dirs → EIO. */
 	opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", e_lower, e_upper, e_work);
 	if (!ensure_mountpoint(dest, FALSE, error))
 		return FALSE;
@@ -419,7 +429,7 @@ bind_host_node(ApplyCtx *ctx, const char *host, const char *dest, gboolean is_fi
 	return attach_clone(ctx, fd, host, dest, FALSE, error);
 }
 
-/* NOTES §5.5: mknod is refused in a user namespace, so the nodes are binds
+/* doc/PLATFORM.md §5.5: mknod is refused in a user namespace, so the nodes are binds
  * of the host's; devpts is a new instance so no host pty is reachable. */
 static gboolean
 apply_dev(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
@@ -431,13 +441,11 @@ apply_dev(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 		{ "core", "/proc/kcore" }, { "ptmx", "pts/ptmx" },
 	};
 	g_autofree char *pts = g_strconcat(dest, "/pts", NULL);
-	g_autofree char *shm = g_strconcat(dest, "/shm", NULL);
-	g_autofree char *shm_opts = g_strdup_printf("mode=1777,size=%" G_GUINT64_FORMAT,
-						    ctx->plan->tmpfs_size);
 
 	if (!ensure_mountpoint(dest, FALSE, error))
 		return FALSE;
-	if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+	/* /dev/shm is a scratch op of the plan, bound here afterwards. */
+	if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, SBX_DEV_TMPFS_OPTIONS) < 0)
 		return sbx_set_errno(error, errno, "mount tmpfs on %s", op->dest);
 	for (gsize i = 0; i < G_N_ELEMENTS(nodes); i++) {
 		g_autofree char *host = g_strconcat("/dev/", nodes[i], NULL);
@@ -452,14 +460,32 @@ apply_dev(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 		if (symlink(links[i][1], l) < 0)
 			return sbx_set_errno(error, errno, "create symlink %s/%s", op->dest, links[i][0]);
 	}
-	if (mkdir(pts, 0755) < 0 || mkdir(shm, 01777) < 0)
-		return sbx_set_errno(error, errno, "create %s/pts and shm", op->dest);
+	if (mkdir(pts, 0755) < 0)
+		return sbx_set_errno(error, errno, "create %s/pts", op->dest);
 	if (mount("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=620") < 0)
 		return sbx_set_errno(error, errno, "mount devpts on %s/pts", op->dest);
-	if (mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV, shm_opts) < 0)
-		return sbx_set_errno(error, errno, "mount tmpfs on %s/shm", op->dest);
 	return TRUE;
+}
+
+/* A scratch area of the plan: a fresh directory of the base tmpfs with the
+ * op's mode, bound at DEST, so it draws on the one budget. */
+static gboolean
+apply_scratch(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
+{
+	g_autofree char *dir = g_strdup_printf(SCRATCH "/tmpfs-%u", ctx->n_scratch++);
+	autoclose int fd = -1;
+
+	/* chmod: mkdir's mode is cut by the umask, 01777 must stay 01777. */
+	if (mkdir(dir, 0700) < 0 || chmod(dir, op->mode) < 0)
+		return sbx_set_errno(error, errno, "create scratch directory %s for %s (%s)", dir,
+				     op->dest, op->why);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_set_errno(error, errno, "open scratch directory %s", dir);
+	if (!ensure_mountpoint(dest, FALSE, error))
+		return FALSE;
+	return attach_clone(ctx, fd, op->dest, dest, FALSE, error);
 }
 
 /* Make DEST (already mounted) read-only in place, e.g. /proc/sys. */
@@ -475,6 +501,41 @@ readonly_in_place(ApplyCtx *ctx, const char *dest)
 	}
 }
 
+/* The mount points below the host's /proc ("/proc/keys, /proc/kcore"), as
+ * the set-up process sees them under /oldroot: what makes the kernel refuse
+ * a new procfs in a user namespace (a /proc that is not fully visible). */
+static char *
+masked_proc_paths(void)
+{
+	static const char prefix[] = OLDROOT "/proc/";
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+	guint n = 0;
+
+	if (!g_file_get_contents(OLDROOT "/proc/self/mountinfo", &text, NULL, NULL))
+		return g_strdup("unknown: mountinfo unreadable");
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		g_auto(GStrv) f = g_strsplit(*l, " ", 6);
+		g_autofree char *mp = NULL;
+
+		if (g_strv_length(f) < 5)
+			continue;
+		mp = g_strcompress(f[4]);
+		if (!g_str_has_prefix(mp, prefix))
+			continue;
+		if (n++ < 8)
+			g_string_append_printf(out, "%s%s", out->len ? ", " : "",
+					       mp + strlen(OLDROOT));
+	}
+	if (n > 8)
+		g_string_append_printf(out, " and %u more", n - 8);
+	if (n == 0)
+		g_string_append(out, "none found below /proc");
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
 static gboolean
 apply_proc(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 {
@@ -484,14 +545,27 @@ apply_proc(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 		return FALSE;
 	if (mount("proc", dest, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		autoclose int fd = -1;
+		g_autofree char *masked = NULL;
 
 		if (errno != EPERM)
 			return sbx_set_errno(error, errno, "mount proc on %s", op->dest);
-		/* NOTES §5.4: in containers with masked /proc paths the kernel
-		 * refuses a new procfs; the host's /proc (recursive, masks kept)
-		 * is the fallback.  It shows the host's pids. */
-		sbx_debug("new procfs refused (EPERM, probably a container with masked /proc); "
-			  "binding the existing /proc instead");
+		/* doc/PLATFORM.md §5.4: in containers with masked /proc paths the kernel
+		 * refuses a new procfs.  The host's /proc would show the host's
+		 * processes, command lines, sockets and mount table: fail closed
+		 * unless the user asked for exactly that (issue 14). */
+		masked = masked_proc_paths();
+		if (!(op->flags & MOUNT_OP_F_HOST_PROC)) {
+			g_set_error(error, SBX_ERROR, SBX_ERR_OS,
+				    "mount a new /proc: refused by the kernel (EPERM) because the "
+				    "host's /proc has paths mounted over it (%s), as container "
+				    "engines mask them; run the container with an unmasked /proc "
+				    "(e.g. docker/podman run --security-opt systempaths=unconfined), "
+				    "or pass --proc=host to give the sandbox the host's /proc, which "
+				    "shows every process of the host", masked);
+			return FALSE;
+		}
+		sbx_warn("--proc=host: the kernel refused a new /proc (masked: %s); the sandbox "
+			 "gets the host's /proc and sees every process of the host", masked);
 		fd = open_beneath(ctx->oldroot, "/proc", O_PATH, 0);
 		if (fd < 0 || !attach_clone(ctx, fd, "/proc", dest, FALSE, error))
 			return error && *error ? FALSE :
@@ -503,6 +577,24 @@ apply_proc(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 		readonly_in_place(ctx, p);
 	}
 	return TRUE;
+}
+
+/* Bind what the new root has at DEST over itself: a mount point cannot be
+ * renamed, unlinked or replaced from inside, and with F_RDONLY not written
+ * either (the launcher's settings files, issue 14). */
+static gboolean
+apply_pin(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
+{
+	autoclose int fd = open(dest, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT) {
+		/* covered by a later op (-e): the host file is not reachable */
+		sbx_debug("pin %s: not in the sandbox's tree", op->dest);
+		return TRUE;
+	}
+	if (fd < 0)
+		return sbx_set_errno(error, errno, "open %s to keep it (%s)", op->dest, op->why);
+	return attach_clone(ctx, fd, op->dest, dest, op->flags & MOUNT_OP_F_RDONLY, error);
 }
 
 static gboolean
@@ -551,11 +643,7 @@ apply_op(ApplyCtx *ctx, const MountOp *op, GError **error)
 	sbx_debug("mount: %s", desc);
 	switch (op->kind) {
 	case MOUNT_OP_TMPFS:
-		if (!ensure_mountpoint(dest, FALSE, error))
-			return FALSE;
-		if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, op->options) < 0)
-			return sbx_set_errno(error, errno, "mount tmpfs on %s (%s)", op->dest, op->why);
-		return TRUE;
+		return apply_scratch(ctx, op, dest, error);
 	case MOUNT_OP_BIND:
 		return apply_bind(ctx, op, dest, error);
 	case MOUNT_OP_OVERLAY:
@@ -578,18 +666,25 @@ apply_op(ApplyCtx *ctx, const MountOp *op, GError **error)
 		return apply_file(ctx, op, dest, error);
 	case MOUNT_OP_EMPTY_FILE:
 		return apply_empty_file(ctx, op, dest, error);
+	case MOUNT_OP_PIN:
+		return apply_pin(ctx, op, dest, error);
 	default:
 		return sbx_set_errno(error, EINVAL, "unknown mount operation %d", (int)op->kind);
 	}
 }
 
-/* Move into the base tmpfs with the host tree at /oldroot. */
+/* Move into the base tmpfs with the host tree at /oldroot.  nr_inodes: an
+ * empty file costs kernel memory but no size, so files are bounded too, at
+ * one per 4 KiB of budget like the kernel's own tmpfs default. */
 static gboolean
 enter_base(const MountPlan *plan, GError **error)
 {
-	g_autofree char *opts = g_strdup_printf("mode=0755,size=%" G_GUINT64_FORMAT, plan->tmpfs_size);
+	g_autofree char *opts = g_strdup_printf("mode=0755,size=%" G_GUINT64_FORMAT
+						",nr_inodes=%" G_GUINT64_FORMAT, plan->tmpfs_size,
+						MAX(plan->tmpfs_size / 4096, 1024));
 
-	/* Never send our mounts to the host, still receive its unmounts (§5.1). */
+	/* Never send our mounts to the host, still receive its unmounts
+	 * (doc/PLATFORM.md §5.1). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return sbx_set_errno(error, errno, "make / a slave mount");
 	if (mount("tmpfs", BASE_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
@@ -608,7 +703,7 @@ enter_base(const MountPlan *plan, GError **error)
 	return TRUE;
 }
 
-/* Detach the host, then make /newroot the root (crun do_pivot, §5.2). */
+/* Detach the host, then make /newroot the root (crun do_pivot, doc/PLATFORM.md §5.2). */
 static gboolean
 enter_newroot(GError **error)
 {
@@ -626,6 +721,20 @@ enter_newroot(GError **error)
 		return sbx_set_errno(error, errno, "detach the base tmpfs");
 	if (chdir("/") < 0)
 		return sbx_set_errno(error, errno, "chdir /");
+	return TRUE;
+}
+
+/* The binds are still slaves of the host's peer groups (enter_base), so a
+ * file system the host mounts later — a USB stick under /media, anything
+ * under a -M path — would propagate in without our read-only attribute.
+ * Once the tree is complete, nothing may come in: every mount private.
+ * The price: a host unmount no longer propagates either (the sandbox
+ * keeps such a file system busy until it ends). */
+static gboolean
+stop_propagation(GError **error)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sbx_set_errno(error, errno, "make the sandbox's mounts private");
 	return TRUE;
 }
 
@@ -647,6 +756,8 @@ mount_apply_plan(const MountPlan *plan, GError **error)
 	if (!ok)
 		return FALSE;
 	if (!enter_newroot(error))
+		return FALSE;
+	if (!stop_propagation(error))
 		return FALSE;
 	if (plan->workdir && chdir(plan->workdir) < 0) {
 		sbx_warn("cannot enter %s inside the sandbox (%s); starting in /", plan->workdir,

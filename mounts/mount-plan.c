@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 mount_op_free(MountOp *op)
@@ -29,7 +30,6 @@ mount_op_free(MountOp *op)
 		return;
 	g_free(op->source);
 	g_free(op->dest);
-	g_free(op->options);
 	g_free(op->contents);
 	g_free(op);
 }
@@ -42,6 +42,8 @@ mount_plan_free(MountPlan *plan)
 	g_ptr_array_unref(plan->ops);
 	g_free(plan->workdir);
 	g_free(plan->overlay_dir);
+	if (plan->run_lock_fd >= 0)
+		close(plan->run_lock_fd);
 	g_ptr_array_unref(plan->warnings);
 	g_hash_table_unref(plan->redirects);
 	g_free(plan);
@@ -100,13 +102,24 @@ add(MountPlan *plan, MountOpKind kind, const char *source, const char *dest,
 	mount_plan_insert(plan, op_new(kind, source, dest, flags, why));
 }
 
+/* Scratch at DEST: a directory of the sandbox's one budget tmpfs, not a
+ * tmpfs of its own, so that all scratch together stays within
+ * plan->tmpfs_size. */
 static void
-add_tmpfs(MountPlan *plan, const char *dest, const char *mode, const char *why)
+add_tmpfs(MountPlan *plan, const char *dest, unsigned mode, const char *why)
 {
 	MountOp *op = op_new(MOUNT_OP_TMPFS, NULL, dest, 0, why);
 
-	op->options = g_strdup_printf("mode=%s,size=%" G_GUINT64_FORMAT, mode, plan->tmpfs_size);
+	op->mode = mode;
 	mount_plan_insert(plan, op);
+}
+
+/* The minimal /dev and its /dev/shm, which is scratch like /tmp. */
+static void
+add_dev(MountPlan *plan)
+{
+	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
+	add_tmpfs(plan, "/dev/shm", 01777, "private /dev/shm");
 }
 
 static void
@@ -130,13 +143,16 @@ mount_op_describe(const MountOp *op)
 		[MOUNT_OP_OVERLAY] = "overlay", [MOUNT_OP_DEV] = "dev", [MOUNT_OP_PROC] = "proc",
 		[MOUNT_OP_SYMLINK] = "symlink", [MOUNT_OP_MKDIR] = "mkdir",
 		[MOUNT_OP_FILE] = "file", [MOUNT_OP_EMPTY_FILE] = "empty-file",
+		[MOUNT_OP_PIN] = "pin",
 	};
 
-	return g_strdup_printf("%s%s %s%s%s%s%s (%s)", names[op->kind],
+	g_autofree char *mode = op->kind == MOUNT_OP_TMPFS ?
+				g_strdup_printf(" mode=%04o", op->mode) : NULL;
+
+	return g_strdup_printf("%s%s %s%s%s%s (%s)", names[op->kind],
 			       op->flags & MOUNT_OP_F_RDONLY ? "-ro" : "",
 			       op->dest, op->source ? " <- " : "", op->source ? op->source : "",
-			       op->options ? " " : "", op->options ? op->options : "",
-			       op->why ? op->why : "");
+			       mode ? mode : "", op->why ? op->why : "");
 }
 
 /* ---- validation ---------------------------------------------------------- */
@@ -146,6 +162,19 @@ fail_path(GError **error, int code, const char *opt, const char *path, const cha
 	  const char *fix)
 {
 	g_set_error(error, SBX_ERROR, code, "%s %s: %s (%s)", opt, path, problem, fix);
+	return FALSE;
+}
+
+/* A symbolic link in a directory the caller can write: a previous sandbox
+ * could have planted it to point this run somewhere else (issue 14). */
+static gboolean
+fail_planted_link(GError **error, const char *opt, const char *path, const HostPath *hp)
+{
+	g_set_error(error, SBX_ERROR, SBX_ERR_INVALID_FOLDER,
+		    "%s %s: the path goes through the symbolic link %s -> %s, which lies in a "
+		    "directory you can write, so a sandbox could have planted it; give the "
+		    "real path or remove the link (see SECURITY in mini-sandbox(1))",
+		    opt, path, hp->link, hp->link_target);
 	return FALSE;
 }
 
@@ -163,6 +192,10 @@ checked_path(const HostView *view, const char *opt, const char *path, gboolean n
 		return NULL;
 	}
 	hp = host_view_lookup(view, path);
+	if (hp && hp->link) {
+		fail_planted_link(error, opt, path, hp);
+		return NULL;
+	}
 	if (!hp || hp->err == ENOENT || (hp->err == 0 && hp->type == HOST_TYPE_MISSING)) {
 		fail_path(error, SBX_ERR_PATH_MISSING, opt, path, "no such file or directory",
 			  "create it first or fix the path");
@@ -220,6 +253,8 @@ validate_mounts(const SbxConfig *cfg, const HostView *view, GError **error)
 				return fail_path(error, SBX_ERR_NOT_ABSOLUTE, "empty output file",
 						 a->path ? a->path : "(null)", "not an absolute path",
 						 "give the full path");
+			if (hp && hp->link)
+				return fail_planted_link(error, "empty output file", a->path, hp);
 			if (!hp || hp->err)
 				return fail_path(error, SBX_ERR_PATH_MISSING, "empty output file",
 						 a->path, "its directory does not exist",
@@ -292,7 +327,7 @@ add_user_mounts(MountPlan *plan, const SbxConfig *cfg, const HostView *view)
 			plan->n_overlays++;
 			break;
 		case SBX_MOUNT_TMPFS:
-			add_tmpfs(plan, d, "0755", "-e");
+			add_tmpfs(plan, d, 0755, "-e");
 			break;
 		case SBX_MOUNT_EMPTY_FILE:
 			add(plan, MOUNT_OP_EMPTY_FILE, p, d, MOUNT_OP_F_FILE, "empty output file");
@@ -407,13 +442,22 @@ add_workdir(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const c
 static void
 add_run(MountPlan *plan, const HostView *view)
 {
-	add_tmpfs(plan, "/run", "0755", "no host sockets");
+	add_tmpfs(plan, "/run", 0755, "no host sockets");
 	if (view->resolv_target && mount_path_is_under(view->resolv_target, "/run")) {
 		add(plan, MOUNT_OP_BIND, view->resolv_target, view->resolv_target,
 		    MOUNT_OP_F_RDONLY | MOUNT_OP_F_FILE | MOUNT_OP_F_OPTIONAL, "resolv.conf target");
 		g_hash_table_insert(plan->redirects, g_strdup("/etc/resolv.conf"),
 				    g_strdup(view->resolv_target));
 	}
+}
+
+/* A new procfs; with --proc=host the applier may bind the host's instead
+ * when the kernel refuses a new one (a container with masked /proc). */
+static void
+add_proc(MountPlan *plan, const SbxConfig *cfg)
+{
+	add(plan, MOUNT_OP_PROC, NULL, "/proc", cfg->proc_host ? MOUNT_OP_F_HOST_PROC : 0,
+	    cfg->proc_host ? "new /proc, else the host's (--proc=host)" : "new /proc");
 }
 
 static gboolean
@@ -435,7 +479,7 @@ hide_home(MountPlan *plan, const char *home)
 	if (!home || strcmp(home, "/") == 0)
 		return;
 	if (!mount_path_is_under(home, "/home"))
-		add_tmpfs(plan, home, "0700", "home hidden");
+		add_tmpfs(plan, home, 0700, "home hidden");
 	else
 		add(plan, MOUNT_OP_MKDIR, NULL, home, 0, "home scratch");
 }
@@ -443,7 +487,7 @@ hide_home(MountPlan *plan, const char *home)
 static void
 plan_default(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const char *wd)
 {
-	add_tmpfs(plan, "/", "0755", "new root");
+	add_tmpfs(plan, "/", 0755, "new root");
 	for (guint i = 0; i < view->top->len; i++) {
 		const HostTopEntry *e = g_ptr_array_index(view->top, i);
 		g_autofree char *path = g_strconcat("/", e->name, NULL);
@@ -459,13 +503,13 @@ plan_default(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const 
 			add(plan, MOUNT_OP_BIND, path, path,
 			    MOUNT_OP_F_RDONLY | MOUNT_OP_F_FILE | MOUNT_OP_F_OPTIONAL, "top-level");
 	}
-	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
-	add_tmpfs(plan, "/var/tmp", "1777", "private /var/tmp");
-	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
-	add(plan, MOUNT_OP_PROC, NULL, "/proc", 0, "new /proc");
+	add_tmpfs(plan, "/tmp", 01777, "private /tmp");
+	add_tmpfs(plan, "/var/tmp", 01777, "private /var/tmp");
+	add_dev(plan);
+	add_proc(plan, cfg);
 	add(plan, MOUNT_OP_BIND, "/sys", "/sys", MOUNT_OP_F_RDONLY | MOUNT_OP_F_OPTIONAL, "/sys");
 	add_run(plan, view);
-	add_tmpfs(plan, "/home", "0755", "homes hidden");
+	add_tmpfs(plan, "/home", 0755, "homes hidden");
 	hide_home(plan, view->home);
 	if (!view->home || !view->pw_home || strcmp(view->home, view->pw_home) != 0)
 		hide_home(plan, view->pw_home);
@@ -482,16 +526,16 @@ plan_custom(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const c
 	    const char *wd)
 {
 	if (view->custom_root_empty) {
-		add_tmpfs(plan, "/", "0755", "new root (-o ROOT is empty)");
+		add_tmpfs(plan, "/", 0755, "new root (-o ROOT is empty)");
 	} else {
 		add(plan, MOUNT_OP_OVERLAY, root, "/", 0, "-o root");
 		plan->n_overlays++;
 	}
-	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
-	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
-	add(plan, MOUNT_OP_PROC, NULL, "/proc", 0, "new /proc");
+	add_tmpfs(plan, "/tmp", 01777, "private /tmp");
+	add_dev(plan);
+	add_proc(plan, cfg);
 	if (view->home && strcmp(view->home, "/") != 0)
-		add_tmpfs(plan, view->home, "0700", "home scratch");
+		add_tmpfs(plan, view->home, 0700, "home scratch");
 	add_workdir(plan, cfg, view, wd, FALSE);
 	add_user_mounts(plan, cfg, view);
 }
@@ -500,11 +544,11 @@ static void
 plan_hermetic(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const char *dir,
 	      const char *wd)
 {
-	add_tmpfs(plan, "/", "0755", "new root");
-	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
-	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
-	if (cfg->mount_proc)
-		add(plan, MOUNT_OP_PROC, NULL, "/proc", 0, "new /proc");
+	add_tmpfs(plan, "/", 0755, "new root");
+	add_tmpfs(plan, "/tmp", 01777, "private /tmp");
+	add_dev(plan);
+	if (cfg->mount_proc || cfg->proc_host)
+		add_proc(plan, cfg);
 	add(plan, MOUNT_OP_BIND, dir, dir, 0, "-h");
 	add_workdir(plan, cfg, view, wd, FALSE);
 	add_user_mounts(plan, cfg, view);
@@ -517,12 +561,92 @@ plan_readonly(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const
 	 * last submount.  We still pivot into it so that nothing outside this
 	 * view stays reachable. */
 	add(plan, MOUNT_OP_BIND, "/", "/", MOUNT_OP_F_RDONLY, "host tree");
-	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
-	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
-	add(plan, MOUNT_OP_PROC, NULL, "/proc", 0, "new /proc");
+	add_tmpfs(plan, "/tmp", 01777, "private /tmp");
+	add_dev(plan);
+	add_proc(plan, cfg);
 	add_run(plan, view);
 	add_workdir(plan, cfg, view, wd, FALSE);
 	add_user_mounts(plan, cfg, view);
+}
+
+/* ---- settings files (issue 14) ------------------------------------------ */
+
+static void
+add_pin(MountPlan *plan, const char *dest, unsigned flags)
+{
+	for (guint i = 0; i < plan->ops->len; i++) {
+		MountOp *op = g_ptr_array_index(plan->ops, i);
+
+		if (op->kind == MOUNT_OP_PIN && strcmp(op->dest, dest) == 0) {
+			op->flags |= flags;
+			return;
+		}
+	}
+	add(plan, MOUNT_OP_PIN, NULL, dest, flags, "settings file kept");
+}
+
+/* Where the host file CANONICAL appears writable in the sandbox: one
+ * destination per read-write bind whose source holds it.  Each entry is a
+ * pair (root of the bind inside, the file inside). */
+static GPtrArray *
+writable_places(const MountPlan *plan, const char *canonical)
+{
+	GPtrArray *places = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < plan->ops->len; i++) {
+		const MountOp *op = g_ptr_array_index(plan->ops, i);
+		const char *rel;
+
+		if (op->kind != MOUNT_OP_BIND || op->flags & (MOUNT_OP_F_RDONLY | MOUNT_OP_F_FILE) ||
+		    !op->source || strcmp(op->source, canonical) == 0 ||
+		    !mount_path_is_under(canonical, op->source))
+			continue;
+		rel = canonical + (strcmp(op->source, "/") == 0 ? 0 : strlen(op->source));
+		g_ptr_array_add(places, g_strdup(op->dest));
+		g_ptr_array_add(places, g_build_filename(op->dest, rel, NULL));
+	}
+	return places;
+}
+
+static void
+protect_settings_file(MountPlan *plan, const HostView *view, const char *path)
+{
+	const HostPath *hp = host_view_lookup(view, path);
+	g_autoptr(GPtrArray) places = NULL;
+
+	/* A file that did not resolve was refused when it was opened. */
+	if (!hp || hp->err || hp->type != HOST_TYPE_FILE || !hp->canonical)
+		return;
+	places = writable_places(plan, hp->canonical);
+	for (guint i = 0; i + 1 < places->len; i += 2) {
+		const char *root = g_ptr_array_index(places, i);
+		const char *file = g_ptr_array_index(places, i + 1);
+		const char *slash = file + strlen(root);
+
+		/* Every directory between the bind and the file becomes a
+		 * mount point (rename and rmdir then fail with EBUSY), so the
+		 * file cannot be moved away and replaced by another. */
+		while ((slash = strchr(slash + 1, '/'))) {
+			g_autofree char *dir = g_strndup(file, (gsize)(slash - file));
+
+			add_pin(plan, dir, 0);
+		}
+		add_pin(plan, file, MOUNT_OP_F_RDONLY | MOUNT_OP_F_FILE);
+	}
+}
+
+static void
+protect_settings_files(MountPlan *plan, const SbxConfig *cfg, const HostView *view)
+{
+	const char *single[] = { cfg->debug_log, cfg->log_file };
+
+	for (guint i = 0; i < cfg->arg_files->len; i++)
+		protect_settings_file(plan, view, g_ptr_array_index(cfg->arg_files, i));
+	for (guint i = 0; i < cfg->allow_files->len; i++)
+		protect_settings_file(plan, view, g_ptr_array_index(cfg->allow_files, i));
+	for (gsize i = 0; i < G_N_ELEMENTS(single); i++)
+		if (single[i])
+			protect_settings_file(plan, view, single[i]);
 }
 
 MountPlan *
@@ -536,8 +660,11 @@ mount_plan_build(const SbxConfig *cfg, const HostView *view, GError **error)
 	plan->ops = g_ptr_array_new_with_free_func((GDestroyNotify)mount_op_free);
 	plan->warnings = g_ptr_array_new_with_free_func(g_free);
 	plan->redirects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	plan->tmpfs_size = cfg->tmpfs_size ? cfg->tmpfs_size : SBX_DEFAULT_TMPFS_SIZE;
+	plan->tmpfs_size = cfg->tmpfs_size ? cfg->tmpfs_size :
+			   view->mem_total ? view->mem_total / SBX_DEFAULT_TMPFS_RAM_DIVISOR :
+			   SBX_FALLBACK_TMPFS_SIZE;
 	plan->keep_overlay = cfg->keep_overlay;
+	plan->run_lock_fd = -1;
 
 	if (cfg->workdir)
 		wd = checked_path(view, "-W", cfg->workdir, TRUE, error);
@@ -592,6 +719,7 @@ mount_plan_build(const SbxConfig *cfg, const HostView *view, GError **error)
 			    (int)cfg->fs_mode);
 		return NULL;
 	}
+	protect_settings_files(plan, cfg, view);
 	return g_steal_pointer(&plan);
 }
 

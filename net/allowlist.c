@@ -6,6 +6,7 @@
  */
 #include "net/allowlist.h"
 #include "common/error.h"
+#include "common/safepath.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -217,6 +218,21 @@ parse_host(const char *host, gboolean bracketed, const char *where, AllowEntry *
 }
 
 gboolean
+allowlist_is_domain(const char *s)
+{
+	AllowEntry e;
+	gboolean ok;
+
+	if (!s)
+		return FALSE;
+	memset(&e, 0, sizeof e);
+	ok = parse_host(s, FALSE, "", &e, NULL) &&
+	     (e.kind == ALLOW_DOMAIN || e.kind == ALLOW_WILDCARD);
+	allow_entry_clear(&e);
+	return ok;
+}
+
+gboolean
 allowlist_parse_line(const char *line, const char *where, GArray *entries, GError **error)
 {
 	/* parsing 10 000 lines should not cost 10 000 allocations each */
@@ -324,16 +340,21 @@ allowlist_parse_text(const char *text, gsize len, const char *source, GArray *en
 	return TRUE;
 }
 
+/* An allowlist is text a person keeps; a bound keeps a FIFO or /dev/zero
+ * from making the launcher allocate forever. */
+#define ALLOWLIST_MAX_BYTES ((gsize)16 << 20)
+
 gboolean
 allowlist_parse_file(const char *path, GArray *entries, GError **error)
 {
 	g_autofree char *text = NULL;
-	gsize len;
 	g_autoptr(GError) local = NULL;
+	gsize len;
 
-	if (!g_file_get_contents(path, &text, &len, &local)) {
-		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK,
-			    "cannot read allowlist %s: %s", path, local->message);
+	/* Never through a symlink a sandbox could have planted (safepath.h). */
+	text = sbx_read_settings_file(path, "allowlist", ALLOWLIST_MAX_BYTES, &len, &local);
+	if (!text) {
+		g_set_error_literal(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK, local->message);
 		return FALSE;
 	}
 	return allowlist_parse_text(text, len, path, entries, error);

@@ -20,21 +20,27 @@
 #include "src/options.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/safepath.h"
+#include "src/resource-limits.h"
 #include "sbx-build-config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum {
 	OPT_DEFAULT, OPT_ROOT, OPT_OVERLAY_DIR, OPT_OVERLAY, OPT_HERMETIC,
 	OPT_WRITE, OPT_READ_ONLY, OPT_EMPTY, OPT_WORKDIR, OPT_KEEP_OVERLAY,
 	OPT_PROC, OPT_TMPFS_SIZE,
 	OPT_SHARE_NETWORK, OPT_NO_LOOPBACK,
-	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST,
-	OPT_TIMEOUT, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
+	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST, OPT_ALLOW_USERNS,
+	OPT_REQUIRE_LANDLOCK,
+	OPT_TIMEOUT, OPT_MAX_PROCS, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
 	OPT_DEBUG_LOG, OPT_VERBOSE,
-	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_ALLOW_HOST_PORT,
+	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
+	OPT_ALLOW_HOST_PORT,
 	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG,
 	OPT_HELP, OPT_VERSION,
 	OPT_COMPAT_PTY, OPT_COMPAT_IGNORED,
@@ -46,6 +52,7 @@ enum {
 	OPTF_TAPBOX = 1 << 1,   /* mini-tapbox only */
 	OPTF_SANDBOX = 1 << 2,  /* mini-sandbox only */
 	OPTF_ONCE = 1 << 3,     /* a second use is an error (last-wins would be order-dependent) */
+	OPTF_INLINE_VALUE = 1 << 4, /* an optional value, only as --name=VALUE */
 };
 
 typedef struct {
@@ -68,14 +75,17 @@ static const OptDef opt_table[] = {
 	{ "empty",              'e', OPTF_VALUE,               OPT_EMPTY },
 	{ "workdir",            'W', OPTF_VALUE | OPTF_ONCE,   OPT_WORKDIR },
 	{ "keep-overlay",       0,   0,                        OPT_KEEP_OVERLAY },
-	{ "proc",               0,   0,                        OPT_PROC },
+	{ "proc",               0,   OPTF_INLINE_VALUE,        OPT_PROC },
 	{ "tmpfs-size",         0,   OPTF_VALUE | OPTF_ONCE,   OPT_TMPFS_SIZE },
 	{ "share-network",      'N', OPTF_SANDBOX,             OPT_SHARE_NETWORK },
 	{ "no-loopback",        'n', OPTF_SANDBOX,             OPT_NO_LOOPBACK },
 	{ "fake-root",          'R', 0,                        OPT_FAKE_ROOT },
 	{ "nobody",             'U', 0,                        OPT_NOBODY },
 	{ "hostname-localhost", 'H', 0,                        OPT_HOSTNAME_LOCALHOST },
+	{ "allow-userns",       0,   0,                        OPT_ALLOW_USERNS },
+	{ "require-landlock",   0,   0,                        OPT_REQUIRE_LANDLOCK },
 	{ "timeout",            'T', OPTF_VALUE | OPTF_ONCE,   OPT_TIMEOUT },
+	{ "max-procs",          0,   OPTF_VALUE | OPTF_ONCE,   OPT_MAX_PROCS },
 	{ "kill-delay",         't', OPTF_VALUE | OPTF_ONCE,   OPT_KILL_DELAY },
 	{ "sigint-term",        'i', 0,                        OPT_SIGINT_TERM },
 	{ "keep-fd",            0,   OPTF_VALUE,               OPT_KEEP_FD },
@@ -85,6 +95,7 @@ static const OptDef opt_table[] = {
 	{ "allow",              0,   OPTF_VALUE | OPTF_TAPBOX, OPT_ALLOW },
 	{ "allow-unresolved",   0,   OPTF_TAPBOX,              OPT_ALLOW_UNRESOLVED },
 	{ "slirp-tcp",          0,   OPTF_TAPBOX,              OPT_SLIRP_TCP },
+	{ "no-name-check",      0,   OPTF_TAPBOX,              OPT_NO_NAME_CHECK },
 	{ "allow-host-port",    0,   OPTF_VALUE | OPTF_TAPBOX, OPT_ALLOW_HOST_PORT },
 	{ "publish",            0,   OPTF_VALUE | OPTF_TAPBOX, OPT_PUBLISH },
 	{ "mtu",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_MTU },
@@ -137,7 +148,8 @@ print_help(const char *prog, gboolean is_tapbox)
 	      "  -h, --hermetic DIR     only what -M/-w name (-h is not help)\n"
 	      "Paths:   -w PATH writable, -M PATH read-only, -k PATH overlay, -e DIR empty,\n"
 	      "         -W DIR working directory\n"
-	      "Process: -R fake root, -U nobody, -H hostname, -T SECS timeout, -i, -v\n",
+	      "Process: -R fake root, -U nobody, -H hostname, -T SECS timeout, -i, -v,\n"
+	      "         --allow-userns (nested user namespaces), --require-landlock\n",
 	      stdout);
 	fputs(is_tapbox ? help_tapbox : help_sandbox, stdout);
 	fputs("\n"
@@ -207,44 +219,28 @@ parser_take_rest(Parser *p)
 	return (char **)g_ptr_array_free(rest, FALSE);
 }
 
+static char *host_file_path(const char *value);
+
 /* Read an argument file with a size bound (a FIFO or /dev/zero must not
- * make us allocate forever) and split it into lines. */
+ * make us allocate forever), never through a symlink a sandbox could have
+ * planted (common/safepath.h), and split it into lines. */
 static char **
 read_arg_file(const char *path, int *n_out, GError **error)
 {
 	g_autofree char *buf = NULL;
 	g_autoptr(GPtrArray) lines = NULL;
-	FILE *f = fopen(path, "re");
-	size_t len;
+	gsize len;
 	char *line, *next;
 
-	if (!f) {
-		sbx_set_errno(error, errno, "@%s: cannot read argument file", path);
+	buf = sbx_read_settings_file(path, "argument file", SBX_ARGFILE_MAX_BYTES, &len, error);
+	if (!buf)
 		return NULL;
-	}
-	buf = g_new(char, SBX_ARGFILE_MAX_BYTES + 1);
-	len = fread(buf, 1, SBX_ARGFILE_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		int saved = errno;
-
-		fclose(f);
-		sbx_set_errno(error, saved, "@%s: cannot read argument file", path);
-		return NULL;
-	}
-	fclose(f);
-	if (len > SBX_ARGFILE_MAX_BYTES) {
-		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
-			    "@%s: argument file larger than %" G_GSIZE_FORMAT " bytes", path,
-			    SBX_ARGFILE_MAX_BYTES);
-		return NULL;
-	}
 	if (memchr(buf, '\0', len)) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
 			    "@%s: argument file contains a NUL byte; it must be text, "
 			    "one argument a line", path);
 		return NULL;
 	}
-	buf[len] = '\0';
 	lines = g_ptr_array_new_with_free_func(g_free);
 	/* One argument a line, verbatim (no quoting, no comments); empty lines
 	 * are skipped and a CR before the LF is dropped, as the original did. */
@@ -268,6 +264,7 @@ static gboolean
 parser_push_file(Parser *p, const char *arg, GError **error)
 {
 	const char *path = arg + 1;
+	g_autofree char *full = NULL;
 	ArgSource src = { 0 };
 
 	if (!*path) {
@@ -282,9 +279,13 @@ parser_push_file(Parser *p, const char *arg, GError **error)
 			    "(does a file include itself?)", path, SBX_ARGFILE_MAX_DEPTH);
 		return FALSE;
 	}
-	src.args = read_arg_file(path, &src.n, error);
+	full = host_file_path(path);
+	src.args = read_arg_file(full, &src.n, error);
 	if (!src.args)
 		return FALSE;
+	/* the mount plan keeps it read-only inside (a sandbox must not
+	 * rewrite the next run's options) */
+	g_ptr_array_add(p->cfg->arg_files, g_steal_pointer(&full));
 	src.owned = TRUE;
 	g_array_append_val(p->stack, src);
 	return TRUE;
@@ -309,16 +310,23 @@ find_short(char letter)
 	return NULL;
 }
 
-/* Relative host-side files (-F, -D, --log) are opened by the launcher, so
- * resolve them against its directory now, before anything changes it. */
+/* Relative host-side files (@FILE, -F, -D, --log) are opened by the
+ * launcher, so resolve them against its directory now, before anything
+ * changes it.  getcwd(), not g_get_current_dir() (which prefers $PWD): the
+ * kernel's answer has no symbolic links in it, so the user's own way into
+ * the directory is not mistaken for a planted link (common/safepath.h). */
 static char *
 host_file_path(const char *value)
 {
-	g_autofree char *cwd = NULL;
+	char cwd[PATH_MAX];
 
 	if (g_path_is_absolute(value) || !*value)
 		return g_strdup(value);
-	cwd = g_get_current_dir();
+	if (!getcwd(cwd, sizeof cwd)) {
+		g_autofree char *fallback = g_get_current_dir();
+
+		return g_build_filename(fallback, value, NULL);
+	}
 	return g_build_filename(cwd, value, NULL);
 }
 
@@ -398,8 +406,20 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		cfg->keep_overlay = TRUE;
 		return TRUE;
 	case OPT_PROC:
-		cfg->mount_proc = TRUE;
-		return TRUE;
+		/* --proc: a new /proc in hermetic mode (as before); --proc=host:
+		 * also accept the host's /proc where a new one is refused */
+		if (!*value) {
+			cfg->mount_proc = TRUE;
+			return TRUE;
+		}
+		if (strcmp(value, "host") == 0) {
+			cfg->proc_host = TRUE;
+			return TRUE;
+		}
+		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+			    "%s=%s: unknown value; write %s (a new /proc in -h mode) or %s=host "
+			    "(share the host's /proc when a new one is refused)", as, value, as, as);
+		return FALSE;
 	case OPT_TMPFS_SIZE:
 		return sbx_parse_size(as, value, &cfg->tmpfs_size, error);
 	case OPT_SHARE_NETWORK:
@@ -413,11 +433,23 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 	case OPT_HOSTNAME_LOCALHOST:
 		cfg->hostname_localhost = TRUE;
 		return TRUE;
+	case OPT_ALLOW_USERNS:
+		cfg->allow_userns = TRUE;
+		return TRUE;
+	case OPT_REQUIRE_LANDLOCK:
+		cfg->require_landlock = TRUE;
+		return TRUE;
 	case OPT_TIMEOUT:
 		if (!parse_uint_opt(as, value, 0, G_MAXINT32, SBX_ERR_ILLEGAL_CONFIG, "60", &n,
 				    error))
 			return FALSE;
 		cfg->timeout_secs = (guint)n;
+		return TRUE;
+	case OPT_MAX_PROCS:
+		if (!parse_uint_opt(as, value, 1, SBX_MAX_MAX_PROCS, SBX_ERR_ILLEGAL_CONFIG, "512",
+				    &n, error))
+			return FALSE;
+		cfg->max_procs = (guint)n;
 		return TRUE;
 	case OPT_KILL_DELAY:
 		if (!parse_uint_opt(as, value, 0, G_MAXINT32, SBX_ERR_ILLEGAL_CONFIG, "5", &n,
@@ -460,6 +492,9 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		return TRUE;
 	case OPT_SLIRP_TCP:
 		cfg->slirp_tcp = TRUE;
+		return TRUE;
+	case OPT_NO_NAME_CHECK:
+		cfg->no_name_check = TRUE;
 		return TRUE;
 	case OPT_ALLOW_UNRESOLVED:
 		cfg->allow_unresolved = TRUE;
@@ -556,6 +591,13 @@ parse_long(Parser *p, const char *arg, gboolean *stop, GError **error)
 		value = option_value(p, as, eq ? eq + 1 : NULL, error);
 		if (!value)
 			return FALSE;
+	} else if (eq && (def->flags & OPTF_INLINE_VALUE)) {
+		value = eq + 1;
+		if (!*value) {
+			g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+				    "%s=: empty value; write %s or %s=VALUE", as, as, as);
+			return FALSE;
+		}
 	} else if (eq) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
 			    "%s takes no value (got '%s')", as, eq + 1);

@@ -54,7 +54,9 @@ typedef struct {
 } SniffResult;
 
 /* Classify the LEN bytes at BUF, the start of a client's stream, and fill
- * *OUT.  Returns out->kind. */
+ * *OUT.  Returns out->kind.  Reads only the first SNIFF_HOLD_MAX bytes and
+ * never returns SNIFF_MORE for LEN >= SNIFF_HOLD_MAX; a verdict other than
+ * SNIFF_MORE stays the same for any longer buffer with the same start. */
 SniffKind sniff_client(const uint8_t *buf, size_t len, SniffResult *out);
 
 /* A SOCKS5 request (after the method negotiation): SNIFF_SOCKS5,

@@ -188,8 +188,7 @@ test_default_system_dirs(void **state)
 	assert_null(find_op(plan, MOUNT_OP_BIND, "/proc", NULL));
 	op = must_op(plan, MOUNT_OP_TMPFS, "/tmp");
 	assert_non_null(op);
-	assert_non_null(strstr(op->options, "mode=1777"));
-	assert_non_null(strstr(op->options, "size=2147483648"));
+	assert_int_equal(op->mode, 01777);
 	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/var/tmp", NULL));
 	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/run", NULL));
 	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/home", NULL));
@@ -526,6 +525,91 @@ test_symlinked_path(void **state)
 	assert_string_equal(op->source, "/srv/big/data");
 }
 
+/* Issue 14: a link a sandbox could have planted refuses every path option. */
+static void
+test_planted_link_refused(void **state)
+{
+	static const SbxMountKind kinds[] = { SBX_MOUNT_WRITE, SBX_MOUNT_READ, SBX_MOUNT_OVERLAY,
+					      SBX_MOUNT_TMPFS, SBX_MOUNT_EMPTY_FILE };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		g_autoptr(HostView) v = debian_host("/home/u/p", "/home/u");
+		g_autoptr(SbxConfig) cfg = sbx_config_new();
+
+		cfg->fs_mode = SBX_FS_DEFAULT;
+		host_view_add_planted_link(v, "/home/u/p/build", "/home/u/p/build", "../../../home/u");
+		sbx_config_add_mount(cfg, kinds[i], "/home/u/p/build");
+		build_fails(cfg, v, SBX_ERR_INVALID_FOLDER, "/home/u/p/build -> ../../../home/u",
+			    "planted");
+	}
+	{
+		g_autoptr(HostView) v = debian_host("/home/u/p", "/home/u");
+		g_autoptr(SbxConfig) cfg = sbx_config_new();
+
+		cfg->fs_mode = SBX_FS_DEFAULT;
+		cfg->workdir = g_strdup("/home/u/p/w");
+		host_view_add_planted_link(v, "/home/u/p/w", "/home/u/p/w", "/home/u");
+		build_fails(cfg, v, SBX_ERR_INVALID_FOLDER, "-W /home/u/p/w", "/home/u/p/w -> /home/u");
+	}
+}
+
+/* Issue 14: settings files under a writable bind are pinned read-only at
+ * the place the sandbox sees them, with every directory in between pinned
+ * (no rename); files elsewhere are left alone. */
+static void
+test_settings_files_pinned(void **state)
+{
+	g_autoptr(HostView) v = debian_host("/home/u/p", "/home/u");
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(MountPlan) plan = NULL;
+
+	cfg->fs_mode = SBX_FS_DEFAULT;
+	host_view_add_path(v, "/home/u/p/build.args", "/home/u/p/build.args", HOST_TYPE_FILE, 0);
+	host_view_add_path(v, "/home/u/p/conf/net/allow.txt", "/home/u/p/conf/net/allow.txt",
+			   HOST_TYPE_FILE, 0);
+	host_view_add_path(v, "/home/u/out", "/srv/big/out", HOST_TYPE_DIR, 0);
+	host_view_add_path(v, "/srv/big/out/debug.log", "/srv/big/out/debug.log", HOST_TYPE_FILE, 0);
+	host_view_add_path(v, "/etc/sbx/deny.json", "/etc/sbx/deny.json", HOST_TYPE_FILE, 0);
+	g_ptr_array_add(cfg->arg_files, g_strdup("/home/u/p/build.args"));
+	g_ptr_array_add(cfg->allow_files, g_strdup("/home/u/p/conf/net/allow.txt"));
+	cfg->debug_log = g_strdup("/srv/big/out/debug.log");
+	cfg->log_file = g_strdup("/etc/sbx/deny.json");
+	sbx_config_add_mount(cfg, SBX_MOUNT_WRITE, "/home/u/out");
+	plan = build_ok(cfg, v);
+	assert_true(must_op(plan, MOUNT_OP_PIN, "/home/u/p/build.args")->flags & MOUNT_OP_F_RDONLY);
+	assert_true(must_op(plan, MOUNT_OP_PIN, "/home/u/p/conf/net/allow.txt")->flags &
+		    MOUNT_OP_F_RDONLY);
+	assert_false(must_op(plan, MOUNT_OP_PIN, "/home/u/p/conf")->flags & MOUNT_OP_F_RDONLY);
+	assert_false(must_op(plan, MOUNT_OP_PIN, "/home/u/p/conf/net")->flags & MOUNT_OP_F_RDONLY);
+	/* a -w bind whose name differs from its source: pinned where it shows */
+	assert_true(must_op(plan, MOUNT_OP_PIN, "/home/u/out/debug.log")->flags & MOUNT_OP_F_RDONLY);
+	assert_null(find_op(plan, MOUNT_OP_PIN, "/srv/big/out/debug.log", NULL));
+	/* read-only where it is: nothing to pin; the writable root itself
+	 * is a mount point already */
+	assert_null(find_op(plan, MOUNT_OP_PIN, "/etc/sbx/deny.json", NULL));
+	assert_null(find_op(plan, MOUNT_OP_PIN, "/home/u/p", NULL));
+	/* after the bind that shows them */
+	assert_true(op_index(plan, MOUNT_OP_BIND, "/home/u/p") <
+		    op_index(plan, MOUNT_OP_PIN, "/home/u/p/build.args"));
+}
+
+/* Issue 14: --proc=host is the only way the applier may bind the host's /proc. */
+static void
+test_proc_host_flag(void **state)
+{
+	g_autoptr(HostView) v = debian_host("/home/u/p", "/home/u");
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(MountPlan) plan = NULL;
+	g_autoptr(MountPlan) plan2 = NULL;
+
+	cfg->fs_mode = SBX_FS_DEFAULT;
+	plan = build_ok(cfg, v);
+	assert_false(must_op(plan, MOUNT_OP_PROC, "/proc")->flags & MOUNT_OP_F_HOST_PROC);
+	cfg->proc_host = TRUE;
+	plan2 = build_ok(cfg, v);
+	assert_true(must_op(plan2, MOUNT_OP_PROC, "/proc")->flags & MOUNT_OP_F_HOST_PROC);
+}
+
 static void
 test_validation_errors(void **state)
 {
@@ -771,7 +855,39 @@ test_tmpfs_size(void **state)
 	cfg->tmpfs_size = 64 << 20;
 	plan = build_ok(cfg, v);
 	assert_int_equal(plan->tmpfs_size, 64 << 20);
-	assert_non_null(strstr(must_op(plan, MOUNT_OP_TMPFS, "/tmp")->options, "size=67108864"));
+}
+
+/* Issue 15: in every mode the writable scratch areas (/tmp, /dev/shm, -e)
+ * are scratch ops of the one budget, /dev/shm after /dev; the default
+ * budget is a quarter of the memory. */
+static void
+test_one_scratch_budget(void **state)
+{
+	static const SbxFsMode modes[] = { SBX_FS_DEFAULT, SBX_FS_READONLY, SBX_FS_HERMETIC,
+					   SBX_FS_CUSTOM };
+
+	for (gsize m = 0; m < G_N_ELEMENTS(modes); m++) {
+		g_autoptr(HostView) v = debian_host("/home/u/p", "/home/u");
+		g_autoptr(SbxConfig) cfg = sbx_config_new();
+		g_autoptr(MountPlan) plan = NULL;
+
+		host_view_add_path(v, "/srv", "/srv", HOST_TYPE_DIR, 0);
+		host_view_add_path(v, "/opt", "/opt", HOST_TYPE_DIR, 0);
+		v->mem_total = G_GUINT64_CONSTANT(8) << 30;
+		cfg->fs_mode = modes[m];
+		if (modes[m] == SBX_FS_HERMETIC)
+			cfg->hermetic_dir = g_strdup("/srv");
+		if (modes[m] == SBX_FS_CUSTOM)
+			cfg->custom_root = g_strdup("/srv");
+		sbx_config_add_mount(cfg, SBX_MOUNT_TMPFS, "/opt");
+		plan = build_ok(cfg, v);
+		assert_int_equal(plan->tmpfs_size, G_GUINT64_CONSTANT(2) << 30);
+		assert_int_equal(must_op(plan, MOUNT_OP_TMPFS, "/dev/shm")->mode, 01777);
+		assert_true(op_index(plan, MOUNT_OP_DEV, "/dev") <
+			    op_index(plan, MOUNT_OP_TMPFS, "/dev/shm"));
+		assert_int_equal(must_op(plan, MOUNT_OP_TMPFS, "/opt")->mode, 0755);
+		assert_int_equal(must_op(plan, MOUNT_OP_TMPFS, "/tmp")->mode, 01777);
+	}
 }
 
 static void
@@ -828,6 +944,9 @@ main(void)
 		cmocka_unit_test(test_write_file_and_read),
 		cmocka_unit_test(test_nested_write_read),
 		cmocka_unit_test(test_symlinked_path),
+		cmocka_unit_test(test_planted_link_refused),
+		cmocka_unit_test(test_settings_files_pinned),
+		cmocka_unit_test(test_proc_host_flag),
 		cmocka_unit_test(test_validation_errors),
 		cmocka_unit_test(test_custom_mode),
 		cmocka_unit_test(test_custom_mode_empty_root),
@@ -835,6 +954,7 @@ main(void)
 		cmocka_unit_test(test_readonly_mode),
 		cmocka_unit_test(test_resolv_conf_and_generated_files),
 		cmocka_unit_test(test_tmpfs_size),
+		cmocka_unit_test(test_one_scratch_budget),
 		cmocka_unit_test(test_mountinfo_parse),
 		cmocka_unit_test(test_overlay_escape),
 	};

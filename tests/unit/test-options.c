@@ -92,15 +92,48 @@ test_every_short_option(void **state)
 	assert_false(f->allow_all);
 }
 
+/* Issue 14: --proc=host is the opt-in to the host's /proc, in any mode;
+ * plain --proc keeps its meaning; other values and -x --proc are errors. */
+static void
+test_proc_host(void **state)
+{
+	g_autoptr(SbxConfig) x = PARSE_OK("-x", "--proc=host", "--", "c");
+	g_autoptr(SbxConfig) h = PARSE_OK("-h", "/h", "--proc", "--proc=host", "--", "c");
+	g_autoptr(SbxConfig) plain = PARSE_OK("-x", "--", "c");
+
+	assert_true(x->proc_host);
+	assert_false(x->mount_proc);
+	assert_true(h->proc_host && h->mount_proc);
+	assert_false(plain->proc_host);
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--proc=yes", "--proc=host"),
+		     "-x", "--proc=yes", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--proc=", "empty"), "-x", "--proc=", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("hermetic", "--proc=host"), "-x", "--proc",
+		     "--", "c");
+}
+
+/* Issue 14: argument files are recorded (absolute) for the mount plan. */
+static void
+test_argfile_recorded(void **state)
+{
+	g_autofree char *f = write_file(state, "rec.args", "-x\n", -1);
+	g_autofree char *at = g_strconcat("@", f, NULL);
+	g_autoptr(SbxConfig) c = PARSE_OK(at, "--", "c");
+
+	assert_int_equal(c->arg_files->len, 1);
+	assert_string_equal(g_ptr_array_index(c->arg_files, 0), f);
+}
+
 static void
 test_long_only_options(void **state)
 {
 	g_autoptr(SbxConfig) s = PARSE_OK("-o", "/r", "-d", "/o", "--keep-overlay",
-					  "--tmpfs-size", "64m", "--keep-fd", "5",
+					  "--tmpfs-size", "64m", "--keep-fd", "5", "--max-procs", "300",
 					  "--keep-fd=7", "--", "c");
 	g_autoptr(SbxConfig) h = PARSE_OK("-h", "/h", "--proc", "--", "c");
 	g_autoptr(SbxConfig) t = PARSE_TAP_OK("--allow", "example.com:443", "--allow",
 					      "10.0.0.0/8", "--allow-unresolved", "--slirp-tcp",
+					      "--no-name-check",
 					      "--allow-host-port", "8080", "--allow-host-port=22",
 					      "--publish", "8080:80", "--publish",
 					      "0.0.0.0:2222:22", "--publish", "[::1]:9000:90",
@@ -110,6 +143,7 @@ test_long_only_options(void **state)
 
 	assert_true(s->keep_overlay);
 	assert_int_equal(s->tmpfs_size, 64ULL << 20);
+	assert_int_equal(s->max_procs, 300);
 	assert_int_equal(s->keep_fds->len, 2);
 	assert_int_equal(g_array_index(s->keep_fds, int, 0), 5);
 	assert_int_equal(g_array_index(s->keep_fds, int, 1), 7);
@@ -121,6 +155,8 @@ test_long_only_options(void **state)
 	assert_true(t->allow_unresolved);
 	assert_true(t->slirp_tcp);
 	assert_false(s->slirp_tcp);
+	assert_true(t->no_name_check);
+	assert_false(s->no_name_check);
 	assert_int_equal(t->host_ports->len, 2);
 	assert_int_equal(g_array_index(t->host_ports, guint16, 0), 8080);
 	assert_int_equal(g_array_index(t->host_ports, guint16, 1), 22);
@@ -359,7 +395,9 @@ test_argfile_errors(void **state)
 	EXPECT_ERROR(SBX_ERR_OS, NEEDLES(missing, "cannot read argument file",
 					 "No such file"), at_missing, "--", "c");
 	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES(nul, "NUL"), at_nul, "--", "c");
-	EXPECT_ERROR(SBX_ERR_OS, NEEDLES((char *)*state), dir_at, "--", "c");
+	/* a settings file must be a regular file (common/safepath.h) */
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES((char *)*state, "not a regular file"),
+		     dir_at, "--", "c");
 	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("missing file name"), "@", "--", "c");
 }
 
@@ -431,7 +469,7 @@ test_tapbox_only_options_rejected(void **state)
 		{ "-F", "/list" }, { "--allowlist", "/list" }, { "--allow", "example.com" },
 		{ "--allow-unresolved", NULL }, { "--allow-host-port", "8080" },
 		{ "--publish", "8080:80" }, { "--mtu", "1500" }, { "--resolver", "1.1.1.1" },
-		{ "--log", "/deny.json" }, { "--slirp-tcp", NULL },
+		{ "--log", "/deny.json" }, { "--slirp-tcp", NULL }, { "--no-name-check", NULL },
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
@@ -542,8 +580,9 @@ test_long_names_list(void **state)
 		"empty", "workdir", "share-network", "no-loopback", "fake-root", "nobody",
 		"hostname-localhost", "timeout", "kill-delay", "sigint-term", "debug-log",
 		"allowlist", "allow", "allow-host-port", "publish", "mtu", "resolver", "log",
-		"allow-unresolved", "slirp-tcp", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
-		"help", "version",
+		"allow-unresolved", "slirp-tcp", "no-name-check", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
+		"max-procs",
+		"help", "version", "allow-userns", "require-landlock",
 	};
 
 	assert_int_equal(g_strv_length((char **)names), G_N_ELEMENTS(want));
@@ -556,6 +595,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_proc_host),
 		cmocka_unit_test(test_command_ends_options),
 		cmocka_unit_test(test_every_short_option),
 		cmocka_unit_test(test_original_compat_letters),
@@ -564,6 +604,7 @@ main(void)
 		cmocka_unit_test(test_clusters),
 		cmocka_unit_test(test_order_independence),
 		cmocka_unit_test_setup_teardown(test_argfile_basic, setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_argfile_recorded, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_argfile_nested_and_command, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_argfile_value_across_boundary, setup_tmpdir,
