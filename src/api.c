@@ -67,13 +67,14 @@ static __thread char last_msg[1024];
 /* ---- error state --------------------------------------------------------- */
 
 /* The original's calling convention, kept so its callers need no change: a
- * failing call returns -1, or -2 when the failure is one the caller can
- * recover from (codes <= -201: nested sandbox, already started); the code
+ * failing call returns -1, or -2 when the failure is the one the original
+ * reports as recoverable (start() inside a sandbox already: the sandbox in
+ * force applies, MINI_SANDBOX_ERR_NESTED); a second start() or a call after
+ * start() is -1 with the code -202, as there.  The code
  * itself is kept for mini_sandbox_get_last_error_code().  The last error is
  * sticky, as there: a later successful call does not clear it (per thread,
  * like errno).  Every failure goes through api_fail(), so functions added
  * later follow the convention without knowing it. */
-#define API_RECOVERABLE_CODES (-201)
 
 static int
 api_ok(void)
@@ -84,7 +85,7 @@ api_ok(void)
 static int
 api_return_value(int code)
 {
-	return code <= API_RECOVERABLE_CODES ? -2 : -1;
+	return code == SBX_ERR_NESTED ? -2 : -1;
 }
 
 static int api_fail(int code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -30,7 +30,7 @@
  *
  * All functions return 0 (or a pid / a flag where stated) on success and,
  * as the original did, -1 on failure (-2 when the failure is recoverable:
- * codes <= -201, MINI_SANDBOX_ERR_NESTED and _ALREADY_STARTED); the
+ * MINI_SANDBOX_ERR_NESTED, a start() inside a sandbox already); the
  * MINI_SANDBOX_ERR_* code and a message naming the operation and the object
  * are then available from mini_sandbox_get_last_error_code() /
  * mini_sandbox_get_last_error_msg() until the next failure.

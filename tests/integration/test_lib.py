@@ -91,13 +91,13 @@ def free_port():
 # ---- C API ---------------------------------------------------------------
 
 def test_configuration_calls_check_their_arguments(workdir):
-    """The original's convention: a failing call returns -1 (-2 for codes
-    <= -201) and keeps its code for mini_sandbox_get_last_error_code(), which
+    """The original's convention: a failing call returns -1 (-2 for a start
+    inside a sandbox, -201) and keeps its code for mini_sandbox_get_last_error_code(), which
     a later successful call does not clear."""
     r = report(client("config", cwd=workdir))
 
     def fails(key, code):
-        assert r[key] == "%d %d" % (-2 if code <= -201 else -1, code), (key, r[key])
+        assert r[key] == "%d %d" % (-2 if code == -201 else -1, code), (key, r[key])
 
     def ok(key):
         assert r[key].split()[0] == "0", (key, r[key])
@@ -153,7 +153,7 @@ def test_start_twice_and_configuration_after_start(workdir):
     r = report(p)
     assert p.returncode == 0, p.stderr
     for key in ("second-start", "mount-after", "allow-after", "reset-after"):
-        assert r[key] == "-2 -202", (key, r[key])
+        assert r[key] == "-1 -202", (key, r[key])      # as the original: -1, code kept
     assert r["last-code"] == "-202"
 
 
@@ -380,7 +380,7 @@ def test_python_original_api_start(workdir, tmp_path):
         """.replace("sys.argv[1]", repr(str(outside))), cwd=workdir)
     assert p.returncode == 17, (p.stdout, p.stderr)
     assert "start 0 True" in p.stdout
-    assert "again -2 -2 -202" in p.stdout
+    assert "again -1 -1 -202" in p.stdout
     assert (workdir / "inside.txt").read_text() == "py\n"
     assert not outside.exists()
 
