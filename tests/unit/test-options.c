@@ -561,7 +561,7 @@ test_long_names_list(void **state)
 		"hostname-localhost", "timeout", "kill-delay", "sigint-term", "debug-log",
 		"allowlist", "allow", "allow-host-port", "publish", "mtu", "resolver", "log",
 		"allow-unresolved", "slirp-tcp", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
-		"help", "version",
+		"profile", "print-profile", "profile-cache", "help", "version",
 	};
 
 	assert_int_equal(g_strv_length((char **)names), G_N_ELEMENTS(want));
