@@ -313,3 +313,47 @@ def test_git_profile(fake):
                            ["%s:8080" % HOST_B, "%s:80" % HOST_B])
     assert r["%s:8080" % HOST_B]["ok"], r
     assert_refused(r["%s:80" % HOST_B])
+
+
+# --- library: Sandbox().profile() -------------------------------------------------------
+
+def test_python_sandbox_profile(fake):
+    from test_lib import python
+    write(os.path.join(fake["home"], ".npmrc"), "registry=http://%s:8080/\n" % HOST_A)
+    script = """
+        import json, socket, pyminisandbox
+        pyminisandbox.Sandbox().profile("npm").start()
+        res = []
+        for port in (8080, 80):
+            try:
+                socket.create_connection(("%s", port), timeout=5).close()
+                res.append("ok")
+            except OSError as e:
+                res.append(e.__class__.__name__)
+        print(json.dumps(res))
+    """ % HOST_A
+    p = python(script, cwd=fake["proj"], env=fake["env"])
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout.strip().splitlines()[-1]) == ["ok", "ConnectionRefusedError"]
+    p = python("import pyminisandbox\npyminisandbox.Sandbox().profile('cpan')\n",
+               cwd=fake["proj"], env=fake["env"])
+    assert p.returncode != 0
+    assert "unknown profile" in p.stderr and "npm, pip, apt, git" in p.stderr
+
+
+# --- end to end: npm install with nothing but the npm profile ------------------------
+
+@pytest.mark.skipif(not shutil.which("npm"), reason="npm is not installed")
+def test_npm_install_with_only_the_npm_profile(workdir):
+    """The machine's own npm configuration (read at run time, never written
+    here) is all mini-tapbox gets: --profile npm and nothing else."""
+    script = r"""
+set -e
+export npm_config_update_notifier=false
+npm install --no-audit --no-fund is-number >npm.log 2>&1 || { cat npm.log; exit 3; }
+test -f node_modules/is-number/package.json
+"""
+    p = sandbox("-x", "--profile", "npm", "--profile-cache", "--", "sh", "-c", script,
+                tapbox=True, cwd=workdir, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (workdir / "node_modules" / "is-number" / "package.json").exists()
