@@ -117,7 +117,8 @@ static const char help_sandbox[] =
 static const char help_tapbox[] =
 	"Network: -F FILE / --allow ENTRY limit egress (none given: unrestricted);\n"
 	"         --allow-host-port PORT, --publish, --log FILE, --resolver ADDR;\n"
-	"         --profile NAME (npm, pip, apt, git), --print-profile NAME\n";
+	"         --profile NAME (npm pip apt git go cargo), --print-profile\n"
+	"         NAME, --profile-cache\n";
 
 /* --help: short on purpose; the man page is the reference (STYLE 15). */
 static void

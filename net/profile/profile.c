@@ -22,6 +22,8 @@ static const struct {
 	{ "pip", profile_pip },
 	{ "apt", profile_apt },
 	{ "git", profile_git },
+	{ "go", profile_go },
+	{ "cargo", profile_cargo },
 };
 
 const char *const *

@@ -10,7 +10,7 @@
  * environment, CWD and $HOME, and callbacks that read a file, test for a
  * path, list a directory and find a program.  The tool is never run: its
  * files are parsed the way the tool parses them (one small parser per
- * format: npm.c, pip.c, apt.c, git.c), so unit tests hand in sample files
+ * format: npm.c, pip.c, apt.c, git.c, go.c, cargo.c), so unit tests hand in sample files
  * and check the result (tests/unit/test-profile.c; fuzzed by
  * tests/fuzz/fuzz-profile.c).  profile-host.c is the only part that
  * touches the host: the real ProfileHost (files opened with the
@@ -62,7 +62,7 @@ typedef struct {
 /* The known profiles, NULL-terminated, in the order --help lists them. */
 const char *const *profile_names(void);
 
-/* "npm, pip, apt, git" for messages.  Caller frees. */
+/* "npm, pip, apt, git, go, cargo" for messages.  Caller frees. */
 char *profile_names_joined(void);
 
 ProfileResult *profile_result_new(const char *name);
@@ -115,6 +115,8 @@ gboolean profile_npm(const ProfileHost *h, ProfileResult *r, GError **error);
 gboolean profile_pip(const ProfileHost *h, ProfileResult *r, GError **error);
 gboolean profile_apt(const ProfileHost *h, ProfileResult *r, GError **error);
 gboolean profile_git(const ProfileHost *h, ProfileResult *r, GError **error);
+gboolean profile_go(const ProfileHost *h, ProfileResult *r, GError **error);
+gboolean profile_cargo(const ProfileHost *h, ProfileResult *r, GError **error);
 
 /* --- the parsers, exposed for the unit tests and the fuzzer --- */
 
@@ -156,3 +158,10 @@ gboolean apt_sources_parse(const char *text, gsize len, const char *source, gboo
  * lower case to KVS. */
 gboolean aptconf_parse(const char *text, gsize len, const char *source, GArray *kvs,
 		       GError **error);
+
+/* The TOML subset of cargo's config: [table], [[array]], dotted and quoted
+ * keys, "basic" / 'literal' / multi-line strings, arrays and inline
+ * tables (their members become section "TABLE.KEY"), bare values, '#'
+ * comments.  Appends (section, key, value) to KVS. */
+gboolean cargo_toml_parse(const char *text, gsize len, const char *source, GArray *kvs,
+			  GError **error);

@@ -161,7 +161,7 @@ class Sandbox:
         return self._add("mini_sandbox_allow_connections", path)
 
     def profile(self, name):
-        """The package-manager profile NAME ("npm", "pip", "apt", "git"):
+        """The package-manager profile NAME ("npm", "pip", "apt", "git", "go", "cargo"):
         egress to the hosts the tool's own settings name, its settings
         files read-only inside (mini-tapbox --profile)."""
         return self._add("mini_sandbox_allow_profile", name)

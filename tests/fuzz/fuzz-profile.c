@@ -3,11 +3,11 @@
  * fuzz-profile.c — libFuzzer harness for the settings-file parsers of the
  * package-manager profiles (net/profile/): the input is fed to every one
  * (npmrc with ${VAR} expansion, pip.conf, git config, apt sources in both
- * forms, apt.conf) and, as one line, to the shared URL → entry conversion,
- * whose result must be an entry the allowlist accepts or an error.  The
- * files are the user's (or a sandbox's, if it could write them): no input
- * may crash, hang or leak.  Seeds: tests/fuzz/corpus-profile/.
- * Run: tests/fuzz/run.sh long 600 profile
+ * forms, apt.conf, cargo's TOML) and, as one line, to the shared URL →
+ * entry conversion, whose result must be an entry the allowlist accepts
+ * or an error.  The files are the user's (or a sandbox's, if it could
+ * write them): no input may crash, hang or leak.
+ * Seeds: tests/fuzz/corpus-profile/.  Run: tests/fuzz/run.sh long 600 profile
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)apt_sources_parse(text, size, "sources.list", FALSE, uris, lines, NULL);
 	(void)apt_sources_parse(text, size, "x.sources", TRUE, uris, lines, NULL);
 	(void)aptconf_parse(text, size, "apt.conf", kvs, NULL);
+	(void)cargo_toml_parse(text, size, "config.toml", kvs, NULL);
 	if (uris->len != lines->len)
 		abort();
 	for (guint i = 0; i < kvs->len; i++) {

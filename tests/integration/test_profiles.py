@@ -189,7 +189,7 @@ def test_print_profile_and_errors(fake):
     for args in (["--print-profile", "cpan"], ["--profile", "cpan", "--", "true"]):
         p = sandbox(*args, tapbox=True, cwd=fake["proj"], env=fake["env"])
         assert p.returncode == 125
-        assert "npm, pip, apt, git" in p.stderr
+        assert "npm, pip, apt, git, go, cargo" in p.stderr
     # a settings file that does not parse: 125 naming FILE:LINE, nothing runs
     marker = os.path.join(fake["proj"], "ran")
     write(npmrc, "fund=false\nregistry=${UNSET_VAR_FOR_TEST}\n")
@@ -338,7 +338,7 @@ def test_python_sandbox_profile(fake):
     p = python("import pyminisandbox\npyminisandbox.Sandbox().profile('cpan')\n",
                cwd=fake["proj"], env=fake["env"])
     assert p.returncode != 0
-    assert "unknown profile" in p.stderr and "npm, pip, apt, git" in p.stderr
+    assert "unknown profile" in p.stderr and "npm, pip, apt, git, go, cargo" in p.stderr
 
 
 # --- end to end: npm install with nothing but the npm profile ------------------------
@@ -357,3 +357,42 @@ test -f node_modules/is-number/package.json
                 tapbox=True, cwd=workdir, timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
     assert (workdir / "node_modules" / "is-number" / "package.json").exists()
+
+
+# --- go, cargo ------------------------------------------------------------------------
+
+def test_go_profile(fake):
+    write(os.path.join(fake["home"], ".config", "go", "env"),
+          "GOPROXY=http://%s:8080/mod,direct\nGOSUMDB=off\n" % HOST_A)
+    facts, r, p = tapbox_facts(fake, ["-x", "--profile", "go"], [".config/go/env"],
+                               ["%s:8080" % HOST_A, "%s:80" % HOST_A])
+    assert r["%s:8080" % HOST_A]["ok"], r
+    assert_refused(r["%s:80" % HOST_A])
+    assert facts[".config/go/env:writable"] is False
+    # the environment wins over the go env file
+    fake["env"]["GOPROXY"] = "http://%s:9000" % HOST_B
+    _, r, _ = tapbox_facts(fake, ["-x", "--profile", "go"], [],
+                           ["%s:9000" % HOST_B, "%s:8080" % HOST_A])
+    assert r["%s:9000" % HOST_B]["ok"], r
+    assert_refused(r["%s:8080" % HOST_A])
+
+
+def test_cargo_profile(fake, dns):
+    write(os.path.join(fake["home"], ".cargo", "config.toml"),
+          '[source.crates-io]\nreplace-with = "local"\n'
+          '[source.local]\nregistry = "sparse+http://reg.msbx.test:8080/index/"\n')
+    write(os.path.join(fake["proj"], ".cargo", "config.toml"),
+          "[registries]\nteam = { index = 'http://%s:9000/' }\n" % HOST_C)
+    facts, r, _ = tapbox_facts(fake, ["-x", "--resolver", dns.addr, "--profile", "cargo"],
+                               [".cargo/config.toml"],
+                               ["reg.msbx.test:8080", "%s:9000" % HOST_C, "%s:80" % HOST_C])
+    assert r["reg.msbx.test:8080"]["ok"], r
+    assert r["%s:9000" % HOST_C]["ok"], r
+    assert_refused(r["%s:80" % HOST_C])
+    assert "replace-with" in facts[".cargo/config.toml"]
+    assert facts[".cargo/config.toml:writable"] is False
+    write(os.path.join(fake["proj"], ".cargo", "config.toml"), "[registries\n")
+    p = sandbox("-x", "--profile", "cargo", "--", "true", tapbox=True, cwd=fake["proj"],
+                env=fake["env"])
+    assert p.returncode == 125
+    assert "%s:1:" % os.path.join(fake["proj"], ".cargo", "config.toml") in p.stderr

@@ -433,12 +433,99 @@ test_git_worktree(void **state)
 	assert_int_equal(r->entries->len, 0);
 }
 
+/* ---- go ---- */
+
+static void
+test_go(void **state)
+{
+	Fixture *fx = *state;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(ProfileResult) r = NULL;
+
+	assert_profile(fx, "go",
+		       "proxy.golang.org:443@go's default GOPROXY\n"
+		       "sum.golang.org:443@go's default GOSUMDB\n");
+	/* the go env file (go env -w), then the environment over it */
+	put(fx, "/home/u/.config/go/env",
+	    "GOPROXY=https://goproxy.example/mod|direct\n"
+	    "GOSUMDB=sum.example+abc123 https://sumdb.example:8443/\n"
+	    "GOPRIVATE=*.corp.example\n");
+	assert_profile(fx, "go",
+		       "goproxy.example:443@/home/u/.config/go/env:1\n"
+		       "sumdb.example:8443@/home/u/.config/go/env:2\n");
+	r = profile_evaluate("go", &fx->host, &err);
+	assert_non_null(r);
+	assert_int_equal(r->notes->len, 2);   /* direct, GOPRIVATE */
+	assert_true(has_string(r->files, "/home/u/.config/go/env"));
+	setenv_fx(fx, "GOPROXY", "198.18.0.10:8080,off,https://never.example/");
+	setenv_fx(fx, "GOSUMDB", "off");
+	assert_profile(fx, "go", "198.18.0.10:8080@$GOPROXY\n");
+	put(fx, "/home/u/.config/go/env", "GOPROXY\n");
+	assert_profile_error(fx, "go", "/home/u/.config/go/env:1: expected KEY=VALUE");
+}
+
+/* ---- cargo ---- */
+
+static void
+test_cargo(void **state)
+{
+	Fixture *fx = *state;
+
+	assert_profile(fx, "cargo",
+		       "index.crates.io:443@crates.io's index\n"
+		       "static.crates.io:443@crates.io's downloads\n");
+	put(fx, "/home/u/.cargo/config.toml",
+	    "# user settings\n"
+	    "[registries.corp]\n"
+	    "index = \"sparse+https://cargo.corp.example/index/\"  # sparse\n"
+	    "[registries]\n"
+	    "other = { index = 'https://198.18.0.11:8080/git-index' }\n"
+	    "[source.crates-io]\n"
+	    "replace-with = \"mirror\"\n"
+	    "[source.mirror]\n"
+	    "registry = \"\"\"https://mirror.example/crates.io-index\"\"\"\n"
+	    "[http]\n"
+	    "proxy = \"127.0.0.1:3128\"\n"
+	    "[alias]\n"
+	    "b = [\"build\",\n  \"--release\"]  # multi-line array\n"
+	    "[[unstable.x]]\n"
+	    "n = 1\n");
+	/* a project config deeper down wins for the same key */
+	put(fx, "/home/u/proj/.cargo/config.toml",
+	    "registries.corp.index = \"https://cargo2.corp.example/\"\n");
+	assert_profile(fx, "cargo",
+		       "cargo2.corp.example:443@/home/u/proj/.cargo/config.toml:1\n"
+		       "198.18.0.11:8080@/home/u/.cargo/config.toml:5\n"
+		       "mirror.example:443@/home/u/.cargo/config.toml:9\n");
+	setenv_fx(fx, "CARGO_REGISTRIES_ENVREG_INDEX", "sparse+http://env.example:8080/");
+	assert_profile(fx, "cargo",
+		       "env.example:8080@$CARGO_REGISTRIES_ENVREG_INDEX\n"
+		       "cargo2.corp.example:443@/home/u/proj/.cargo/config.toml:1\n"
+		       "198.18.0.11:8080@/home/u/.cargo/config.toml:5\n"
+		       "mirror.example:443@/home/u/.cargo/config.toml:9\n");
+}
+
+static void
+test_cargo_errors(void **state)
+{
+	Fixture *fx = *state;
+
+	put(fx, "/home/u/.cargo/config.toml", "[registries.x\nindex = \"a\"\n");
+	assert_profile_error(fx, "cargo", "/home/u/.cargo/config.toml:1: missing ']'");
+	put(fx, "/home/u/.cargo/config.toml", "[a]\n\nindex = \"unterminated\n");
+	assert_profile_error(fx, "cargo", "/home/u/.cargo/config.toml:3: missing closing quote");
+	put(fx, "/home/u/.cargo/config.toml", "a = 1 b\n");
+	assert_profile_error(fx, "cargo", "/home/u/.cargo/config.toml:1: unexpected text");
+	put(fx, "/home/u/.cargo/config.toml", "[registries.x]\nindex = \"ftp://x.example/\"\n");
+	assert_profile_error(fx, "cargo", "/home/u/.cargo/config.toml:2: unknown URL scheme");
+}
+
 static void
 test_unknown(void **state)
 {
 	Fixture *fx = *state;
 
-	assert_profile_error(fx, "cpan", "unknown profile 'cpan'; known profiles: npm, pip, apt, git");
+	assert_profile_error(fx, "cpan", "unknown profile 'cpan'; known profiles: npm, pip, apt, git, go, cargo");
 }
 
 static void
@@ -472,6 +559,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_apt_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_worktree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_go, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cargo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cargo_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format, setup, teardown),
 	};
