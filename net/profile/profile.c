@@ -277,6 +277,23 @@ profile_add_env_proxies(const ProfileHost *h, ProfileResult *r, GError **error)
 	return TRUE;
 }
 
+/* A proxy URL with USER:PASSWORD@ is shown with "***@" instead:
+ * --print-profile output is for review and commits, not for secrets. */
+static char *
+hide_credentials(const char *assignment)
+{
+	const char *sep = strstr(assignment, "://");
+	const char *auth, *at;
+
+	if (!sep)
+		return g_strdup(assignment);
+	auth = sep + 3;
+	at = g_strstr_len(auth, (gssize)strcspn(auth, "/?#"), "@");
+	if (!at)
+		return g_strdup(assignment);
+	return g_strdup_printf("%.*s***%s", (int)(auth - assignment), assignment, at);
+}
+
 char *
 profile_result_format(const ProfileResult *r)
 {
@@ -294,8 +311,11 @@ profile_result_format(const ProfileResult *r)
 	for (guint i = 0; i < r->files->len; i++)
 		g_string_append_printf(s, "# settings read (read-only inside): %s\n",
 				       (char *)r->files->pdata[i]);
-	for (guint i = 0; i < r->env->len; i++)
-		g_string_append_printf(s, "# environment: %s\n", (char *)r->env->pdata[i]);
+	for (guint i = 0; i < r->env->len; i++) {
+		g_autofree char *shown = hide_credentials(r->env->pdata[i]);
+
+		g_string_append_printf(s, "# environment: %s\n", shown);
+	}
 	if (r->cache_var)
 		g_string_append_printf(s, "# cache (--profile-cache): $%s\n", r->cache_var);
 	for (guint i = 0; i < r->notes->len; i++)

@@ -542,6 +542,14 @@ test_format(void **state)
 	text = profile_result_format(r);
 	assert_non_null(strstr(text, "r.example:443  # /home/u/.npmrc:1\n"));
 	assert_non_null(strstr(text, "(read-only inside): /home/u/.npmrc\n"));
+	g_clear_pointer(&r, profile_result_free);
+	g_clear_pointer(&text, g_free);
+	setenv_fx(fx, "HTTPS_PROXY", "http://user:s3cret@127.0.0.1:3128/");
+	r = profile_evaluate("npm", &fx->host, &err);
+	assert_non_null(r);
+	text = profile_result_format(r);
+	assert_non_null(strstr(text, "# environment: HTTPS_PROXY=http://***@10.0.2.2:3128/\n"));
+	assert_null(strstr(text, "s3cret"));
 }
 
 int
