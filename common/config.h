@@ -73,8 +73,11 @@ typedef struct {
 
 	/* --- identity / process --- */
 	SbxIdentity identity;      /* -R / -U */
+	gboolean allow_userns;     /* --allow-userns: payload may create user namespaces */
+	gboolean require_landlock; /* --require-landlock: no Landlock on the kernel is an error */
 	gboolean hostname_localhost; /* -H */
 	guint timeout_secs;        /* -T SECS, 0 = none */
+	guint max_procs;           /* --max-procs N tasks in the sandbox; 0 = default */
 	guint grace_secs;          /* -t SECS before SIGKILL (default 2) */
 	gboolean sigint_polite;    /* -i: SIGINT → SIGTERM, then SIGKILL after grace */
 	GArray *keep_fds;          /* of int: --keep-fd N */
@@ -92,6 +95,7 @@ typedef struct {
 	GArray *publish;           /* of SbxPublish: --publish */
 	guint mtu;                 /* --mtu, default 65520 */
 	gboolean slirp_tcp;        /* --slirp-tcp: guest TCP through libslirp, not the relay */
+	gboolean no_name_check;    /* --no-name-check: domain entries admit any name (weaker) */
 	char *resolver;            /* --resolver ADDR[:PORT] */
 	char *log_file;            /* --log FILE: JSON lines of denials */
 	guint max_connections;     /* library: mini_sandbox_allow_max_connections(); 0 = default */

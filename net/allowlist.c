@@ -327,6 +327,21 @@ static gboolean parse_line_in(const char *line, const char *where, GArray *entri
 			      GPtrArray *profiles, gboolean in_file, GError **error);
 
 gboolean
+allowlist_is_domain(const char *s)
+{
+	AllowEntry e;
+	gboolean ok;
+
+	if (!s)
+		return FALSE;
+	memset(&e, 0, sizeof e);
+	ok = parse_host(s, FALSE, "", &e, NULL) &&
+	     (e.kind == ALLOW_DOMAIN || e.kind == ALLOW_WILDCARD);
+	allow_entry_clear(&e);
+	return ok;
+}
+
+gboolean
 allowlist_parse_line(const char *line, const char *where, GArray *entries, GError **error)
 {
 	return parse_line_in(line, where, entries, NULL, FALSE, error);

@@ -6,6 +6,7 @@
 #include "net/denials.h"
 #include "net/denylog.h"
 #include "net/nflog.h"
+#include "net/policy-int.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 
 struct Denials {
+	EgressPolicy *policy;   /* borrowed; outlives us (net.c) */
 	gboolean restricted;
 	NflogReader *nflog;
 	DenyLog *log;
@@ -90,6 +92,20 @@ on_blocked(const NflogEvent *ev, gpointer data)
 			   denials_name_for(d, ev->family, &ev->daddr));
 }
 
+/* EgressDynEvictFunc: the run-time table was full and ADDR, the oldest
+ * *.domain answer, made room; new connections to it are refused until a
+ * fresh answer brings it back. */
+static void
+on_dyn_evicted(int family, const void *addr, gpointer data)
+{
+	Denials *d = data;
+	g_autofree char *reason = g_strdup_printf("evicted: the table of run-time answers is "
+						  "full (%u addresses); resolve the name again",
+						  (guint)DYN_MAX_ENTRIES);
+
+	denylog_answer(d->log, denials_name_for(d, family, addr), family, addr, reason);
+}
+
 void
 denials_refused_name(Denials *d, const char *name, guint16 qtype)
 {
@@ -103,12 +119,20 @@ denials_refused_answer(Denials *d, const char *name, int family, const void *add
 	denylog_answer(d->log, name, family, addr, reason);
 }
 
+void
+denials_refused_on_wire(Denials *d, int family, const void *addr, guint16 port,
+			const char *reason, const char *name)
+{
+	denylog_name_on_wire(d->log, family, addr, port, reason, name);
+}
+
 Denials *
 denials_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int nflog_sock)
 {
 	Denials *d = g_new0(Denials, 1);
 	g_autoptr(GError) error = NULL;
 
+	d->policy = policy;
 	d->restricted = policy && egress_policy_is_restricted(policy);
 	d->addr_names = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 					      (GDestroyNotify)g_bytes_unref, g_free);
@@ -120,8 +144,11 @@ denials_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int n
 		sbx_warn("%s; denials go to stderr only", error->message);
 		d->log = denylog_new(sbx_log_prog(), NULL, cfg->verbose, NULL);
 	}
+	denylog_attach(d->log, ctx);
 	if (nflog_sock >= 0)
 		d->nflog = nflog_reader_new(nflog_sock, ctx, on_blocked, d);
+	if (d->restricted)
+		egress_policy_set_evict_func(policy, on_dyn_evicted, d);
 	return d;
 }
 
@@ -145,6 +172,8 @@ denials_free(Denials *d)
 {
 	if (!d)
 		return;
+	if (d->restricted)
+		egress_policy_set_evict_func(d->policy, NULL, NULL);
 	nflog_reader_free(d->nflog);
 	denylog_free(d->log);
 	g_hash_table_unref(d->addr_names);

@@ -48,6 +48,12 @@ void denials_refused_name(Denials *d, const char *name, guint16 qtype);
 void denials_refused_answer(Denials *d, const char *name, int family, const void *addr,
 			    const char *reason);
 
+/* The relay's name gate refused a TCP connection to ADDR (FAMILY) PORT
+ * whose first bytes named NAME ("" when none); REASON: "sni", "host",
+ * "socks" or "protocol" (denylog.h denylog_name_on_wire). */
+void denials_refused_on_wire(Denials *d, int family, const void *addr, guint16 port,
+			     const char *reason, const char *name);
+
 /* At exit: read what NFLOG still has queued, then the summary line and
  * the log's last record (only when the policy restricts egress). */
 void denials_finish(Denials *d);

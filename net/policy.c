@@ -69,7 +69,12 @@ policy_new(void)
 	p->empty6 = g_array_new(FALSE, FALSE, sizeof(struct in6_addr));
 	nft_range_set_init(&p->literal4, 4);
 	nft_range_set_init(&p->literal6, 16);
-	p->dyn = g_hash_table_new_full(dyn_key_hash, dyn_key_equal, g_free, g_free);
+	/* DynEntry holds its key: freeing the value frees both */
+	p->dyn = g_hash_table_new_full(dyn_key_hash, dyn_key_equal, NULL, g_free);
+	g_queue_init(&p->dyn_order);
+	p->literal = nft_policy_new();
+	p->names = g_array_new(FALSE, TRUE, sizeof(Wildcard));
+	g_array_set_clear_func(p->names, wildcard_clear);
 	return p;
 }
 
@@ -87,6 +92,8 @@ egress_policy_free(EgressPolicy *p)
 	nft_range_set_clear(&p->literal4);
 	nft_range_set_clear(&p->literal6);
 	g_hash_table_unref(p->dyn);
+	nft_policy_free(p->literal);
+	g_array_unref(p->names);
 	g_free(p);
 }
 
@@ -172,6 +179,18 @@ filter_refused(EgressPolicy *p, const char *name, int family, GArray *addrs)
 	}
 }
 
+/* The protocols a domain entry (`name`, `*.name`) admits.  QUIC hides the
+ * server name in an encrypted Initial, so the name gate cannot check UDP:
+ * a domain entry with a port admits UDP only when it says /udp (HTTP/3
+ * clients fall back to TCP).  Without a port the whole-host sets take the
+ * addresses, and the launcher's frame filter drops UDP to them
+ * (policy-frame.c); an IP entry for the same address still admits it. */
+static guint8
+domain_protos(const AllowEntry *e)
+{
+	return e->port && e->protos == ALLOW_PROTO_ANY ? ALLOW_PROTO_TCP : e->protos;
+}
+
 static gboolean
 resolve_domain(EgressPolicy *p, const SbxConfig *cfg, const AllowEntry *e, GError **error)
 {
@@ -207,10 +226,10 @@ resolve_domain(EgressPolicy *p, const SbxConfig *cfg, const AllowEntry *e, GErro
 	}
 	for (guint i = 0; i < d->v4->len; i++)
 		add_addr(p, AF_INET, (const guint8 *)&g_array_index(d->v4, struct in_addr, i), 32,
-			 e->port, e->protos);
+			 e->port, domain_protos(e));
 	for (guint i = 0; i < d->v6->len; i++)
 		add_addr(p, AF_INET6, (const guint8 *)&g_array_index(d->v6, struct in6_addr, i),
-			 128, e->port, e->protos);
+			 128, e->port, domain_protos(e));
 	return TRUE;
 }
 
@@ -279,6 +298,7 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 			nft_range_set_add_prefix(family == AF_INET ? &p->literal4 : &p->literal6,
 						 (const guint8 *)&e->addr, e->prefix);
 		add_addr(p, family, (const guint8 *)&e->addr, e->prefix, e->port, e->protos);
+		egress_policy_gate_add_literal(p, e);
 	}
 	nft_range_set_normalize(&p->literal4);
 	nft_range_set_normalize(&p->literal6);
@@ -286,20 +306,24 @@ egress_policy_load(const SbxConfig *cfg, GError **error)
 		const AllowEntry *e = &g_array_index(entries, AllowEntry, i);
 
 		if (e->kind == ALLOW_DOMAIN) {
+			Wildcard n = { g_strdup(e->domain), e->port, domain_protos(e) };
+
+			g_array_append_val(p->names, n);
 			if (!resolve_domain(p, cfg, e, error))
 				return NULL;
 		} else if (e->kind == ALLOW_WILDCARD) {
-			Wildcard w = { g_strdup(e->domain), e->port, e->protos };
+			Wildcard w = { g_strdup(e->domain), e->port, domain_protos(e) };
 
 			g_array_append_val(p->wildcards, w);
 			for (guint8 bit = ALLOW_PROTO_TCP; e->port && bit <= ALLOW_PROTO_UDP;
 			     bit <<= 1)
-				if (e->protos & bit)
+				if (w.protos & bit)
 					nft_policy_group(p->nft, bit == ALLOW_PROTO_TCP ?
 							 IPPROTO_TCP : IPPROTO_UDP, e->port)->dynamic = TRUE;
 		}
 	}
 	nft_policy_normalize(p->nft);
+	nft_policy_normalize(p->literal);
 	return g_steal_pointer(&p);
 }
 

@@ -19,6 +19,7 @@
  */
 #include "src/options.h"
 #include "common/error.h"
+#include "net/allowlist.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -415,6 +416,8 @@ tapbox_only_setting(const SbxConfig *cfg)
 		return "--allow-unresolved";
 	if (cfg->slirp_tcp)
 		return "--slirp-tcp";
+	if (cfg->no_name_check)
+		return "--no-name-check";
 	if (cfg->host_ports->len)
 		return "--allow-host-port";
 	if (cfg->publish->len)
@@ -427,6 +430,23 @@ tapbox_only_setting(const SbxConfig *cfg)
 		return "--log";
 	if (cfg->max_connections)
 		return "mini_sandbox_allow_max_connections()";
+	return NULL;
+}
+
+/* The first --allow entry that is a domain (`name`, `*.name`), or NULL.
+ * -F files are judged when they are read (net.c), with the same rule. */
+static const char *
+first_domain_entry(const SbxConfig *cfg)
+{
+	for (guint i = 0; i < cfg->allow_entries->len; i++) {
+		const char *text = g_ptr_array_index(cfg->allow_entries, i);
+		g_autoptr(GArray) one = allowlist_new();
+
+		if (allowlist_parse_line(text, "--allow", one, NULL) && one->len &&
+		    (g_array_index(one, AllowEntry, 0).kind == ALLOW_DOMAIN ||
+		     g_array_index(one, AllowEntry, 0).kind == ALLOW_WILDCARD))
+			return text;
+	}
 	return NULL;
 }
 
@@ -475,6 +495,15 @@ validate_network(const SbxConfig *cfg, GError **error)
 			return FALSE;
 		}
 	}
+	/* libslirp's TCP cannot see a connection's first bytes: with it, a
+	 * domain entry would admit every site on its addresses (issue 13) */
+	if (cfg->slirp_tcp && !cfg->no_name_check && first_domain_entry(cfg)) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK,
+			    "--slirp-tcp cannot check the names a domain entry (--allow %s) "
+			    "admits: leave out --slirp-tcp, or give --no-name-check to let any "
+			    "name through on its addresses", first_domain_entry(cfg));
+		return FALSE;
+	}
 	if (cfg->resolver && !resolver_is_valid(cfg->resolver)) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK,
 			    "--resolver %s: expected a numeric ADDR, ADDR:PORT or [IPV6]:PORT, "
@@ -498,6 +527,14 @@ sbx_config_validate(const SbxConfig *cfg, GError **error)
 				    "--keep-fd %d: not a file descriptor; give a number >= 0", fd);
 			return FALSE;
 		}
+	}
+	if (cfg->allow_userns && cfg->require_landlock) {
+		/* The kernel refuses mounts under Landlock's filesystem rules. */
+		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+			    "--allow-userns and --require-landlock: with --allow-userns the "
+			    "filesystem rules of Landlock are left out (the kernel refuses mounts "
+			    "under them, and a nested sandbox must mount); choose one");
+		return FALSE;
 	}
 	if (cfg->argv && (!cfg->argv[0] || !cfg->argv[0][0])) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,

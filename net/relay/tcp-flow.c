@@ -5,6 +5,7 @@
  * both ways, retransmission and the orderly close.
  */
 #include "net/relay/tcp-flow.h"
+#include "net/relay/name-gate.h"
 #include "net/frame.h"
 #include "net/tap.h"
 #include "common/fdutil.h"
@@ -184,12 +185,17 @@ flow_drain_to_host(Flow *f)
 		guint32 n0;
 		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 1 };
 		ssize_t k;
+		/* the name gate holds all but what it let pass */
+		guint32 avail = G_UNLIKELY(f->gate) ? f->gate_pass : f->to_host.len;
 
+		if (!avail)
+			break;
 		iov[0].iov_base = relay_ring_span(&f->to_host, 0, &n0);
+		n0 = MIN(n0, avail);
 		iov[0].iov_len = n0;
-		if (n0 < f->to_host.len) {
+		if (n0 < avail) {
 			iov[1].iov_base = f->to_host.data;
-			iov[1].iov_len = f->to_host.len - n0;
+			iov[1].iov_len = avail - n0;
 			mh.msg_iovlen = 2;
 		}
 		k = sendmsg(f->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -203,9 +209,11 @@ flow_drain_to_host(Flow *f)
 			flow_host_failed(f, errno);
 			return FALSE;
 		}
-		if ((guint32)k < f->to_host.len)
+		if ((guint32)k < avail)
 			f->host_writable = FALSE;
 		relay_ring_consume(&f->to_host, (guint32)k);
+		if (G_UNLIKELY(f->gate))
+			f->gate_pass -= (guint32)k;
 	}
 	if (!f->to_host.len && f->guest_fin && !f->host_shut) {
 		shutdown(f->fd, SHUT_WR);
@@ -224,7 +232,7 @@ flow_take_data(Flow *f, const uint8_t *p, guint32 n)
 	guint32 taken = 0;
 	guint32 room;
 
-	if (!f->to_host.len && f->host_writable) {
+	if (!f->to_host.len && f->host_writable && !f->gate) {
 		ssize_t k;
 
 		do
@@ -242,10 +250,122 @@ flow_take_data(Flow *f, const uint8_t *p, guint32 n)
 		room = relay_ring_reserve(&f->to_host, &f->relay->budget, n - taken,
 					  TCP_RELAY_BUF_MAX);
 		room = MIN(room, n - taken);
+		/* what the name gate holds is bounded (sniff.h) */
+		if (G_UNLIKELY(f->gate))
+			room = MIN(room, f->gate_pass + SNIFF_HOLD_MAX - f->to_host.len);
 		relay_ring_append(&f->to_host, p + taken, room);
 		taken += room;
 	}
 	return taken;
+}
+
+/* ---- the name gate (name-gate.h) ----------------------------------------- */
+
+void
+flow_gate_setup(Flow *f)
+{
+	const TcpRelay *r = f->relay;
+
+	f->gate = r->gate_policy && egress_policy_needs_name_check(r->gate_policy,
+					f->key.family, f->key.peer_addr, f->addrs.peer_port)
+		  ? FLOW_GATE_FIRST : FLOW_GATE_OFF;
+	f->gate_pass = 0;
+}
+
+/* The decision is made and allows the connection: what was held goes out,
+ * and from now on data takes the ungated path. */
+static void
+flow_gate_open(Flow *f)
+{
+	f->gate = FLOW_GATE_OFF;
+	f->gate_pass = 0;
+	flow_drain_to_host(f);
+}
+
+/* Reset both sides: the guest sees a RST at once, the host socket closes
+ * (RST, SO_LINGER 0) without a byte of the guest's sent. */
+static void
+flow_gate_refuse(Flow *f, const NameGateDecision *d)
+{
+	TcpRelay *r = f->relay;
+
+	r->refused++;
+	sbx_debug("tcp relay: name gate refused port %u (%s, %s \"%s\")", f->addrs.peer_port,
+		  d->reason, sniff_kind_name(d->sniff.kind), d->sniff.name);
+	if (r->on_refused)
+		r->on_refused(f->key.family, f->key.peer_addr, f->addrs.peer_port, d->reason,
+			      d->sniff.name, r->refused_data);
+	flow_close(f, TRUE, TRUE);
+}
+
+/* Did the server send something already?  Then it spoke first (SMTP,
+ * FTP, …): chosen by address, not by a name the guest sent — and it heard
+ * nothing of the guest's yet, which the gate still holds. */
+static gboolean
+flow_gate_host_spoke(Flow *f)
+{
+	char c;
+	ssize_t k;
+
+	do
+		k = recv(f->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	while (k < 0 && errno == EINTR);
+	return k > 0;
+}
+
+/* Judge what the gate holds: from gate_pass on, the bytes not let through
+ * (all of them, or what follows a SOCKS5 greeting). */
+static void
+flow_gate_run(Flow *f)
+{
+	while (f->gate && !f->dead) {
+		guint32 off = f->gate_pass;
+		guint32 len = f->to_host.len - off;
+		g_autofree uint8_t *copy = NULL;
+		const uint8_t *buf;
+		guint32 n0;
+		NameGateDecision d;
+
+		if (!len)
+			return;
+		if (f->gate == FLOW_GATE_FIRST && flow_gate_host_spoke(f)) {
+			flow_gate_open(f);
+			return;
+		}
+		/* the ring holds at least 64 KiB from its start and the gate
+		 * at most 16 KiB more than it passed: one span, as a rule */
+		buf = relay_ring_span(&f->to_host, off, &n0);
+		if (n0 < len) {
+			copy = g_malloc(len);
+			memcpy(copy, buf, n0);
+			memcpy(copy + n0, f->to_host.data, len - n0);
+			buf = copy;
+		}
+		name_gate_decide(f->relay->gate_policy, f->addrs.peer_port,
+				 f->gate == FLOW_GATE_SOCKS5, buf, len, &d);
+		switch (d.verdict) {
+		case NAME_GATE_HOLD:
+			/* the guest finished without saying enough */
+			if (f->guest_fin) {
+				d.reason = "protocol";
+				flow_gate_refuse(f, &d);
+			}
+			return;
+		case NAME_GATE_ALLOW:
+			flow_gate_open(f);
+			return;
+		case NAME_GATE_SOCKS5_HELLO:
+			f->gate = FLOW_GATE_SOCKS5;
+			f->gate_pass += (guint32)d.pass;
+			if (!flow_drain_to_host(f))
+				return;
+			continue;    /* the request may be held already */
+		case NAME_GATE_REFUSE:
+		default:
+			flow_gate_refuse(f, &d);
+			return;
+		}
+	}
 }
 
 /* The sequence-number side of a guest segment: data and FIN. */
@@ -295,6 +415,8 @@ flow_on_guest_data(Flow *f, const TcpSeg *s)
 			f->host_shut = TRUE;
 		}
 	}
+	if (G_UNLIKELY(f->gate))
+		flow_gate_run(f);
 }
 
 /* ---- host → guest ------------------------------------------------------------ */
@@ -353,6 +475,9 @@ flow_read_host(Flow *f, guint32 room)
 	if ((size_t)k < MIN(space, room) && !f->host_rdhup)
 		f->host_readable = FALSE;
 	relay_ring_commit(&f->to_guest, (guint32)k);
+	/* the server spoke before the guest sent a byte (flow_gate_host_spoke) */
+	if (G_UNLIKELY(f->gate == FLOW_GATE_FIRST) && !f->to_host.len)
+		f->gate = FLOW_GATE_OFF;
 	return (guint32)k;
 }
 

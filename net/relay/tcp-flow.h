@@ -61,6 +61,13 @@ typedef struct {
 	uint8_t peer_addr[16];
 } FlowKey;
 
+/* The name gate (name-gate.h) of a flow to a domain-only destination. */
+typedef enum {
+	FLOW_GATE_OFF,              /* decided, or never needed: today's path */
+	FLOW_GATE_FIRST,            /* holding the guest's first bytes */
+	FLOW_GATE_SOCKS5,           /* greeting passed; holding the request */
+} FlowGate;
+
 typedef struct {
 	FlowKey key;
 	TcpSegAddrs addrs;
@@ -72,6 +79,8 @@ typedef struct {
 	gboolean ack_owed;          /* data or FIN to acknowledge */
 	gboolean ack_now;           /* ... and it cannot wait (see relay_settle) */
 	gboolean ack_delayed;       /* in relay->delayed */
+	FlowGate gate;              /* while on, to_host holds the guest's bytes */
+	guint32 gate_pass;          /* bytes at to_host's start that may go out */
 
 	/* guest → host */
 	guint32 rcv_nxt;            /* next sequence number we expect */
@@ -120,6 +129,10 @@ struct TcpRelay {
 	RelayRingBudget budget;     /* all rings' capacity, ≤ TCP_RELAY_BUDGET */
 	guint16 ip_id;
 	guint64 total;
+	const EgressPolicy *gate_policy; /* NULL: no name gate */
+	TcpRelayRefusedFunc on_refused;
+	gpointer refused_data;
+	guint64 refused;
 	uint8_t hdr[TCP_SEG_HDR_MAX];
 };
 
@@ -138,6 +151,8 @@ void flow_maybe_done(Flow *f);
 /* A guest segment: its acknowledgement side, then its data and FIN. */
 void flow_on_guest_ack(Flow *f, const TcpSeg *s);
 void flow_on_guest_data(Flow *f, const TcpSeg *s);
+/* Does the name gate apply to a new flow F (relay_open)? */
+void flow_gate_setup(Flow *f);
 /* Send what the guest's window allows, reading from the host as needed. */
 void flow_push(Flow *f);
 void flow_send_synack(Flow *f);

@@ -156,6 +156,7 @@ relay_open(TcpRelay *r, const TcpSeg *s, const struct sockaddr_storage *sa, sock
 	f->rto_ms = RTO_MIN_MS;
 	f->host_writable = TRUE;
 	f->host_readable = TRUE;
+	flow_gate_setup(f);
 	f->watch.queue = r->events;
 	f->watch.data = f;
 	/* edge-triggered: nothing to re-arm per event (host_readable /
@@ -499,6 +500,21 @@ tcp_relay_flush(TcpRelay *r)
 {
 	relay_settle(r);
 	return relay_loop_changed(r);
+}
+
+void
+tcp_relay_set_name_gate(TcpRelay *r, const EgressPolicy *policy, TcpRelayRefusedFunc on_refused,
+			gpointer data)
+{
+	r->gate_policy = policy;
+	r->on_refused = on_refused;
+	r->refused_data = data;
+}
+
+guint64
+tcp_relay_refused(const TcpRelay *r)
+{
+	return r->refused;
 }
 
 guint

@@ -3,7 +3,7 @@
  * tcp-relay.h — the guest's outbound TCP connections, relayed onto host
  * sockets by the launcher itself instead of libslirp's TCP engine.
  *
- * Owner: net/.  Why it exists: libslirp 4.7 has no TCP window scaling and
+ * Why the relay exists: libslirp 4.7 has no TCP window scaling and
  * caps segments at 32 KiB (tcp.h TCP_MAXSEG_MAX), so every connection
  * through it moves at most 64 KiB per round trip through the launcher, and
  * it answers every segment with an ACK frame.  The relay terminates the
@@ -30,6 +30,7 @@
 #pragma once
 
 #include "net/frame.h"
+#include "net/policy.h"
 
 #include <glib.h>
 #include <stdint.h>
@@ -56,6 +57,22 @@ gboolean tcp_relay_handle_frame(TcpRelay *r, const uint8_t *frame, size_t len,
  * the relay attached a GLib source since the last call (a caller inside
  * the loop's wait must let the context iterate: loop-epoll.h). */
 gboolean tcp_relay_flush(TcpRelay *r);
+
+/* A connection the name gate refused: to ADDR (FAMILY, network order)
+ * PORT; REASON "sni", "host", "socks" or "protocol"; NAME the name the
+ * guest's bytes carried ("" when none). */
+typedef void (*TcpRelayRefusedFunc)(int family, const uint8_t *addr, guint16 port,
+				    const char *reason, const char *name, gpointer data);
+
+/* Turn on the name gate (name-gate.h): a new connection to a destination
+ * POLICY admitted only through a domain entry holds the guest's bytes
+ * until they name an allowed host, and is reset otherwise, reported
+ * through ON_REFUSED.  POLICY is borrowed and outlives R. */
+void tcp_relay_set_name_gate(TcpRelay *r, const EgressPolicy *policy,
+			     TcpRelayRefusedFunc on_refused, gpointer data);
+
+/* Connections the name gate refused since the start. */
+guint64 tcp_relay_refused(const TcpRelay *r);
 
 /* Connections relayed now / since the start. */
 guint tcp_relay_active(const TcpRelay *r);

@@ -26,7 +26,9 @@ HOST_V6_A = "fd42:4d53:4258::10"
 HOST_V6_B = "fd42:4d53:4258::11"
 
 # Runs inside the sandbox: connect to each HOST:PORT ([V6]:PORT or NAME:PORT),
-# send an HTTP request, read the answer; one JSON object per target.
+# send an HTTP request (with a Host header, as every client sends it: the
+# name gate refuses a request without one to a domain entry), read the
+# answer; one JSON object per target.
 PROBE = r"""
 import errno, json, socket, sys, time
 res = []
@@ -37,7 +39,7 @@ for spec in sys.argv[1:]:
     r = {"spec": spec}
     try:
         s = socket.create_connection((host, int(port)), timeout=5)
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        s.sendall(b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % host.encode())
         data = b""
         while True:
             chunk = s.recv(4096)

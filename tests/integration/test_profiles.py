@@ -142,9 +142,9 @@ def test_npm_profile_allows_its_registries_only(fake, dns):
     fake["env"]["FAKE_TOKEN"] = "tok-123"
     facts, r, _ = tapbox_facts(
         fake, ["-x", "--resolver", dns.addr, "--profile", "npm"], [".npmrc"],
-        ["reg.msbx.test:8080", "%s:80" % HOST_B, "%s:80" % HOST_A, "%s:8080" % HOST_C])
+        ["reg.msbx.test:8080", "scoped.msbx.test:80", "%s:80" % HOST_A, "%s:8080" % HOST_C])
     assert r["reg.msbx.test:8080"]["ok"], r
-    assert r["%s:80" % HOST_B]["ok"], r          # the scoped registry
+    assert r["scoped.msbx.test:80"]["ok"], r     # the scoped registry
     assert_refused(r["%s:80" % HOST_A])          # the registry host, another port
     assert_refused(r["%s:8080" % HOST_C])        # not named anywhere
     # the settings file is visible inside (tokens and all) and read-only

@@ -38,6 +38,12 @@ test_identity_and_network_conflicts(void **state)
 	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("-n", "mini-tapbox"), "-n", "--", "c");
 	/* the same flag twice is fine */
 	sbx_config_free(PARSE_OK("-R", "-R", "-N", "-N", "--", "c"));
+	/* --allow-userns leaves Landlock's filesystem rules out */
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG,
+		     NEEDLES("--allow-userns and --require-landlock", "choose one"),
+		     "--require-landlock", "--allow-userns", "--", "c");
+	sbx_config_free(PARSE_OK("--allow-userns", "--", "c"));
+	sbx_config_free(PARSE_OK("--require-landlock", "--", "c"));
 }
 
 static void
@@ -155,6 +161,12 @@ test_bad_numbers(void **state)
 		     "--", "c");
 	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--tmpfs-size 99999999999999999g"),
 		     "--tmpfs-size", "99999999999999999g", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--max-procs 0: out of range", "4194304"),
+		     "--max-procs", "0", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--max-procs 4194305"), "--max-procs",
+		     "4194305", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--max-procs many: not a number"),
+		     "--max-procs", "many", "--", "c");
 	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("--mtu 67: out of range", "68", "65520"),
 			 "--mtu", "67", "--", "c");
 	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("--mtu 65521"), "--mtu", "65521", "--",
@@ -208,6 +220,23 @@ test_publish_and_resolver_syntax(void **state)
 		sbx_config_free(PARSE_TAP_OK("--resolver", good_resolver[i], "--", "c"));
 	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("--allow: empty entry"), "--allow", "",
 			 "--", "c");
+}
+
+/* --slirp-tcp cannot check names: with a domain entry it refuses, naming
+ * both options; IP entries, or --no-name-check, are fine. */
+static void
+test_slirp_tcp_and_domain_entries(void **state)
+{
+	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK,
+			 NEEDLES("--slirp-tcp", "--allow example.com:443", "--no-name-check"),
+			 "--allow", "10.0.0.1", "--allow", "example.com:443", "--slirp-tcp", "--",
+			 "c");
+	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("--slirp-tcp", "*.example.com"),
+			 "--slirp-tcp", "--allow", "*.example.com", "--", "c");
+	sbx_config_free(PARSE_TAP_OK("--slirp-tcp", "--allow", "10.0.0.0/8:443", "--", "c"));
+	sbx_config_free(PARSE_TAP_OK("--slirp-tcp", "--no-name-check", "--allow", "example.com",
+				     "--", "c"));
+	sbx_config_free(PARSE_TAP_OK("--allow", "example.com", "--", "c"));
 }
 
 /* ---- the C API's view: validate a config filled call by call ------------ */
@@ -288,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_tmp_in_default_mode),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_publish_and_resolver_syntax),
+		cmocka_unit_test(test_slirp_tcp_and_domain_entries),
 		cmocka_unit_test(test_api_setters_and_validate),
 	};
 

@@ -128,11 +128,12 @@ static void
 test_long_only_options(void **state)
 {
 	g_autoptr(SbxConfig) s = PARSE_OK("-o", "/r", "-d", "/o", "--keep-overlay",
-					  "--tmpfs-size", "64m", "--keep-fd", "5",
+					  "--tmpfs-size", "64m", "--keep-fd", "5", "--max-procs", "300",
 					  "--keep-fd=7", "--", "c");
 	g_autoptr(SbxConfig) h = PARSE_OK("-h", "/h", "--proc", "--", "c");
 	g_autoptr(SbxConfig) t = PARSE_TAP_OK("--allow", "example.com:443", "--allow",
 					      "10.0.0.0/8", "--allow-unresolved", "--slirp-tcp",
+					      "--no-name-check",
 					      "--allow-host-port", "8080", "--allow-host-port=22",
 					      "--publish", "8080:80", "--publish",
 					      "0.0.0.0:2222:22", "--publish", "[::1]:9000:90",
@@ -142,6 +143,7 @@ test_long_only_options(void **state)
 
 	assert_true(s->keep_overlay);
 	assert_int_equal(s->tmpfs_size, 64ULL << 20);
+	assert_int_equal(s->max_procs, 300);
 	assert_int_equal(s->keep_fds->len, 2);
 	assert_int_equal(g_array_index(s->keep_fds, int, 0), 5);
 	assert_int_equal(g_array_index(s->keep_fds, int, 1), 7);
@@ -153,6 +155,8 @@ test_long_only_options(void **state)
 	assert_true(t->allow_unresolved);
 	assert_true(t->slirp_tcp);
 	assert_false(s->slirp_tcp);
+	assert_true(t->no_name_check);
+	assert_false(s->no_name_check);
 	assert_int_equal(t->host_ports->len, 2);
 	assert_int_equal(g_array_index(t->host_ports, guint16, 0), 8080);
 	assert_int_equal(g_array_index(t->host_ports, guint16, 1), 22);
@@ -465,7 +469,7 @@ test_tapbox_only_options_rejected(void **state)
 		{ "-F", "/list" }, { "--allowlist", "/list" }, { "--allow", "example.com" },
 		{ "--allow-unresolved", NULL }, { "--allow-host-port", "8080" },
 		{ "--publish", "8080:80" }, { "--mtu", "1500" }, { "--resolver", "1.1.1.1" },
-		{ "--log", "/deny.json" }, { "--slirp-tcp", NULL },
+		{ "--log", "/deny.json" }, { "--slirp-tcp", NULL }, { "--no-name-check", NULL },
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(opts); i++) {
@@ -560,8 +564,10 @@ test_long_names_list(void **state)
 		"empty", "workdir", "share-network", "no-loopback", "fake-root", "nobody",
 		"hostname-localhost", "timeout", "kill-delay", "sigint-term", "debug-log",
 		"allowlist", "allow", "allow-host-port", "publish", "mtu", "resolver", "log",
-		"allow-unresolved", "slirp-tcp", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
-		"profile", "print-profile", "profile-cache", "help", "version",
+		"allow-unresolved", "slirp-tcp", "no-name-check", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
+		"max-procs",
+		"profile", "print-profile", "profile-cache",
+		"help", "version", "allow-userns", "require-landlock",
 	};
 
 	assert_int_equal(g_strv_length((char **)names), G_N_ELEMENTS(want));

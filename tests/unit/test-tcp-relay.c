@@ -6,7 +6,9 @@
  * for the tap; the far end is a real listener on 127.0.0.1.  This reaches
  * what a real guest never shows on demand: a segment that is not
  * acknowledged (retransmission after the timeout), three duplicate ACKs
- * (fast retransmission), a shut window (probe) and the orderly close.
+ * (fast retransmission), a shut window (probe) and the orderly close —
+ * and the name gate (name-gate.h): held bytes, refusals, a server that
+ * speaks first, a SOCKS5 greeting let through ahead of its request.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,8 +25,12 @@
 
 #include "common/loop-epoll.h"
 #include "net/tap.h"
+#include "net/relay/tcp-flow.h"
 #include "net/relay/tcp-relay.h"
 #include "net/relay/tcp-seg.h"
+#include "net/policy.h"
+#include "net/relay/sniff.h"
+#include "net/vnet.h"
 
 #define GUEST_PORT 40000
 #define WAIT_MS 3000
@@ -39,6 +45,9 @@ typedef struct {
 	TcpSegAddrs from_guest;
 	guint32 guest_seq;     /* next sequence number the guest sends */
 	guint32 relay_next;    /* next sequence number the relay sends */
+	EgressPolicy *policy;  /* the name gate's, or NULL */
+	char refused_reason[16];
+	char refused_name[256];
 } Rig;
 
 typedef struct {
@@ -121,7 +130,7 @@ setup(void **state)
 	Rig *r = g_new0(Rig, 1);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof sa;
-	static const uint8_t guest4[4] = { 10, 0, 2, 100 }, gw4[4] = { 10, 0, 2, 2 };
+	static const uint8_t guest4[4] = VNET_GUEST4_BYTES, gw4[4] = VNET_GATEWAY4_BYTES;
 	static const uint8_t mac_g[6] = { 2, 0, 0, 0, 0, 1 }, mac_gw[6] = { 0x52, 0x55, 10, 0, 2, 2 };
 
 	r->ctx = g_main_context_new();
@@ -155,6 +164,7 @@ teardown(void **state)
 	Rig *r = *state;
 
 	tcp_relay_free(r->relay);
+	egress_policy_free(r->policy);
 	loop_epoll_uninstall(r->ctx);
 	g_main_context_unref(r->ctx);
 	close(r->tap[0]);
@@ -334,6 +344,257 @@ test_refused(void **state)
 	assert_int_equal(tcp_relay_active(r->relay), 0);
 }
 
+/* ---- the name gate ---- */
+
+/* TcpRelayRefusedFunc */
+static void
+on_refused(int family, const uint8_t *addr, guint16 port, const char *reason, const char *name,
+	   gpointer data)
+{
+	Rig *r = data;
+
+	g_strlcpy(r->refused_reason, reason, sizeof r->refused_reason);
+	g_strlcpy(r->refused_name, name, sizeof r->refused_name);
+}
+
+/* A gate whose policy allows names below good.test on any port and the
+ * address 192.0.2.1 (no DNS: a wildcard resolves on demand only). */
+static int
+setup_gate(void **state)
+{
+	Rig *r;
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+
+	setup(state);
+	r = *state;
+	cfg->net_mode = SBX_NET_TAP;
+	g_ptr_array_add(cfg->allow_entries, g_strdup("*.good.test"));
+	g_ptr_array_add(cfg->allow_entries, g_strdup("192.0.2.1"));
+	r->policy = egress_policy_load(cfg, NULL);
+	assert_non_null(r->policy);
+	tcp_relay_set_name_gate(r->relay, r->policy, on_refused, r);
+	return 0;
+}
+
+/* The rig's listener is on the gateway's loopback, which the gate never
+ * covers (host ports): turn it on for the one flow, as relay_open does for
+ * a destination only a domain entry admitted. */
+static void
+gate_connect(Rig *r)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	rig_connect(r, 65535);
+	g_hash_table_iter_init(&it, ((struct TcpRelay *)r->relay)->flows);
+	assert_true(g_hash_table_iter_next(&it, NULL, &v));
+	assert_int_equal(((Flow *)v)->gate, FLOW_GATE_OFF);
+	((Flow *)v)->gate = FLOW_GATE_FIRST;
+}
+
+/* Nothing arrives at the host socket within a loop iteration or two. */
+static void
+host_gets_nothing(Rig *r)
+{
+	char c;
+
+	for (int i = 0; i < 3; i++)
+		while (g_main_context_iteration(r->ctx, FALSE))
+			;
+	assert_int_equal(recv(r->host, &c, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
+/* Read exactly N bytes from the host socket and compare them with WANT. */
+static void
+host_gets(Rig *r, const char *want, size_t n)
+{
+	char buf[512];
+	size_t got = 0;
+
+	assert_true(n <= sizeof buf);
+	while (got < n) {
+		ssize_t k;
+
+		assert_true(poll(&(struct pollfd){ .fd = r->host, .events = POLLIN }, 1, WAIT_MS) == 1 ||
+			    g_main_context_iteration(r->ctx, FALSE));
+		k = recv(r->host, buf + got, n - got, MSG_DONTWAIT);
+		if (k < 0 && errno == EAGAIN)
+			continue;
+		assert_true(k > 0);
+		got += (size_t)k;
+	}
+	assert_memory_equal(buf, want, n);
+}
+
+/* The guest gets a RST, the host socket is reset without a byte. */
+static void
+assert_refused(Rig *r, const char *reason, const char *name)
+{
+	Frame a;
+	char c;
+	ssize_t k;
+
+	do
+		assert_true(relay_frame(r, &a, WAIT_MS));
+	while (!(a.s.flags & TCP_SEG_RST));
+	assert_int_equal(tcp_relay_active(r->relay), 0);
+	assert_int_equal(tcp_relay_refused(r->relay), 1);
+	assert_string_equal(r->refused_reason, reason);
+	assert_string_equal(r->refused_name, name);
+	assert_int_equal(poll(&(struct pollfd){ .fd = r->host, .events = POLLIN }, 1, WAIT_MS), 1);
+	k = recv(r->host, &c, 1, 0);
+	assert_true(k == 0 || (k < 0 && errno == ECONNRESET));
+}
+
+/* A request split over two segments: held until the Host header decides,
+ * then all of it goes out. */
+static void
+test_gate_holds_until_allowed(void **state)
+{
+	Rig *r = *state;
+	static const char req[] = "GET / HTTP/1.1\r\nHost: www.good.test\r\nAccept: */*\r\n\r\n";
+	size_t half = 20;
+
+	gate_connect(r);
+	guest_send(r, TCP_SEG_ACK, r->relay_next, 65535, req, half);
+	host_gets_nothing(r);
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, req + half,
+		   strlen(req) - half);
+	host_gets(r, req, strlen(req));
+	/* decided: later data takes the ungated path */
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, "more", 4);
+	host_gets(r, "more", 4);
+	assert_int_equal(tcp_relay_refused(r->relay), 0);
+}
+
+/* Another name on the same address: reset, nothing reached the server. */
+static void
+test_gate_refuses_other_host(void **state)
+{
+	Rig *r = *state;
+	static const char req[] = "GET / HTTP/1.1\r\nHost: evil.test\r\n\r\n";
+
+	gate_connect(r);
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, req, strlen(req));
+	assert_refused(r, "host", "evil.test");
+}
+
+/* First bytes of no known protocol: refused. */
+static void
+test_gate_refuses_unknown(void **state)
+{
+	Rig *r = *state;
+
+	gate_connect(r);
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, "\x01\x02\x03\x04garbage", 11);
+	assert_refused(r, "protocol", "");
+}
+
+/* More than SNIFF_HOLD_MAX bytes without a decision: refused. */
+static void
+test_gate_hold_limit(void **state)
+{
+	Rig *r = *state;
+	char line[1001];
+	guint sent = 0;
+
+	gate_connect(r);
+	guest_send(r, TCP_SEG_ACK, r->relay_next, 65535, "GET / HTTP/1.1\r\n", 16);
+	memset(line, 'a', sizeof line);
+	memcpy(line, "X-Pad: ", 7);
+	line[998] = '\r';
+	line[999] = '\n';
+	while (sent < SNIFF_HOLD_MAX && tcp_relay_active(r->relay)) {
+		guest_send(r, TCP_SEG_ACK, r->relay_next, 65535, line, 1000);
+		sent += 1000;
+	}
+	assert_refused(r, "protocol", "");
+}
+
+/* The guest finishes before its bytes say anything: refused. */
+static void
+test_gate_fin_undecided(void **state)
+{
+	Rig *r = *state;
+
+	gate_connect(r);
+	guest_send(r, TCP_SEG_ACK, r->relay_next, 65535, "GET / HT", 8);
+	guest_send(r, TCP_SEG_FIN | TCP_SEG_ACK, r->relay_next, 65535, NULL, 0);
+	assert_refused(r, "protocol", "");
+}
+
+/* A server that speaks first was chosen by address: allowed. */
+static void
+test_gate_server_first(void **state)
+{
+	Rig *r = *state;
+	Frame a;
+
+	gate_connect(r);
+	assert_int_equal(send(r->host, "220 hi\r\n", 8, 0), 8);
+	do
+		assert_true(relay_frame(r, &a, WAIT_MS));
+	while (!a.s.payload_len);
+	r->relay_next += (guint32)a.s.payload_len;
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, "EHLO x\r\n", 8);
+	host_gets(r, "EHLO x\r\n", 8);
+}
+
+/* ... even when the guest's bytes reach the relay before it read the
+ * server's (they were in the socket first). */
+static void
+test_gate_server_first_unread(void **state)
+{
+	Rig *r = *state;
+
+	gate_connect(r);
+	assert_int_equal(send(r->host, "220 hi\r\n", 8, 0), 8);
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, "EHLO x\r\n", 8);
+	host_gets(r, "EHLO x\r\n", 8);
+}
+
+/* SSH carries no name: allowed. */
+static void
+test_gate_ssh(void **state)
+{
+	Rig *r = *state;
+	static const char id[] = "SSH-2.0-OpenSSH_9.2\r\n";
+
+	gate_connect(r);
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, id, strlen(id));
+	host_gets(r, id, strlen(id));
+}
+
+/* SOCKS5: the greeting goes out, the request naming another host does not. */
+static void
+test_gate_socks5(void **state)
+{
+	Rig *r = *state;
+	static const char req[] = "\x05\x01\x00\x03\x09" "evil.test" "\x01\xbb";
+
+	gate_connect(r);
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, "\x05\x01\x00", 3);
+	host_gets(r, "\x05\x01\x00", 3);
+	assert_int_equal(send(r->host, "\x05\x00", 2, 0), 2);
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, req, sizeof req - 1);
+	assert_refused(r, "socks", "evil.test");
+}
+
+/* ... and one naming an allowed host goes out. */
+static void
+test_gate_socks5_allowed(void **state)
+{
+	Rig *r = *state;
+	static const char both[] = "\x05\x01\x00" "\x05\x01\x00\x03\x0b" "a.good.test" "\x01\xbb";
+
+	gate_connect(r);
+	/* greeting and request in one segment, as some clients send them */
+	guest_send(r, TCP_SEG_ACK | TCP_SEG_PSH, r->relay_next, 65535, both, sizeof both - 1);
+	host_gets(r, both, sizeof both - 1);
+	assert_int_equal(tcp_relay_refused(r->relay), 0);
+}
+
 int
 main(void)
 {
@@ -344,6 +605,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_orderly_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_talks_first_and_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_holds_until_allowed, setup_gate, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_refuses_other_host, setup_gate, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_refuses_unknown, setup_gate, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_hold_limit, setup_gate, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_fin_undecided, setup_gate, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_server_first, setup_gate, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_server_first_unread, setup_gate, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_ssh, setup_gate, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_socks5, setup_gate, teardown),
+		cmocka_unit_test_setup_teardown(test_gate_socks5_allowed, setup_gate, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
