@@ -339,6 +339,12 @@ def test_python_sandbox_profile(fake):
                cwd=fake["proj"], env=fake["env"])
     assert p.returncode != 0
     assert "unknown profile" in p.stderr and "npm, pip, apt, git, go, cargo" in p.stderr
+    # the original's function-per-call API: an error code, no exception
+    p = python("from pyminisandbox import pyminitapbox as t\n"
+               "print(t.mini_sandbox_allow_profile('cpan'), t.mini_sandbox_allow_profile('npm'))\n",
+               cwd=fake["proj"], env=fake["env"])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["-8", "0"]
 
 
 # --- end to end: npm install with nothing but the npm profile ------------------------
