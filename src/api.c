@@ -22,6 +22,7 @@
 #include "src/options.h"
 #include "src/api-internal.h"
 #include "net/allowlist.h"
+#include "net/profile/profile.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -201,7 +202,7 @@ api_check_parent_dir(const char *what, const char *path)
 static gboolean
 api_has_allow_entries(const SbxConfig *cfg)
 {
-	return cfg->allow_entries->len > 0 || cfg->allow_files->len > 0;
+	return cfg->allow_entries->len > 0 || cfg->allow_files->len > 0 || cfg->profiles->len > 0;
 }
 
 static gboolean
@@ -565,6 +566,28 @@ mini_sandbox_allow_connections(const char *path)
 	if (!(cfg = api_begin_allow(what, TRUE, &code)))
 		return code;
 	g_ptr_array_add(cfg->allow_files, g_strdup(path));
+	return api_commit(cfg, what);
+}
+
+API_EXPORT int
+mini_sandbox_allow_profile(const char *name)
+{
+	const char *what = "mini_sandbox_allow_profile";
+	gboolean known = FALSE;
+	int code = 0;
+	SbxConfig *cfg;
+
+	for (const char *const *n = profile_names(); name && *n; n++)
+		known = known || strcmp(*n, name) == 0;
+	if (!known) {
+		g_autofree char *names = profile_names_joined();
+
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG, "%s: \"%s\": unknown profile; known "
+				"profiles: %s", what, name ? name : "(null)", names);
+	}
+	if (!(cfg = api_begin_allow(what, TRUE, &code)))
+		return code;
+	g_ptr_array_add(cfg->profiles, g_strdup(name));
 	return api_commit(cfg, what);
 }
 

@@ -14,6 +14,7 @@
  * SIGKILL, pid 1's parent-death signal takes the whole pid namespace down.
  */
 #include "src/launcher.h"
+#include "net/profile/profile-host.h"
 #include "common/loop-epoll.h"
 #include "common/error.h"
 #include "common/fdutil.h"
@@ -612,9 +613,14 @@ launch_wait(Launcher *l)
 int
 sbx_run(const SbxConfig *cfg, GError **error)
 {
-	g_autoptr(Launcher) l = launcher_new(cfg);
+	g_autoptr(SbxConfig) expanded = NULL;
+	g_autoptr(Launcher) l = NULL;
 
 	g_return_val_if_fail(cfg->argv && cfg->argv[0], SBX_EXIT_SETUP);
+	/* --profile: read the tools' settings before anything is planned */
+	if (!sbx_profiles_expand(cfg, &expanded, error))
+		return SBX_EXIT_SETUP;
+	l = launcher_new(expanded ? expanded : cfg);
 	switch (launcher_start(l, FALSE, error)) {
 	case LAUNCH_RUNNING:
 		return launch_wait(l);
@@ -629,8 +635,13 @@ sbx_run(const SbxConfig *cfg, GError **error)
 gboolean
 sbx_enter(const SbxConfig *cfg, GError **error)
 {
-	g_autoptr(Launcher) l = launcher_new(cfg);
+	g_autoptr(SbxConfig) expanded = NULL;
+	g_autoptr(Launcher) l = NULL;
 	int status;
+
+	if (!sbx_profiles_expand(cfg, &expanded, error))
+		return FALSE;
+	l = launcher_new(expanded ? expanded : cfg);
 
 	switch (launcher_start(l, TRUE, error)) {
 	case LAUNCH_IN_SANDBOX:

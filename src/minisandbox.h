@@ -156,6 +156,10 @@ int mini_sandbox_allow_ipv4(const char *ip);
 int mini_sandbox_allow_ipv4_subnet(const char *subnet);
 /* One domain name (resolved on the host at start, pinned in /etc/hosts). */
 int mini_sandbox_allow_domain(const char *domain);
+/* The package-manager profile NAME ("npm", "pip", "apt", "git", "go", "cargo";
+ * --profile): the hosts the tool's own settings name, read on the host at
+ * start, its settings files read-only inside.  mini-tapbox(1), PROFILES. */
+int mini_sandbox_allow_profile(const char *name);
 /* mini-tapbox network without an allowlist: any destination. */
 int mini_sandbox_allow_all_domains(void);
 /* TCP port PORT (1..65535) of the host's loopback, reachable from the

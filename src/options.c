@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/safepath.h"
+#include "net/profile/profile-host.h"
 #include "src/resource-limits.h"
 #include "sbx-build-config.h"
 
@@ -42,6 +43,7 @@ typedef enum {
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
 	OPT_ALLOW_HOST_PORT,
 	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG,
+	OPT_PROFILE, OPT_PRINT_PROFILE, OPT_PROFILE_CACHE,
 	OPT_HELP, OPT_VERSION,
 	OPT_COMPAT_PTY, OPT_COMPAT_IGNORED,
 	OPT_COUNT
@@ -101,6 +103,9 @@ static const OptDef opt_table[] = {
 	{ "mtu",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_MTU },
 	{ "resolver",           0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_RESOLVER },
 	{ "log",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LOG },
+	{ "profile",            0,   OPTF_VALUE | OPTF_TAPBOX, OPT_PROFILE },
+	{ "print-profile",      0,   OPTF_VALUE | OPTF_TAPBOX, OPT_PRINT_PROFILE },
+	{ "profile-cache",      0,   OPTF_TAPBOX,              OPT_PROFILE_CACHE },
 	{ "help",               0,   0,                        OPT_HELP },
 	{ "version",            0,   0,                        OPT_VERSION },
 	/* The original's letters that change nothing here (a notice says so),
@@ -133,7 +138,9 @@ static const char help_sandbox[] =
 	"Network: none but a private lo (-n: lo down; -N: the host's network)\n";
 static const char help_tapbox[] =
 	"Network: -F FILE / --allow ENTRY limit egress (none given: unrestricted);\n"
-	"         --allow-host-port PORT, --publish, --log FILE, --resolver ADDR\n";
+	"         --allow-host-port PORT, --publish, --log FILE, --resolver ADDR;\n"
+	"         --profile NAME (npm pip apt git go cargo), --print-profile\n"
+	"         NAME, --profile-cache\n";
 
 /* --help: short on purpose; the man page is the reference (STYLE 15). */
 static void
@@ -529,6 +536,25 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 	case OPT_LOG:
 		cfg->log_file = host_file_path(value);
 		return TRUE;
+	case OPT_PROFILE: {
+		g_autofree char *known = profile_names_joined();
+		gboolean found = FALSE;
+
+		for (const char *const *name = profile_names(); *name; name++)
+			found = found || strcmp(*name, value) == 0;
+		if (!found) {
+			g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+				    "%s %s: unknown profile; known profiles: %s", as, value, known);
+			return FALSE;
+		}
+		g_ptr_array_add(cfg->profiles, g_strdup(value));
+		return TRUE;
+	}
+	case OPT_PRINT_PROFILE:
+		return sbx_profile_print(value, error);
+	case OPT_PROFILE_CACHE:
+		cfg->profile_cache = TRUE;
+		return TRUE;
 	case OPT_HELP:
 		print_help(p->prog, p->is_tapbox);
 		return TRUE;
@@ -605,7 +631,7 @@ parse_long(Parser *p, const char *arg, gboolean *stop, GError **error)
 	}
 	if (!apply_option(p, def, as, value, error))
 		return FALSE;
-	*stop = def->id == OPT_HELP || def->id == OPT_VERSION;
+	*stop = def->id == OPT_HELP || def->id == OPT_VERSION || def->id == OPT_PRINT_PROFILE;
 	return TRUE;
 }
 
@@ -676,7 +702,8 @@ parse_all(Parser *p, GError **error)
 	}
 	/* mini-tapbox with nothing to allow keeps the original's behaviour:
 	 * unrestricted egress (the network code says so on stderr). */
-	if (p->is_tapbox && cfg->allow_files->len == 0 && cfg->allow_entries->len == 0)
+	if (p->is_tapbox && cfg->allow_files->len == 0 && cfg->allow_entries->len == 0 &&
+	    cfg->profiles->len == 0)
 		cfg->allow_all = TRUE;
 	return sbx_config_validate(cfg, error) ? SBX_PARSE_RUN : SBX_PARSE_ERROR;
 }

@@ -139,6 +139,10 @@ def mini_sandbox_allow_domain(domain):
     return _native.lib(_FLAVOUR).mini_sandbox_allow_domain(_enc(domain))
 
 
+def mini_sandbox_allow_profile(name):
+    return _native.lib().mini_sandbox_allow_profile(_enc(name))
+
+
 def mini_sandbox_allow_all_domains():
     return _native.lib(_FLAVOUR).mini_sandbox_allow_all_domains()
 

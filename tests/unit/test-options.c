@@ -582,6 +582,7 @@ test_long_names_list(void **state)
 		"allowlist", "allow", "allow-host-port", "publish", "mtu", "resolver", "log",
 		"allow-unresolved", "slirp-tcp", "no-name-check", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
 		"max-procs",
+		"profile", "print-profile", "profile-cache",
 		"help", "version", "allow-userns", "require-landlock",
 	};
 
