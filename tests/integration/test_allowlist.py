@@ -69,7 +69,10 @@ def assert_refused(r, fast=True):
     assert not r["ok"], r
     assert r["err"] == "ECONNREFUSED", r
     if fast:
-        assert r["ms"] < 100, r
+        # A RST answers the first SYN; a dropped SYN would be retried only
+        # after 1 s (and ECONNREFUSED excludes a timeout).  Below 900 ms
+        # keeps that distinction on a loaded machine (155 ms seen at load 9).
+        assert r["ms"] < 900, r
 
 
 # --- a stub resolver on 127.0.0.1 (stubdns.py) -----------------------------------
