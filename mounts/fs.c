@@ -96,9 +96,9 @@ fs_plan_for_config(const SbxConfig *cfg, GError **error)
 }
 
 gboolean
-fs_apply_plan(const MountPlan *plan, GError **error)
+fs_apply_plan(const MountPlan *plan, GArray *uppers, GError **error)
 {
-	return mount_apply_plan(plan, error);
+	return mount_apply_plan(plan, uppers, error);
 }
 
 /* One directory on the way down: its name in its parent, and who it is, so
