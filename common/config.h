@@ -95,6 +95,7 @@ typedef struct {
 	gboolean no_name_check;    /* --no-name-check: domain entries admit any name (weaker) */
 	char *resolver;            /* --resolver ADDR[:PORT] */
 	char *log_file;            /* --log FILE: JSON lines of denials */
+	char *learn_file;          /* --learn FILE: write an allowlist from the run (net/learn.h) */
 	guint max_connections;     /* library: mini_sandbox_allow_max_connections(); 0 = default */
 
 	/* --- what to run --- */

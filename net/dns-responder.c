@@ -303,6 +303,26 @@ finish_lookup(DnsResponder *r, DnsPending *p, const DnsUpstreamAnswer *ans)
 	g_hash_table_remove(r->pending, GUINT_TO_POINTER(p->up_id));
 }
 
+/* Unrestricted: nothing is refused, but the addresses a relayed answer
+ * handed out are tied to their name all the same, for --learn (denials.h). */
+static void
+remember_relayed(DnsResponder *r, const DnsPending *p, const guint8 *msg, size_t len)
+{
+	guint8 packed[DNS_UPSTREAM_MAX_ADDRS * 16];
+	DnsUpstreamAnswer ans;
+	size_t alen;
+
+	if (p->q.qtype != DNS_TYPE_A && p->q.qtype != DNS_TYPE_AAAA)
+		return;
+	if (!dns_parse_upstream_reply(msg, len, p->up_id, p->q.name, p->q.qtype, &ans) ||
+	    ans.rcode != DNS_RCODE_NOERROR || ans.n_addrs == 0)
+		return;
+	alen = ans.family == AF_INET6 ? 16 : 4;
+	for (size_t i = 0; i < ans.n_addrs; i++)
+		memcpy(packed + i * alen, &ans.addrs[i], alen);
+	denials_remember(r->denials, p->q.name, ans.family, packed, ans.n_addrs);
+}
+
 static void
 handle_upstream_datagram(DnsResponder *r, guint8 *msg, size_t len)
 {
@@ -317,6 +337,7 @@ handle_upstream_datagram(DnsResponder *r, guint8 *msg, size_t len)
 	if (p->relay) {
 		if (!dns_reply_matches(msg, len, p->up_id, p->q.name, p->q.qtype))
 			return;
+		remember_relayed(r, p, msg, len);
 		if (len > r->max_relay) {
 			/* does not fit the link: tell the client it was cut */
 			len = dns_build_reply(&p->q, msg[3] & 0xf, AF_INET, NULL, 0, 0, msg,

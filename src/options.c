@@ -38,7 +38,7 @@ typedef enum {
 	OPT_DEBUG_LOG, OPT_VERBOSE,
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
 	OPT_ALLOW_HOST_PORT,
-	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG,
+	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG, OPT_LEARN,
 	OPT_HELP, OPT_VERSION,
 	OPT_COUNT
 } OptId;
@@ -94,6 +94,7 @@ static const OptDef opt_table[] = {
 	{ "mtu",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_MTU },
 	{ "resolver",           0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_RESOLVER },
 	{ "log",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LOG },
+	{ "learn",              0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LEARN },
 	{ "help",               0,   0,                        OPT_HELP },
 	{ "version",            0,   0,                        OPT_VERSION },
 };
@@ -113,7 +114,8 @@ static const char help_sandbox[] =
 	"Network: none but a private lo (-n: lo down; -N: the host's network)\n";
 static const char help_tapbox[] =
 	"Network: -F FILE / --allow ENTRY limit egress (none given: unrestricted);\n"
-	"         --allow-host-port PORT, --publish, --log FILE, --resolver ADDR\n";
+	"         --allow-host-port PORT, --publish, --log FILE, --resolver ADDR;\n"
+	"         --learn FILE writes the allowlist a run needs\n";
 
 /* --help: short on purpose; the man page is the reference (STYLE 15). */
 static void
@@ -494,6 +496,9 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		return TRUE;
 	case OPT_LOG:
 		cfg->log_file = host_file_path(value);
+		return TRUE;
+	case OPT_LEARN:
+		cfg->learn_file = host_file_path(value);
 		return TRUE;
 	case OPT_HELP:
 		print_help(p->prog, p->is_tapbox);
