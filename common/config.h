@@ -73,8 +73,11 @@ typedef struct {
 
 	/* --- identity / process --- */
 	SbxIdentity identity;      /* -R / -U */
+	gboolean allow_userns;     /* --allow-userns: payload may create user namespaces */
+	gboolean require_landlock; /* --require-landlock: no Landlock on the kernel is an error */
 	gboolean hostname_localhost; /* -H */
 	guint timeout_secs;        /* -T SECS, 0 = none */
+	guint max_procs;           /* --max-procs N tasks in the sandbox; 0 = default */
 	guint grace_secs;          /* -t SECS before SIGKILL (default 2) */
 	gboolean sigint_polite;    /* -i: SIGINT → SIGTERM, then SIGKILL after grace */
 	GArray *keep_fds;          /* of int: --keep-fd N */

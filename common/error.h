@@ -40,9 +40,14 @@ enum {
 	SBX_EXIT_SETUP = 125,
 };
 
-/* Set *error to SBX_ERR_OS with "what: strerror(errnum)" and a hint when one
- * is known for that errno.  Returns FALSE so callers can
- * `return sbx_set_errno(error, errno, "mount %s", p);`.  Save errno first. */
+/* Set *error to SBX_ERR_OS with "what: strerror(errnum)", WHAT formatted
+ * from FMT.  No hint is added here: a hint needs the context (which
+ * operation, which file) that only the caller has, so callers that know
+ * one add it (the launcher's add_userns_hint for EPERM under Ubuntu's
+ * AppArmor restriction, tap.c for /dev/net/tun, nft-apply.c for missing
+ * nf_tables modules).  Returns FALSE so callers can
+ * `return sbx_set_errno(error, errno, "mount %s", p);` — but save errno
+ * first when anything (a close() on the way out) runs in between. */
 gboolean sbx_set_errno(GError **error, int errnum, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 /* Prefix an error message with context; returns FALSE. */

@@ -2,7 +2,7 @@
  *
  * loop-epoll.h — let a GMainContext wait with epoll instead of poll(2).
  *
- * Owner: common/.  Why: the launcher's loop watches about ten fds (tap,
+ * The launcher's loop watches about ten fds (tap,
  * slirp's epoll set, signalfd, pidfd, NFLOG, GLib's wakeup fd) and the TCP
  * relay's sockets.  poll(2) walks and re-arms every one of them at each wait — a wait
  * queue added and removed per fd, each behind an interrupt-disabling lock,

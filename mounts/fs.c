@@ -15,9 +15,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static void remove_tree(int parent, const char *name, const char *root);
 
 static void
 resolve_config_paths(HostView *view, const SbxConfig *cfg)
@@ -70,6 +74,120 @@ create_written_settings(const SbxConfig *cfg, GError **error)
 	return TRUE;
 }
 
+/* ---- -d run directories ----------------------------------------------------
+ *
+ * One run directory per sandbox under -d (mini-sandbox-XXXXXX), so that
+ * concurrent sandboxes never share upper dirs and cleanup removes only
+ * ours.  A launcher killed with SIGKILL cannot clean up, so each run
+ * directory holds RUN_LOCK, flock()ed by the launcher for its whole life
+ * (the fd is CLOEXEC: the payload never holds it; the sandbox's pid 1, a
+ * fork, shares it and dies with the launcher).  The next run with the same
+ * -d removes every run directory whose lock is free.  --keep-overlay runs
+ * get no lock file: the user asked to keep that directory. */
+#define RUN_DIR_PREFIX "mini-sandbox-"
+#define RUN_LOCK "launcher.lock"
+#define RUN_LOCK_NEW "launcher.lock.new"
+
+/* A name g_mkdtemp_full() made from RUN_DIR_PREFIX "XXXXXX". */
+static gboolean
+is_run_dir_name(const char *name)
+{
+	const char *x = name + strlen(RUN_DIR_PREFIX);
+
+	if (!g_str_has_prefix(name, RUN_DIR_PREFIX) || strlen(x) != 6)
+		return FALSE;
+	for (; *x; x++)
+		if (!g_ascii_isalnum(*x))
+			return FALSE;
+	return TRUE;
+}
+
+/* Remove DFD/NAME (in DIR) if it is a run directory of ours whose launcher
+ * is gone.  Never follows a symlink: NAME is opened O_NOFOLLOW and the
+ * removal works on fds below DFD. */
+static void
+remove_if_stale(int dfd, const char *dir, const char *name)
+{
+	autoclose int run = -1;
+	autoclose int lock = -1;
+	g_autofree char *path = NULL;
+	struct stat st;
+
+	if (!is_run_dir_name(name) || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return;
+	run = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (run < 0)
+		return;
+	/* No lock file: kept with --keep-overlay, or not ours. */
+	lock = openat(run, RUN_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
+		return;
+	path = g_build_filename(dir, name, NULL);
+	sbx_debug("-d: removing %s: the mini-sandbox that made it is gone (its %s is not locked)",
+		  path, RUN_LOCK);
+	remove_tree(dfd, name, path);
+}
+
+static void
+remove_stale_run_dirs(const char *dir)
+{
+	autoclose int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = dfd >= 0 ? dup(dfd) : -1;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	const struct dirent *de;
+
+	if (!d) {
+		sbx_debug("-d: cannot look for stale run directories in %s: %s", dir,
+			  g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		remove_if_stale(dfd, dir, de->d_name);
+	closedir(d);
+}
+
+/* Create RUN_LOCK in RUN_DIR already locked: under a temporary name first,
+ * so that a concurrent sweep never sees it unlocked. */
+static int
+take_run_lock(const char *run_dir, GError **error)
+{
+	autoclose int run = open(run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	autoclose int lock = -1;
+
+	if (run >= 0)
+		lock = openat(run, RUN_LOCK_NEW, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			      0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0 ||
+	    renameat(run, RUN_LOCK_NEW, run, RUN_LOCK) < 0) {
+		sbx_set_errno(error, errno, "-d: create the lock file %s/%s", run_dir, RUN_LOCK);
+		return -1;
+	}
+	return sbx_steal_fd(&lock);
+}
+
+static gboolean
+make_run_dir(MountPlan *plan, const SbxConfig *cfg, const char *dir, GError **error)
+{
+	g_autofree char *tmpl = g_build_filename(dir, RUN_DIR_PREFIX "XXXXXX", NULL);
+
+	remove_stale_run_dirs(dir);
+	if (!g_mkdtemp_full(tmpl, 0700))
+		return sbx_set_errno(error, errno, "-d %s: create the overlay directory",
+				     cfg->overlay_dir);
+	plan->overlay_dir = g_steal_pointer(&tmpl);
+	if (cfg->keep_overlay)
+		return TRUE;
+	plan->run_lock_fd = take_run_lock(plan->overlay_dir, error);
+	if (plan->run_lock_fd < 0) {
+		fs_cleanup_after(plan);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 MountPlan *
 fs_plan_for_config(const SbxConfig *cfg, GError **error)
 {
@@ -82,18 +200,9 @@ fs_plan_for_config(const SbxConfig *cfg, GError **error)
 	plan = mount_plan_build(cfg, view, error);
 	if (!plan)
 		return NULL;
-	if (cfg->overlay_dir) {
-		/* One run directory per sandbox under -d, so concurrent
-		 * sandboxes never share upper dirs and cleanup removes only ours. */
-		const HostPath *hp = host_view_lookup(view, cfg->overlay_dir);
-		g_autofree char *tmpl = g_build_filename(hp->canonical, "mini-sandbox-XXXXXX", NULL);
-
-		if (!g_mkdtemp_full(tmpl, 0700)) {
-			sbx_set_errno(error, errno, "-d %s: create the overlay directory", cfg->overlay_dir);
-			return NULL;
-		}
-		plan->overlay_dir = g_steal_pointer(&tmpl);
-	}
+	if (cfg->overlay_dir &&
+	    !make_run_dir(plan, cfg, host_view_lookup(view, cfg->overlay_dir)->canonical, error))
+		return NULL;
 	for (guint i = 0; i < plan->warnings->len; i++)
 		sbx_warn("%s", (const char *)g_ptr_array_index(plan->warnings, i));
 	for (guint i = 0; i < plan->ops->len; i++) {

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT
  *
- * fs.h — the filesystem stage: plan on the host, apply in the child.
+ * fs.h — the filesystem stage: plan on the host, apply in the child
+ * (mounts/fs.c).
  *
- * Owner: mounts/.  The launcher calls fs_plan_for_config() before the fork
- * (so every path error is reported with exit 125 before anything starts),
- * hands the plan to the set-up child, which calls fs_apply_plan() as
- * namespace-root inside its new user+mount namespace, as pid 1 of the new
- * pid namespace, after the network stage and before the privilege drop.
+ * The launcher calls fs_plan_for_config() before the fork (so every path
+ * error is reported with exit 125 before anything starts), hands the plan
+ * to the set-up child, which calls fs_apply_plan() as namespace-root inside
+ * its new user+mount namespace, as pid 1 of the new pid namespace, after
+ * the network stage and before the privilege drop.  What the plan holds,
+ * how files are added to it and how it is freed: mount-plan.h.
  */
 #pragma once
 
@@ -20,10 +22,6 @@ typedef struct MountPlan MountPlan;
  * option and the path.  Pure decisions are in mount-plan.c (unit-tested);
  * this function only gathers the host facts they need. */
 MountPlan *fs_plan_for_config(const SbxConfig *cfg, GError **error);
-
-/* Add a generated file the sandbox sees read-only at DEST (absolute), e.g.
- * /etc/resolv.conf and /etc/hosts for mini-tapbox.  Copies CONTENTS. */
-void fs_plan_add_file(MountPlan *plan, const char *dest, const char *contents);
 
 /* An overlay's upper directory, held open for the discarded-writes report
  * (mounts/discarded.h): OP_INDEX is the overlay's op in plan->ops, FD an
@@ -43,6 +41,3 @@ gboolean fs_apply_plan(const MountPlan *plan, GArray *uppers, GError **error);
 /* Launcher side, after the sandbox ended (also on error paths): remove what
  * the plan created on the host — only ever under a user-given -d directory. */
 void fs_cleanup_after(const MountPlan *plan);
-
-void mount_plan_free(MountPlan *plan);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(MountPlan, mount_plan_free)

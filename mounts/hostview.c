@@ -419,6 +419,8 @@ host_view_gather(HostView *view, GError **error)
 	}
 	host_view_parse_mountinfo(view, mountinfo);
 	view->uid = getuid();
+	if (sysconf(_SC_PHYS_PAGES) > 0 && sysconf(_SC_PAGESIZE) > 0)
+		view->mem_total = (guint64)sysconf(_SC_PHYS_PAGES) * (guint64)sysconf(_SC_PAGESIZE);
 	/* getcwd(), not $PWD (g_get_current_dir() prefers it): the kernel's
 	 * answer has no links in it, whichever way the user got there. */
 	if (getcwd(buf, sizeof buf))

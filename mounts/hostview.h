@@ -57,14 +57,15 @@ typedef struct {
 	GPtrArray *mounts;     /* of HostMount *, mountinfo order */
 	GHashTable *paths;     /* given path → HostPath * */
 	char *resolv_target;   /* canonical target of /etc/resolv.conf when it is a symlink */
+	guint64 mem_total;     /* bytes of physical memory (MemTotal); 0 = unknown */
 } HostView;
 
 HostView *host_view_new(void);
 void host_view_free(HostView *view);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostView, host_view_free)
 
-/* Fill CWD, $HOME, the passwd home, uid, top-level entries, the mount table and
- * /etc/resolv.conf's target from the running system. */
+/* Fill CWD, $HOME, the passwd home, uid, top-level entries, the mount table,
+ * /etc/resolv.conf's target and the memory size from the running system. */
 gboolean host_view_gather(HostView *view, GError **error);
 
 /* Resolve PATH on the host and record it (idempotent).  With PARENT_ONLY

@@ -2,12 +2,20 @@
  *
  * mount-apply.c — build the sandbox's root from a MountPlan.
  *
- * Layout during set-up (bubblewrap's trick, NOTES-platform §5.2):
+ * Layout during set-up (bubblewrap's trick, doc/PLATFORM.md §5.2):
  *
  *   /            the base tmpfs (size-limited), private to this namespace
  *   /oldroot     the host's tree: every bind source is reached through it
  *   /newroot     the sandbox's root, built op by op
- *   /scratch     overlay upper/work dirs and generated files
+ *   /scratch     overlay upper/work dirs, generated files, and one directory
+ *                per scratch "tmpfs" of the plan (the new root, /tmp, /run,
+ *                /dev/shm, homes, -e), bound where it belongs
+ *
+ * The base tmpfs is the sandbox's only writable memory: every scratch area
+ * is a directory of it, so --tmpfs-size bounds all of them together (a
+ * tmpfs per area would give each the whole budget).  /dev is the exception,
+ * a tmpfs of a few pages (SBX_DEV_TMPFS_OPTIONS) that only holds mount
+ * points and symlinks.
  *
  * Binds are made with open_tree(OPEN_TREE_CLONE|AT_RECURSIVE) on an fd
  * opened with openat2(RESOLVE_NO_SYMLINKS) below /oldroot, so a path that
@@ -43,6 +51,7 @@ typedef struct {
 	int oldroot;           /* O_PATH fd of /oldroot */
 	guint n_overlay;
 	guint n_file;
+	guint n_scratch;
 	gboolean xattr_probed;
 	gboolean legacy;       /* no open_tree/mount_setattr: mount(2) fallback */
 	guint op_index;        /* of the op being applied */
@@ -279,7 +288,7 @@ apply_overlay(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error
 	e_upper = mount_escape_overlay_path(upper);
 	e_work = mount_escape_overlay_path(work);
 	/* userxattr: in a user namespace overlay must keep its metadata in
-	 * user.overlay.* (NOTES §4); without it rm -rf of lower dirs → EIO. */
+	 * user.overlay.* (doc/PLATFORM.md §4); without it rm -rf of lower dirs → EIO. */
 	opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", e_lower, e_upper, e_work);
 	if (!ensure_mountpoint(dest, FALSE, error))
 		return FALSE;
@@ -313,7 +322,7 @@ bind_host_node(ApplyCtx *ctx, const char *host, const char *dest, gboolean is_fi
 	return attach_clone(ctx, fd, host, dest, FALSE, error);
 }
 
-/* NOTES §5.5: mknod is refused in a user namespace, so the nodes are binds
+/* doc/PLATFORM.md §5.5: mknod is refused in a user namespace, so the nodes are binds
  * of the host's; devpts is a new instance so no host pty is reachable. */
 static gboolean
 apply_dev(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
@@ -325,13 +334,11 @@ apply_dev(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 		{ "core", "/proc/kcore" }, { "ptmx", "pts/ptmx" },
 	};
 	g_autofree char *pts = g_strconcat(dest, "/pts", NULL);
-	g_autofree char *shm = g_strconcat(dest, "/shm", NULL);
-	g_autofree char *shm_opts = g_strdup_printf("mode=1777,size=%" G_GUINT64_FORMAT,
-						    ctx->plan->tmpfs_size);
 
 	if (!ensure_mountpoint(dest, FALSE, error))
 		return FALSE;
-	if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+	/* /dev/shm is a scratch op of the plan, bound here afterwards. */
+	if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, SBX_DEV_TMPFS_OPTIONS) < 0)
 		return sbx_set_errno(error, errno, "mount tmpfs on %s", op->dest);
 	for (gsize i = 0; i < G_N_ELEMENTS(nodes); i++) {
 		g_autofree char *host = g_strconcat("/dev/", nodes[i], NULL);
@@ -346,14 +353,32 @@ apply_dev(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 		if (symlink(links[i][1], l) < 0)
 			return sbx_set_errno(error, errno, "create symlink %s/%s", op->dest, links[i][0]);
 	}
-	if (mkdir(pts, 0755) < 0 || mkdir(shm, 01777) < 0)
-		return sbx_set_errno(error, errno, "create %s/pts and shm", op->dest);
+	if (mkdir(pts, 0755) < 0)
+		return sbx_set_errno(error, errno, "create %s/pts", op->dest);
 	if (mount("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=620") < 0)
 		return sbx_set_errno(error, errno, "mount devpts on %s/pts", op->dest);
-	if (mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV, shm_opts) < 0)
-		return sbx_set_errno(error, errno, "mount tmpfs on %s/shm", op->dest);
 	return TRUE;
+}
+
+/* A scratch area of the plan: a fresh directory of the base tmpfs with the
+ * op's mode, bound at DEST, so it draws on the one budget. */
+static gboolean
+apply_scratch(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
+{
+	g_autofree char *dir = g_strdup_printf(SCRATCH "/tmpfs-%u", ctx->n_scratch++);
+	autoclose int fd = -1;
+
+	/* chmod: mkdir's mode is cut by the umask, 01777 must stay 01777. */
+	if (mkdir(dir, 0700) < 0 || chmod(dir, op->mode) < 0)
+		return sbx_set_errno(error, errno, "create scratch directory %s for %s (%s)", dir,
+				     op->dest, op->why);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_set_errno(error, errno, "open scratch directory %s", dir);
+	if (!ensure_mountpoint(dest, FALSE, error))
+		return FALSE;
+	return attach_clone(ctx, fd, op->dest, dest, FALSE, error);
 }
 
 /* Make DEST (already mounted) read-only in place, e.g. /proc/sys. */
@@ -417,7 +442,7 @@ apply_proc(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 
 		if (errno != EPERM)
 			return sbx_set_errno(error, errno, "mount proc on %s", op->dest);
-		/* NOTES §5.4: in containers with masked /proc paths the kernel
+		/* doc/PLATFORM.md §5.4: in containers with masked /proc paths the kernel
 		 * refuses a new procfs.  The host's /proc would show the host's
 		 * processes, command lines, sockets and mount table: fail closed
 		 * unless the user asked for exactly that (issue 14). */
@@ -511,11 +536,7 @@ apply_op(ApplyCtx *ctx, const MountOp *op, GError **error)
 	sbx_debug("mount: %s", desc);
 	switch (op->kind) {
 	case MOUNT_OP_TMPFS:
-		if (!ensure_mountpoint(dest, FALSE, error))
-			return FALSE;
-		if (mount("tmpfs", dest, "tmpfs", MS_NOSUID | MS_NODEV, op->options) < 0)
-			return sbx_set_errno(error, errno, "mount tmpfs on %s (%s)", op->dest, op->why);
-		return TRUE;
+		return apply_scratch(ctx, op, dest, error);
 	case MOUNT_OP_BIND:
 		return apply_bind(ctx, op, dest, error);
 	case MOUNT_OP_OVERLAY:
@@ -545,13 +566,18 @@ apply_op(ApplyCtx *ctx, const MountOp *op, GError **error)
 	}
 }
 
-/* Move into the base tmpfs with the host tree at /oldroot. */
+/* Move into the base tmpfs with the host tree at /oldroot.  nr_inodes: an
+ * empty file costs kernel memory but no size, so files are bounded too, at
+ * one per 4 KiB of budget like the kernel's own tmpfs default. */
 static gboolean
 enter_base(const MountPlan *plan, GError **error)
 {
-	g_autofree char *opts = g_strdup_printf("mode=0755,size=%" G_GUINT64_FORMAT, plan->tmpfs_size);
+	g_autofree char *opts = g_strdup_printf("mode=0755,size=%" G_GUINT64_FORMAT
+						",nr_inodes=%" G_GUINT64_FORMAT, plan->tmpfs_size,
+						MAX(plan->tmpfs_size / 4096, 1024));
 
-	/* Never send our mounts to the host, still receive its unmounts (§5.1). */
+	/* Never send our mounts to the host, still receive its unmounts
+	 * (doc/PLATFORM.md §5.1). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return sbx_set_errno(error, errno, "make / a slave mount");
 	if (mount("tmpfs", BASE_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
@@ -570,7 +596,7 @@ enter_base(const MountPlan *plan, GError **error)
 	return TRUE;
 }
 
-/* Detach the host, then make /newroot the root (crun do_pivot, §5.2). */
+/* Detach the host, then make /newroot the root (crun do_pivot, doc/PLATFORM.md §5.2). */
 static gboolean
 enter_newroot(GError **error)
 {
@@ -588,6 +614,20 @@ enter_newroot(GError **error)
 		return sbx_set_errno(error, errno, "detach the base tmpfs");
 	if (chdir("/") < 0)
 		return sbx_set_errno(error, errno, "chdir /");
+	return TRUE;
+}
+
+/* The binds are still slaves of the host's peer groups (enter_base), so a
+ * file system the host mounts later — a USB stick under /media, anything
+ * under a -M path — would propagate in without our read-only attribute.
+ * Once the tree is complete, nothing may come in: every mount private.
+ * The price: a host unmount no longer propagates either (the sandbox
+ * keeps such a file system busy until it ends). */
+static gboolean
+stop_propagation(GError **error)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sbx_set_errno(error, errno, "make the sandbox's mounts private");
 	return TRUE;
 }
 
@@ -611,6 +651,8 @@ mount_apply_plan(const MountPlan *plan, GArray *uppers, GError **error)
 	if (!ok)
 		return FALSE;
 	if (!enter_newroot(error))
+		return FALSE;
+	if (!stop_propagation(error))
 		return FALSE;
 	if (plan->workdir && chdir(plan->workdir) < 0) {
 		sbx_warn("cannot enter %s inside the sandbox (%s); starting in /", plan->workdir,

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 mount_op_free(MountOp *op)
@@ -29,7 +30,6 @@ mount_op_free(MountOp *op)
 		return;
 	g_free(op->source);
 	g_free(op->dest);
-	g_free(op->options);
 	g_free(op->contents);
 	g_free(op);
 }
@@ -42,6 +42,8 @@ mount_plan_free(MountPlan *plan)
 	g_ptr_array_unref(plan->ops);
 	g_free(plan->workdir);
 	g_free(plan->overlay_dir);
+	if (plan->run_lock_fd >= 0)
+		close(plan->run_lock_fd);
 	g_ptr_array_unref(plan->warnings);
 	g_hash_table_unref(plan->redirects);
 	g_free(plan);
@@ -100,13 +102,24 @@ add(MountPlan *plan, MountOpKind kind, const char *source, const char *dest,
 	mount_plan_insert(plan, op_new(kind, source, dest, flags, why));
 }
 
+/* Scratch at DEST: a directory of the sandbox's one budget tmpfs, not a
+ * tmpfs of its own, so that all scratch together stays within
+ * plan->tmpfs_size. */
 static void
-add_tmpfs(MountPlan *plan, const char *dest, const char *mode, const char *why)
+add_tmpfs(MountPlan *plan, const char *dest, unsigned mode, const char *why)
 {
 	MountOp *op = op_new(MOUNT_OP_TMPFS, NULL, dest, 0, why);
 
-	op->options = g_strdup_printf("mode=%s,size=%" G_GUINT64_FORMAT, mode, plan->tmpfs_size);
+	op->mode = mode;
 	mount_plan_insert(plan, op);
+}
+
+/* The minimal /dev and its /dev/shm, which is scratch like /tmp. */
+static void
+add_dev(MountPlan *plan)
+{
+	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
+	add_tmpfs(plan, "/dev/shm", 01777, "private /dev/shm");
 }
 
 static void
@@ -133,11 +146,13 @@ mount_op_describe(const MountOp *op)
 		[MOUNT_OP_PIN] = "pin",
 	};
 
-	return g_strdup_printf("%s%s %s%s%s%s%s (%s)", names[op->kind],
+	g_autofree char *mode = op->kind == MOUNT_OP_TMPFS ?
+				g_strdup_printf(" mode=%04o", op->mode) : NULL;
+
+	return g_strdup_printf("%s%s %s%s%s%s (%s)", names[op->kind],
 			       op->flags & MOUNT_OP_F_RDONLY ? "-ro" : "",
 			       op->dest, op->source ? " <- " : "", op->source ? op->source : "",
-			       op->options ? " " : "", op->options ? op->options : "",
-			       op->why ? op->why : "");
+			       mode ? mode : "", op->why ? op->why : "");
 }
 
 /* ---- validation ---------------------------------------------------------- */
@@ -312,7 +327,7 @@ add_user_mounts(MountPlan *plan, const SbxConfig *cfg, const HostView *view)
 			plan->n_overlays++;
 			break;
 		case SBX_MOUNT_TMPFS:
-			add_tmpfs(plan, d, "0755", "-e");
+			add_tmpfs(plan, d, 0755, "-e");
 			break;
 		case SBX_MOUNT_EMPTY_FILE:
 			add(plan, MOUNT_OP_EMPTY_FILE, p, d, MOUNT_OP_F_FILE, "empty output file");
@@ -427,7 +442,7 @@ add_workdir(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const c
 static void
 add_run(MountPlan *plan, const HostView *view)
 {
-	add_tmpfs(plan, "/run", "0755", "no host sockets");
+	add_tmpfs(plan, "/run", 0755, "no host sockets");
 	if (view->resolv_target && mount_path_is_under(view->resolv_target, "/run")) {
 		add(plan, MOUNT_OP_BIND, view->resolv_target, view->resolv_target,
 		    MOUNT_OP_F_RDONLY | MOUNT_OP_F_FILE | MOUNT_OP_F_OPTIONAL, "resolv.conf target");
@@ -464,7 +479,7 @@ hide_home(MountPlan *plan, const char *home)
 	if (!home || strcmp(home, "/") == 0)
 		return;
 	if (!mount_path_is_under(home, "/home"))
-		add_tmpfs(plan, home, "0700", "home hidden");
+		add_tmpfs(plan, home, 0700, "home hidden");
 	else
 		add(plan, MOUNT_OP_MKDIR, NULL, home, 0, "home scratch");
 }
@@ -472,7 +487,7 @@ hide_home(MountPlan *plan, const char *home)
 static void
 plan_default(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const char *wd)
 {
-	add_tmpfs(plan, "/", "0755", "new root");
+	add_tmpfs(plan, "/", 0755, "new root");
 	for (guint i = 0; i < view->top->len; i++) {
 		const HostTopEntry *e = g_ptr_array_index(view->top, i);
 		g_autofree char *path = g_strconcat("/", e->name, NULL);
@@ -488,13 +503,13 @@ plan_default(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const 
 			add(plan, MOUNT_OP_BIND, path, path,
 			    MOUNT_OP_F_RDONLY | MOUNT_OP_F_FILE | MOUNT_OP_F_OPTIONAL, "top-level");
 	}
-	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
-	add_tmpfs(plan, "/var/tmp", "1777", "private /var/tmp");
-	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
+	add_tmpfs(plan, "/tmp", 01777, "private /tmp");
+	add_tmpfs(plan, "/var/tmp", 01777, "private /var/tmp");
+	add_dev(plan);
 	add_proc(plan, cfg);
 	add(plan, MOUNT_OP_BIND, "/sys", "/sys", MOUNT_OP_F_RDONLY | MOUNT_OP_F_OPTIONAL, "/sys");
 	add_run(plan, view);
-	add_tmpfs(plan, "/home", "0755", "homes hidden");
+	add_tmpfs(plan, "/home", 0755, "homes hidden");
 	hide_home(plan, view->home);
 	if (!view->home || !view->pw_home || strcmp(view->home, view->pw_home) != 0)
 		hide_home(plan, view->pw_home);
@@ -508,8 +523,8 @@ plan_custom(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const c
 {
 	add(plan, MOUNT_OP_OVERLAY, root, "/", 0, "-o root");
 	plan->n_overlays++;
-	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
-	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
+	add_tmpfs(plan, "/tmp", 01777, "private /tmp");
+	add_dev(plan);
 	add_proc(plan, cfg);
 	add_workdir(plan, cfg, view, wd, FALSE);
 	add_user_mounts(plan, cfg, view);
@@ -519,9 +534,9 @@ static void
 plan_hermetic(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const char *dir,
 	      const char *wd)
 {
-	add_tmpfs(plan, "/", "0755", "new root");
-	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
-	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
+	add_tmpfs(plan, "/", 0755, "new root");
+	add_tmpfs(plan, "/tmp", 01777, "private /tmp");
+	add_dev(plan);
 	if (cfg->mount_proc || cfg->proc_host)
 		add_proc(plan, cfg);
 	add(plan, MOUNT_OP_BIND, dir, dir, 0, "-h");
@@ -536,8 +551,8 @@ plan_readonly(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const
 	 * last submount.  We still pivot into it so that nothing outside this
 	 * view stays reachable. */
 	add(plan, MOUNT_OP_BIND, "/", "/", MOUNT_OP_F_RDONLY, "host tree");
-	add_tmpfs(plan, "/tmp", "1777", "private /tmp");
-	add(plan, MOUNT_OP_DEV, NULL, "/dev", 0, "minimal /dev");
+	add_tmpfs(plan, "/tmp", 01777, "private /tmp");
+	add_dev(plan);
 	add_proc(plan, cfg);
 	add_run(plan, view);
 	add_workdir(plan, cfg, view, wd, FALSE);
@@ -635,8 +650,11 @@ mount_plan_build(const SbxConfig *cfg, const HostView *view, GError **error)
 	plan->ops = g_ptr_array_new_with_free_func((GDestroyNotify)mount_op_free);
 	plan->warnings = g_ptr_array_new_with_free_func(g_free);
 	plan->redirects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	plan->tmpfs_size = cfg->tmpfs_size ? cfg->tmpfs_size : SBX_DEFAULT_TMPFS_SIZE;
+	plan->tmpfs_size = cfg->tmpfs_size ? cfg->tmpfs_size :
+			   view->mem_total ? view->mem_total / SBX_DEFAULT_TMPFS_RAM_DIVISOR :
+			   SBX_FALLBACK_TMPFS_SIZE;
 	plan->keep_overlay = cfg->keep_overlay;
+	plan->run_lock_fd = -1;
 
 	if (cfg->workdir)
 		wd = checked_path(view, "-W", cfg->workdir, TRUE, error);

@@ -19,17 +19,25 @@
 #include "mounts/hostview.h"
 #include "mounts/fs.h"
 
-/* Every scratch tmpfs (the base holding the new root and overlay uppers,
- * /tmp, /dev/shm, the $HOME scratch) is capped at this size unless
- * cfg->tmpfs_size (--tmpfs-size) says otherwise, so a runaway writer cannot
- * eat all memory.  Documented in mini-sandbox(1). */
-#define SBX_DEFAULT_TMPFS_SIZE (G_GUINT64_CONSTANT(2) << 30)
+/* All scratch a sandbox can write (the new root, overlay upper dirs,
+ * /tmp, /var/tmp, /run, /dev/shm, homes, -e directories, generated files)
+ * lives on ONE tmpfs of this many bytes, cfg->tmpfs_size (--tmpfs-size), so
+ * a runaway writer takes at most that much of the host's memory whatever
+ * it fills: by default a quarter of the machine's memory (half of the
+ * kernel's own tmpfs default), SBX_FALLBACK_TMPFS_SIZE when that is
+ * unknown.  Documented in mini-sandbox(1) RESOURCES. */
+#define SBX_DEFAULT_TMPFS_RAM_DIVISOR 4
+#define SBX_FALLBACK_TMPFS_SIZE (G_GUINT64_CONSTANT(2) << 30)
+
+/* /dev holds only mount points, symlinks and two directories: a few pages
+ * and inodes are plenty, and a payload cannot use it as unbounded scratch. */
+#define SBX_DEV_TMPFS_OPTIONS "mode=0755,size=64k,nr_inodes=64"
 
 typedef enum {
-	MOUNT_OP_TMPFS = 0,    /* empty tmpfs at dest (options: mode, size) */
+	MOUNT_OP_TMPFS = 0,    /* empty scratch dir (mode) of the one budget tmpfs, at dest */
 	MOUNT_OP_BIND,         /* recursive bind of host source at dest */
 	MOUNT_OP_OVERLAY,      /* overlay: lower = host source, upper/work in scratch or -d */
-	MOUNT_OP_DEV,          /* minimal /dev (NOTES §5.5) at dest */
+	MOUNT_OP_DEV,          /* minimal /dev (doc/PLATFORM.md §5.5) at dest */
 	MOUNT_OP_PROC,         /* new procfs at dest */
 	MOUNT_OP_SYMLINK,      /* symlink dest → source (as the host has it) */
 	MOUNT_OP_MKDIR,        /* directory dest (e.g. $HOME in the /home scratch) */
@@ -52,7 +60,7 @@ typedef struct {
 	char *source;          /* host path; symlink target for SYMLINK; NULL otherwise */
 	char *dest;            /* absolute path inside the sandbox */
 	unsigned flags;        /* MOUNT_OP_F_* */
-	char *options;         /* tmpfs options ("mode=1777,size=…"), NULL otherwise */
+	unsigned mode;         /* MOUNT_OP_TMPFS: permissions of the scratch dir (01777) */
 	char *contents;        /* MOUNT_OP_FILE only */
 	const char *why;       /* origin for messages: "-w", "CWD", "top-level", … (static) */
 } MountOp;
@@ -62,8 +70,9 @@ struct MountPlan {
 	GPtrArray *ops;        /* of MountOp *, parents before children (see mount_plan_insert) */
 	char *workdir;         /* where the payload starts, inside the sandbox */
 	char *overlay_dir;     /* host dir for overlay upper/work (-d run dir); NULL = base tmpfs */
+	int run_lock_fd;       /* flock held on the -d run dir's lock file (fs.c), or -1 */
 	gboolean keep_overlay;
-	guint64 tmpfs_size;    /* bytes, for every scratch tmpfs */
+	guint64 tmpfs_size;    /* bytes, for all scratch together (the base tmpfs) */
 	GPtrArray *warnings;   /* of char *: shown once by the launcher */
 	GHashTable *redirects; /* sandbox path → path a generated file must really cover
 				* (e.g. /etc/resolv.conf → /run/systemd/resolve/stub-resolv.conf) */
@@ -97,3 +106,10 @@ gboolean mount_path_is_under(const char *path, const char *dir);
 char *mount_op_describe(const MountOp *op);
 
 void mount_op_free(MountOp *op);
+
+/* Add a generated file the sandbox sees read-only at DEST (absolute), e.g.
+ * /etc/resolv.conf and /etc/hosts for mini-tapbox.  Copies CONTENTS. */
+void fs_plan_add_file(MountPlan *plan, const char *dest, const char *contents);
+
+void mount_plan_free(MountPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MountPlan, mount_plan_free)

@@ -218,6 +218,21 @@ parse_host(const char *host, gboolean bracketed, const char *where, AllowEntry *
 }
 
 gboolean
+allowlist_is_domain(const char *s)
+{
+	AllowEntry e;
+	gboolean ok;
+
+	if (!s)
+		return FALSE;
+	memset(&e, 0, sizeof e);
+	ok = parse_host(s, FALSE, "", &e, NULL) &&
+	     (e.kind == ALLOW_DOMAIN || e.kind == ALLOW_WILDCARD);
+	allow_entry_clear(&e);
+	return ok;
+}
+
+gboolean
 allowlist_parse_line(const char *line, const char *where, GArray *entries, GError **error)
 {
 	/* parsing 10 000 lines should not cost 10 000 allocations each */

@@ -70,6 +70,12 @@ gboolean allowlist_parse_file(const char *path, GArray *entries, GError **error)
  * [a-z0-9-_], not starting/ending with '-', total <= 253).  Caller frees. */
 char *allowlist_normalize_domain(const char *name);
 
+/* TRUE if S, whole, is a DOMAIN or *.DOMAIN entry of the grammar, without
+ * port or protocol — exactly what allowlist_parse_line() takes as a name
+ * (so not an address: "1.2.3.4" is an IPV4 entry).  What
+ * mini_sandbox_allow_domain() accepts. */
+gboolean allowlist_is_domain(const char *s);
+
 /* TRUE if NAME (normalised) is below SUFFIX: "a.example.com" matches
  * "example.com"; "example.com" itself and "badexample.com" do not. */
 gboolean allowlist_name_matches_wildcard(const char *name, const char *suffix);

@@ -7,6 +7,7 @@
 #include "net/denylog.h"
 #include "net/dns-msg.h"
 #include "net/nflog.h"
+#include "net/policy-int.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 
 struct Denials {
+	EgressPolicy *policy;   /* borrowed; outlives us (net.c) */
 	gboolean restricted;
 	NflogReader *nflog;
 	DenyLog *log;
@@ -103,6 +105,20 @@ denials_set_learner(Denials *d, Learner *learner)
 	d->learner = learner;
 }
 
+/* EgressDynEvictFunc: the run-time table was full and ADDR, the oldest
+ * *.domain answer, made room; new connections to it are refused until a
+ * fresh answer brings it back. */
+static void
+on_dyn_evicted(int family, const void *addr, gpointer data)
+{
+	Denials *d = data;
+	g_autofree char *reason = g_strdup_printf("evicted: the table of run-time answers is "
+						  "full (%u addresses); resolve the name again",
+						  (guint)DYN_MAX_ENTRIES);
+
+	denylog_answer(d->log, denials_name_for(d, family, addr), family, addr, reason);
+}
+
 void
 denials_refused_name(Denials *d, const char *name, guint16 qtype)
 {
@@ -135,6 +151,7 @@ denials_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int n
 	Denials *d = g_new0(Denials, 1);
 	g_autoptr(GError) error = NULL;
 
+	d->policy = policy;
 	d->restricted = policy && egress_policy_is_restricted(policy);
 	d->addr_names = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 					      (GDestroyNotify)g_bytes_unref, g_free);
@@ -146,8 +163,11 @@ denials_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int n
 		sbx_warn("%s; denials go to stderr only", error->message);
 		d->log = denylog_new(sbx_log_prog(), NULL, cfg->verbose, NULL);
 	}
+	denylog_attach(d->log, ctx);
 	if (nflog_sock >= 0)
 		d->nflog = nflog_reader_new(nflog_sock, ctx, on_blocked, d);
+	if (d->restricted)
+		egress_policy_set_evict_func(policy, on_dyn_evicted, d);
 	return d;
 }
 
@@ -171,6 +191,8 @@ denials_free(Denials *d)
 {
 	if (!d)
 		return;
+	if (d->restricted)
+		egress_policy_set_evict_func(d->policy, NULL, NULL);
 	nflog_reader_free(d->nflog);
 	denylog_free(d->log);
 	g_hash_table_unref(d->addr_names);

@@ -15,7 +15,19 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+
+/* A destination denied before (denylog.h): its first record is written,
+ * repeats are counted until the next flush. */
+typedef struct {
+	GList link;             /* in DenyLog.order, oldest first; data = this */
+	char *key;              /* event + the fields that tell destinations apart */
+	const char *event;      /* "name", "answer", "connection" */
+	char *fields;           /* the JSON fields after "event", for the repeat record */
+	char *what;             /* the -v description, for the repeat line */
+	guint64 repeats;        /* since the last record */
+} DenyDest;
 
 struct DenyLog {
 	char *prog;
@@ -25,7 +37,26 @@ struct DenyLog {
 	guint64 connections;
 	guint64 names;
 	GHashTable *seen_names; /* distinct refused names, at most DENYLOG_MAX_NAMES */
+	GHashTable *dests;      /* key → DenyDest, at most DENYLOG_MAX_DESTINATIONS */
+	GQueue order;           /* DenyDest links, least recently denied first */
+	guint pending;          /* destinations with repeats > 0 */
+	GMainContext *ctx;      /* for the flush timer; NULL: flushed at exit only */
+	GSource *flush_timer;
+	guint64 max_bytes;
+	guint64 file_bytes, stderr_bytes;   /* written by this run */
+	gboolean file_capped, stderr_capped;
 };
+
+static void
+deny_dest_free(gpointer p)
+{
+	DenyDest *d = p;
+
+	g_free(d->key);
+	g_free(d->fields);
+	g_free(d->what);
+	g_free(d);
+}
 
 DenyLog *
 denylog_new(const char *prog, const char *path, gboolean verbose, GError **error)
@@ -36,6 +67,9 @@ denylog_new(const char *prog, const char *path, gboolean verbose, GError **error
 	l->fd = -1;
 	l->verbose = verbose;
 	l->seen_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	l->dests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, deny_dest_free);
+	g_queue_init(&l->order);
+	l->max_bytes = DENYLOG_MAX_BYTES;
 	if (path) {
 		/* the launcher writes it: never through a planted link */
 		l->fd = sbx_open_settings_file(path, O_WRONLY | O_CREAT | O_APPEND, "--log", error);
@@ -50,7 +84,13 @@ denylog_free(DenyLog *l)
 {
 	if (!l)
 		return;
+	if (l->flush_timer) {
+		g_source_destroy(l->flush_timer);
+		g_source_unref(l->flush_timer);
+	}
+	g_clear_pointer(&l->ctx, g_main_context_unref);
 	sbx_close_fdp(&l->fd);
+	g_hash_table_unref(l->dests);   /* the queue's links live in its entries */
 	g_hash_table_unref(l->seen_names);
 	g_free(l->prog);
 	g_free(l);
@@ -90,16 +130,78 @@ record_begin(const char *event)
 	return s;
 }
 
-static void
-record_end(DenyLog *l, GString *s)
+void
+denylog_attach(DenyLog *l, GMainContext *ctx)
 {
-	g_string_append(s, "}\n");
-	if (l->fd >= 0 && sbx_write_all(l->fd, s->str, s->len) < 0) {
+	g_clear_pointer(&l->ctx, g_main_context_unref);
+	l->ctx = ctx ? g_main_context_ref(ctx) : NULL;
+}
+
+void
+denylog_set_max_bytes(DenyLog *l, guint64 max_bytes)
+{
+	l->max_bytes = max_bytes;
+}
+
+static void
+write_file(DenyLog *l, const GString *s)
+{
+	if (l->fd < 0)
+		return;
+	if (sbx_write_all(l->fd, s->str, s->len) < 0) {
 		/* a full disk must not take the sandbox down; say it once */
 		sbx_warn("write denial log: %s; denials are no longer logged", g_strerror(errno));
 		sbx_close_fdp(&l->fd);
+		return;
+	}
+	l->file_bytes += s->len;
+}
+
+/* Finish record S ("}\n") and write it, unless the cap is reached: then
+ * one last record says so and nothing but the summary follows.  ALWAYS:
+ * the summary record, written whatever the cap. */
+static void
+record_write(DenyLog *l, GString *s, gboolean always)
+{
+	g_string_append(s, "}\n");
+	if (always || (!l->file_capped && l->file_bytes + s->len <= l->max_bytes)) {
+		write_file(l, s);
+	} else if (!l->file_capped) {
+		GString *cap = record_begin("cap");
+
+		l->file_capped = TRUE;
+		g_string_append_printf(cap, ",\"bytes\":%" G_GUINT64_FORMAT ",\"note\":\"log size "
+				       "cap reached: further denials are only counted in the "
+				       "summary\"}\n", l->file_bytes);
+		write_file(l, cap);
+		g_string_free(cap, TRUE);
 	}
 	g_string_free(s, TRUE);
+}
+
+static void
+record_end(DenyLog *l, GString *s)
+{
+	record_write(l, s, FALSE);
+}
+
+/* One -v line "PROG: TEXT", within the same cap as the file. */
+static void
+say(DenyLog *l, const char *text)
+{
+	size_t len;
+
+	if (!l->verbose || l->stderr_capped)
+		return;
+	len = strlen(l->prog) + strlen(text) + 3;
+	if (l->stderr_bytes + len > l->max_bytes) {
+		l->stderr_capped = TRUE;
+		fprintf(stderr, "%s: denial reports stop here (size cap reached); the summary "
+			"still counts every denial\n", l->prog);
+		return;
+	}
+	l->stderr_bytes += len;
+	fprintf(stderr, "%s: %s\n", l->prog, text);
 }
 
 static const char *
@@ -117,43 +219,149 @@ proto_name(guint8 l4proto, char buf[8])
 	}
 }
 
+/* The repeat record of D: {"event":"repeat","of":EVENT,"count":N,FIELDS}. */
+static void
+write_repeats(DenyLog *l, DenyDest *d)
+{
+	g_autofree char *line = NULL;
+	GString *s;
+
+	if (!d->repeats)
+		return;
+	line = g_strdup_printf("denied again %" G_GUINT64_FORMAT " time%s: %s", d->repeats,
+			       d->repeats == 1 ? "" : "s", d->what);
+	say(l, line);
+	s = record_begin("repeat");
+	g_string_append_printf(s, ",\"of\":\"%s\",\"count\":%" G_GUINT64_FORMAT "%s", d->event,
+			       d->repeats, d->fields);
+	record_end(l, s);
+	d->repeats = 0;
+	l->pending--;
+}
+
+void
+denylog_flush(DenyLog *l)
+{
+	for (GList *i = l->order.head; i && l->pending; i = i->next)
+		write_repeats(l, i->data);
+}
+
+/* GSourceFunc: an interval is over; one repeat record per destination. */
+static gboolean
+on_flush_timer(gpointer data)
+{
+	DenyLog *l = data;
+
+	denylog_flush(l);
+	g_clear_pointer(&l->flush_timer, g_source_unref);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+arm_flush_timer(DenyLog *l)
+{
+	if (l->flush_timer || !l->ctx || l->finished)
+		return;
+	l->flush_timer = g_timeout_source_new_seconds(DENYLOG_REPEAT_INTERVAL_SECS);
+	g_source_set_callback(l->flush_timer, on_flush_timer, l, NULL);
+	g_source_attach(l->flush_timer, l->ctx);
+}
+
+/* A denial of the destination KEY.  Known: counted for the next repeat
+ * record.  New: remembered (the least recently denied one makes room,
+ * its count written first) and TRUE: the caller writes its record. */
+static gboolean
+deny_first(DenyLog *l, const char *event, char *key, char *fields, char *what)
+{
+	DenyDest *d = g_hash_table_lookup(l->dests, key);
+
+	if (d) {
+		if (d->repeats++ == 0)
+			l->pending++;
+		g_queue_unlink(&l->order, &d->link);
+		g_queue_push_tail_link(&l->order, &d->link);
+		arm_flush_timer(l);
+		g_free(key);
+		g_free(fields);
+		g_free(what);
+		return FALSE;
+	}
+	if (g_hash_table_size(l->dests) >= DENYLOG_MAX_DESTINATIONS) {
+		DenyDest *oldest = l->order.head->data;
+
+		write_repeats(l, oldest);
+		g_queue_unlink(&l->order, &oldest->link);
+		g_hash_table_remove(l->dests, oldest->key);
+	}
+	d = g_new0(DenyDest, 1);
+	d->link.data = d;
+	d->key = key;
+	d->event = event;
+	d->fields = fields;
+	d->what = what;
+	g_hash_table_insert(l->dests, d->key, d);
+	g_queue_push_tail_link(&l->order, &d->link);
+	return TRUE;
+}
+
+/* Write the first record of a destination: the -v line WHAT and
+ * {"time":…,"event":EVENT FIELDS}. */
+static void
+write_first(DenyLog *l, const char *event, const char *fields, const char *what)
+{
+	g_autofree char *line = g_strdup_printf("denied: %s", what);
+	GString *s;
+
+	say(l, line);
+	s = record_begin(event);
+	g_string_append(s, fields);
+	record_end(l, s);
+}
+
+static void
+deny(DenyLog *l, const char *event, char *key, GString *fields, char *what)
+{
+	g_autofree char *f = g_string_free(fields, FALSE);
+
+	if (deny_first(l, event, key, g_strdup(f), g_strdup(what)))
+		write_first(l, event, f, what);
+	g_free(what);
+}
+
 void
 denylog_name(DenyLog *l, const char *name, guint16 qtype)
 {
 	char tbuf[16];
 	const char *type = dns_type_name(qtype, tbuf);
-	GString *s;
+	GString *f = g_string_new(",\"name\":");
 
 	if (!g_hash_table_contains(l->seen_names, name)) {
 		l->names++;
 		if (g_hash_table_size(l->seen_names) < DENYLOG_MAX_NAMES)
 			g_hash_table_add(l->seen_names, g_strdup(name));
 	}
-	if (l->verbose)
-		fprintf(stderr, "%s: denied: name %s (%s): not in the allowlist\n", l->prog, name,
-			type);
-	s = record_begin("name");
-	g_string_append(s, ",\"name\":");
-	denylog_json_string(s, name);
-	g_string_append_printf(s, ",\"qtype\":\"%s\"", type);
-	record_end(l, s);
+	denylog_json_string(f, name);
+	g_string_append_printf(f, ",\"qtype\":\"%s\"", type);
+	deny(l, "name", g_strdup_printf("name %s %s", type, name), f,
+	     g_strdup_printf("name %s (%s): not in the allowlist", name, type));
 }
 
 void
 denylog_answer(DenyLog *l, const char *name, int family, const void *addr, const char *reason)
 {
 	char abuf[INET6_ADDRSTRLEN] = "?";
-	GString *s;
+	GString *f = g_string_new(NULL);
 
 	inet_ntop(family, addr, abuf, sizeof(abuf));
-	if (l->verbose)
-		fprintf(stderr, "%s: denied: answer %s for %s: %s\n", l->prog, abuf, name, reason);
-	s = record_begin("answer");
-	g_string_append(s, ",\"name\":");
-	denylog_json_string(s, name);
-	g_string_append_printf(s, ",\"addr\":\"%s\",\"reason\":", abuf);
-	denylog_json_string(s, reason);
-	record_end(l, s);
+	if (name) {
+		g_string_append(f, ",\"name\":");
+		denylog_json_string(f, name);
+	}
+	g_string_append_printf(f, ",\"addr\":\"%s\",\"reason\":", abuf);
+	denylog_json_string(f, reason);
+	deny(l, "answer", g_strdup_printf("answer %s %s %s", abuf, name ? name : "", reason), f,
+	     g_strdup_printf("answer %s%s%s: %s", abuf, name ? " for " : "", name ? name : "",
+			     reason));
 }
 
 void
@@ -162,27 +370,25 @@ denylog_connection(DenyLog *l, int family, const void *addr, guint8 l4proto, gui
 {
 	char abuf[INET6_ADDRSTRLEN] = "?", pbuf[8];
 	const char *proto = proto_name(l4proto, pbuf);
-	GString *s;
+	g_autofree char *where = NULL;
+	GString *f = g_string_new(NULL);
 
 	l->connections++;
 	inet_ntop(family, addr, abuf, sizeof(abuf));
-	if (l->verbose) {
-		g_autofree char *where = port ? g_strdup_printf(family == AF_INET6 ? "[%s]:%u" : "%s:%u",
-								abuf, port)
-					      : g_strdup(abuf);
-
-		fprintf(stderr, "%s: denied: %s to %s%s%s%s\n", l->prog, proto, where,
-			name ? " (" : "", name ? name : "", name ? ")" : "");
-	}
-	s = record_begin("connection");
-	g_string_append_printf(s, ",\"proto\":\"%s\",\"addr\":\"%s\"", proto, abuf);
+	where = port ? g_strdup_printf(family == AF_INET6 ? "[%s]:%u" : "%s:%u", abuf, port)
+		     : g_strdup(abuf);
+	g_string_append_printf(f, ",\"proto\":\"%s\",\"addr\":\"%s\"", proto, abuf);
 	if (port)
-		g_string_append_printf(s, ",\"port\":%u", port);
+		g_string_append_printf(f, ",\"port\":%u", port);
 	if (name) {
-		g_string_append(s, ",\"name\":");
-		denylog_json_string(s, name);
+		g_string_append(f, ",\"name\":");
+		denylog_json_string(f, name);
 	}
-	record_end(l, s);
+	/* the name is not part of the key: it tells where the address came
+	 * from, the destination is the same */
+	deny(l, "connection", g_strdup_printf("connection %s %s", proto, where), f,
+	     g_strdup_printf("%s to %s%s%s%s", proto, where, name ? " (" : "", name ? name : "",
+			     name ? ")" : ""));
 }
 
 void
@@ -241,6 +447,7 @@ denylog_finish(DenyLog *l)
 
 	if (l->finished)
 		return;
+	denylog_flush(l);
 	l->finished = TRUE;
 	line = denylog_summary(l);
 	if (l->verbose || l->connections || l->names)
@@ -248,5 +455,5 @@ denylog_finish(DenyLog *l)
 	s = record_begin("summary");
 	g_string_append_printf(s, ",\"connections\":%" G_GUINT64_FORMAT ",\"names\":%"
 			       G_GUINT64_FORMAT, l->connections, l->names);
-	record_end(l, s);
+	record_write(l, s, TRUE);
 }

@@ -15,7 +15,26 @@
  *   {"time":"…Z","event":"name","name":"evil.test","qtype":"A"}
  *   {"time":"…Z","event":"answer","name":"a.example.test","addr":"127.0.0.1","reason":"…"}
  *   {"time":"…Z","event":"connection","proto":"tcp","addr":"192.0.2.7","port":80,"name":"x.test"}
+ *   {"time":"…Z","event":"repeat","of":"connection","count":5000,"proto":"tcp",…}
+ *   {"time":"…Z","event":"cap","bytes":16777146,"note":"…"}
  *   {"time":"…Z","event":"summary","connections":3,"names":2}   (last line, at exit)
+ *
+ * Repeats are aggregated, so a payload that retries in a loop cannot fill
+ * the host's disk: a destination is the event and what tells it apart
+ * (name and qtype; name, address and reason; proto, address and port —
+ * not the name that led to the address).  Its first denial is written at
+ * once; later ones are counted, and every DENYLOG_REPEAT_INTERVAL_SECS
+ * (and at exit) each destination with a count gets one "repeat" record
+ * carrying the fields of its first record.  At most
+ * DENYLOG_MAX_DESTINATIONS destinations are remembered; the least recently
+ * denied one makes room (its count written first), and is new again when
+ * it comes back.  Issue 16's "first denial on stderr by default" is the
+ * first-record path here.
+ *
+ * Size cap: at most DENYLOG_MAX_BYTES of denial records per run (the file
+ * may hold older runs' lines: O_APPEND), then one "cap" record and nothing
+ * more but the summary record at exit; the same budget bounds the -v lines
+ * on stderr.  The counts of the summary count every denial, capped or not.
  *
  * Memory is bounded: at most DENYLOG_MAX_NAMES distinct names are
  * remembered for the "names" count; beyond that every further refusal of
@@ -27,6 +46,9 @@
 #include <stdint.h>
 
 #define DENYLOG_MAX_NAMES 4096
+#define DENYLOG_MAX_DESTINATIONS 4096
+#define DENYLOG_REPEAT_INTERVAL_SECS 10
+#define DENYLOG_MAX_BYTES (16u * 1024 * 1024)
 
 typedef struct DenyLog DenyLog;
 
@@ -37,13 +59,26 @@ DenyLog *denylog_new(const char *prog, const char *path, gboolean verbose, GErro
 void denylog_free(DenyLog *l);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DenyLog, denylog_free)
 
+/* Write the repeat records from a timer on CTX, every
+ * DENYLOG_REPEAT_INTERVAL_SECS while there are repeats to write.  Without
+ * it (tests) they are written by denylog_flush() and at exit only. */
+void denylog_attach(DenyLog *l, GMainContext *ctx);
+
+/* Write one "repeat" record for every destination denied again since its
+ * last record. */
+void denylog_flush(DenyLog *l);
+
+/* The size cap (DENYLOG_MAX_BYTES by default).  For tests. */
+void denylog_set_max_bytes(DenyLog *l, guint64 max_bytes);
+
 /* A query for NAME (presentation form, see dns-msg.h) of type QTYPE was
  * refused. */
 void denylog_name(DenyLog *l, const char *name, guint16 qtype);
 
 /* An upstream answer ADDR (FAMILY AF_INET/AF_INET6, network order) for
- * NAME was refused (REASON, e.g. "loopback/link-local/multicast/metadata
- * range") and not added to the allowed sets. */
+ * NAME (NULL when not known: no "name" field) was refused (REASON, e.g.
+ * "loopback/link-local/multicast/metadata range") and not added to the
+ * allowed sets, or, later, evicted from them. */
 void denylog_answer(DenyLog *l, const char *name, int family, const void *addr,
 		    const char *reason);
 
@@ -67,8 +102,9 @@ guint64 denylog_refused_names(const DenyLog *l);
 /* "blocked 3 connections, 2 names".  Caller frees. */
 char *denylog_summary(const DenyLog *l);
 
-/* At exit: the summary line on stderr ("PROG: blocked …") when anything
- * was denied or -v was given, and the summary record in the log file. */
+/* At exit: the pending repeat records, the summary line on stderr ("PROG:
+ * blocked …") when anything was denied or -v was given, and the summary
+ * record in the log file (written even past the size cap). */
 void denylog_finish(DenyLog *l);
 
 /* Append S to OUT as a JSON string literal (quotes included), escaping

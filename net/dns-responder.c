@@ -29,6 +29,7 @@
 #include "net/dns-msg.h"
 #include "net/frame.h"
 #include "net/nft/nft.h"
+#include "net/vnet.h"
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
@@ -104,8 +105,8 @@ struct DnsResponder {
  * Frames: parse the query's headers, build the reply's.
  */
 
-static const guint8 resolver_v4[4] = { 10, 0, 2, 3 };
-static const guint8 resolver_v6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+static const guint8 resolver_v4[4] = VNET_RESOLVER4_BYTES;
+static const guint8 resolver_v6[16] = VNET_RESOLVER6_BYTES;
 
 /* Send PAYLOAD (PLEN bytes) from the resolver to CLIENT as one frame. */
 static void

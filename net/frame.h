@@ -3,7 +3,7 @@
  * frame.h — read the headers of one Ethernet frame from the guest, and the
  * Internet checksum for the frames the launcher builds itself.
  *
- * Owner: net/.  Pure code, no allocation, no syscalls: it runs on every
+ * Pure code, no allocation, no syscalls: it runs on every
  * frame the guest sends (unit test: tests/unit/test-frame.c).  Its users are
  * the per-frame egress check (policy-frame.c), the host-port gate and its
  * RSTs (hostgate.c) and the built-in resolver (dns-responder.c).

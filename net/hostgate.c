@@ -5,6 +5,7 @@
  */
 #include "net/hostgate.h"
 #include "net/frame.h"
+#include "net/vnet.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -15,11 +16,11 @@
 #define TCP_ACK 0x10
 
 /* slirp's virtual addresses (net.c configures slirp with the same). */
-static const uint8_t gate_vnet4[3] = { 10, 0, 2 };               /* 10.0.2.0/24 */
-static const uint8_t gate_dns4[4] = { 10, 0, 2, 3 };
-static const uint8_t gate_host4[4] = { 10, 0, 2, 2 };
-static const uint8_t gate_prefix6[8] = { 0xfd, 0, 0, 0, 0, 0, 0, 0 };  /* fd00::/64 */
-static const uint8_t gate_dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+static const uint8_t gate_vnet4[] = VNET_NET4_BYTES;
+static const uint8_t gate_dns4[4] = VNET_RESOLVER4_BYTES;
+static const uint8_t gate_host4[4] = VNET_GATEWAY4_BYTES;
+static const uint8_t gate_prefix6[] = VNET_NET6_BYTES;
+static const uint8_t gate_dns6[16] = VNET_RESOLVER6_BYTES;
 static const uint8_t gate_allnodes6[16] = { 0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 
 struct HostGate {
@@ -102,7 +103,7 @@ gate_ipv4(const HostGate *g, const FrameInfo *fi)
 	if (fi->l3_hlen == 0)
 		return HOST_GATE_DROP;
 	to_resolver = memcmp(dst, gate_dns4, 4) == 0;
-	to_host = memcmp(dst, gate_vnet4, 3) == 0 ||
+	to_host = memcmp(dst, gate_vnet4, sizeof gate_vnet4) == 0 ||
 		  (dst[0] == 255 && dst[1] == 255 && dst[2] == 255 && dst[3] == 255);
 	if (!to_host)
 		return HOST_GATE_PASS;
@@ -125,7 +126,8 @@ gate_ipv6(const HostGate *g, const FrameInfo *fi)
 	gboolean to_resolver, to_host;
 
 	to_resolver = memcmp(dst, gate_dns6, 16) == 0;
-	to_host = memcmp(dst, gate_prefix6, 8) == 0 || memcmp(dst, gate_allnodes6, 16) == 0;
+	to_host = memcmp(dst, gate_prefix6, sizeof gate_prefix6) == 0 ||
+		  memcmp(dst, gate_allnodes6, 16) == 0;
 	if (!to_host)
 		return HOST_GATE_PASS;
 	if (fi->l4proto == IPPROTO_ICMPV6)   /* neighbour discovery, echo to slirp */

@@ -2,7 +2,7 @@
  *
  * hostgate.h — which guest frames may reach the host's loopback.
  *
- * Owner: net/.  Pure code, no syscalls (unit test: tests/unit/test-hostgate.c).
+ * Pure code, no syscalls (unit test: tests/unit/test-hostgate.c).
  *
  * libslirp 4.7 maps guest connections to its own addresses onto the host's
  * loopback: 10.0.2.2 and 255.255.255.255 → 127.0.0.1, anything in fd00::/64

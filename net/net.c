@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * net.c — the network stage of every mode (ARCHITECTURE.md "Network").
+ * net.c — the network stage of every mode (doc/ARCHITECTURE.md "Network (mini-tapbox)").
  *
  * mini-tapbox, in the order things happen:
  *   launcher  net_prepare          load the egress policy, resolv.conf/hosts text
@@ -33,6 +33,7 @@
 #include "net/slirp-source.h"
 #include "net/tap.h"
 #include "net/nft/nft.h"
+#include "net/vnet.h"
 #include "net/relay/tcp-relay.h"
 #include "common/error.h"
 #include "common/fdutil.h"
@@ -57,13 +58,6 @@
  * turn: a guest that sends without pause must not starve the replies. */
 #define TAP_BATCH_MAX 256
 #define FRAME_BUF_SIZE (65536 + 64)
-
-/* slirp's virtual network (NOTES-platform.md §1.2); hostgate.c knows the
- * same addresses. */
-#define GUEST_ADDR4 "10.0.2.100"
-#define GATEWAY_ADDR4 "10.0.2.2"
-#define GUEST_ADDR6 "fd00::100"
-#define GATEWAY_ADDR6 "fd00::2"
 
 typedef struct {
 	guint32 magic;
@@ -134,8 +128,8 @@ net_prepare(const SbxConfig *cfg, GError **error)
 	/* Both resolver addresses are ours (slirp's forwarder or the built-in
 	 * responder); short timeouts because a refused name is answered, not
 	 * dropped. */
-	net->resolv_conf = g_strdup("nameserver 10.0.2.3\n"
-				    "nameserver fd00::3\n"
+	net->resolv_conf = g_strdup("nameserver " VNET_RESOLVER4_TEXT "\n"
+				    "nameserver " VNET_RESOLVER6_TEXT "\n"
 				    "options timeout:2 attempts:2\n");
 	net->hosts = egress_policy_hosts_file(net->policy);
 	net->gate = host_gate_new(cfg->host_ports);
@@ -165,14 +159,14 @@ net_child_configure_tap(guint mtu, GError **error)
 
 	if (!nc)
 		return FALSE;
-	inet_pton(AF_INET, GUEST_ADDR4, &a4);
-	inet_pton(AF_INET, GATEWAY_ADDR4, &gw4);
-	inet_pton(AF_INET6, GUEST_ADDR6, &a6);
-	inet_pton(AF_INET6, GATEWAY_ADDR6, &gw6);
+	inet_pton(AF_INET, VNET_GUEST4_TEXT, &a4);
+	inet_pton(AF_INET, VNET_GATEWAY4_TEXT, &gw4);
+	inet_pton(AF_INET6, VNET_GUEST6_TEXT, &a6);
+	inet_pton(AF_INET6, VNET_GATEWAY6_TEXT, &gw6);
 
 	if (!netconf_link_set(nc, TAP_NAME, TRUE, mtu, error) ||
 	    !netconf_qdisc_noqueue(nc, TAP_NAME, error) ||
-	    !netconf_addr_add(nc, TAP_NAME, AF_INET, &a4, 24, error) ||
+	    !netconf_addr_add(nc, TAP_NAME, AF_INET, &a4, VNET_NET4_PREFIX, error) ||
 	    !netconf_route_add_default(nc, TAP_NAME, AF_INET, &gw4, error))
 		return FALSE;
 	/* A kernel booted with ipv6.disable=1 has no IPv6 at all (no
@@ -181,7 +175,7 @@ net_child_configure_tap(guint mtu, GError **error)
 		sbx_debug("no IPv6 in this kernel; the sandbox gets IPv4 only");
 		return TRUE;
 	}
-	return netconf_addr_add(nc, TAP_NAME, AF_INET6, &a6, 64, error) &&
+	return netconf_addr_add(nc, TAP_NAME, AF_INET6, &a6, VNET_NET6_PREFIX, error) &&
 	       netconf_route_add_default(nc, TAP_NAME, AF_INET6, &gw6, error);
 }
 
@@ -525,7 +519,7 @@ net_add_publish(Slirp *slirp, const SbxPublish *pub, GError **error)
 	struct sockaddr_in6 g6 = { .sin6_family = AF_INET6 };
 
 	if (inet_pton(AF_INET, haddr, &h4) == 1) {
-		inet_pton(AF_INET, GUEST_ADDR4, &g4);
+		inet_pton(AF_INET, VNET_GUEST4_TEXT, &g4);
 		errno = 0;
 		if (slirp_add_hostfwd(slirp, 0, h4, pub->host_port, g4, pub->guest_port) < 0)
 			return sbx_set_errno(error, errno ? errno : EADDRINUSE,
@@ -535,7 +529,7 @@ net_add_publish(Slirp *slirp, const SbxPublish *pub, GError **error)
 	}
 	if (inet_pton(AF_INET6, haddr, &h6.sin6_addr) == 1) {
 		h6.sin6_port = htons(pub->host_port);
-		inet_pton(AF_INET6, GUEST_ADDR6, &g6.sin6_addr);
+		inet_pton(AF_INET6, VNET_GUEST6_TEXT, &g6.sin6_addr);
 		g6.sin6_port = htons(pub->guest_port);
 		errno = 0;
 		if (slirp_add_hostxfwd(slirp, (struct sockaddr *)&h6, sizeof h6,
@@ -561,16 +555,17 @@ net_start_slirp(SbxNet *net, GMainContext *ctx, GError **error)
 	sc.version = 4;
 	sc.restricted = 0;           /* policy is nft's job; 1 would kill DNS */
 	sc.in_enabled = true;
-	inet_pton(AF_INET, "10.0.2.0", &sc.vnetwork);
-	inet_pton(AF_INET, "255.255.255.0", &sc.vnetmask);
-	inet_pton(AF_INET, GATEWAY_ADDR4, &sc.vhost);
-	inet_pton(AF_INET, "10.0.2.15", &sc.vdhcp_start);
-	inet_pton(AF_INET, "10.0.2.3", &sc.vnameserver);
+	/* slirp's virtual network (net/vnet.h, doc/PLATFORM.md §1.2) */
+	inet_pton(AF_INET, VNET_NET4_TEXT, &sc.vnetwork);
+	inet_pton(AF_INET, VNET_NETMASK4_TEXT, &sc.vnetmask);
+	inet_pton(AF_INET, VNET_GATEWAY4_TEXT, &sc.vhost);
+	inet_pton(AF_INET, VNET_DHCP_START4_TEXT, &sc.vdhcp_start);
+	inet_pton(AF_INET, VNET_RESOLVER4_TEXT, &sc.vnameserver);
 	sc.in6_enabled = true;
-	inet_pton(AF_INET6, "fd00::", &sc.vprefix_addr6);
-	sc.vprefix_len = 64;
-	inet_pton(AF_INET6, GATEWAY_ADDR6, &sc.vhost6);
-	inet_pton(AF_INET6, "fd00::3", &sc.vnameserver6);
+	inet_pton(AF_INET6, VNET_NET6_TEXT, &sc.vprefix_addr6);
+	sc.vprefix_len = VNET_NET6_PREFIX;
+	inet_pton(AF_INET6, VNET_GATEWAY6_TEXT, &sc.vhost6);
+	inet_pton(AF_INET6, VNET_RESOLVER6_TEXT, &sc.vnameserver6);
 	sc.if_mtu = mtu;
 	sc.if_mru = mtu;
 	/* Host loopback stays closed in slirp itself unless ports are opened;

@@ -2,7 +2,7 @@
  *
  * net.h — the network stage, seen from the launcher.
  *
- * Owner: net/.  Three calls in the order of ARCHITECTURE.md "Processes":
+ * Three calls, in the order of doc/THEORY.md:
  *   launcher: net_prepare()        before the fork: read allowlists, resolve
  *                                  domains on the host, compile the policy
  *   child:    net_child_setup()    namespace-root in the new netns: lo, tap0,

@@ -2,8 +2,8 @@
  *
  * netconf.h — interface configuration over rtnetlink (libmnl).
  *
- * Owner: net/.  Runs in the set-up child, namespace-root inside the
- * sandbox's network namespace.  Never shells out to ip(8): every change is
+ * Runs in the set-up child, namespace-root inside the sandbox's network
+ * namespace.  Never shells out to ip(8): every change is
  * one rtnetlink request with NLM_F_ACK, and the kernel's answer (errno) is
  * reported with the operation and the object.
  */

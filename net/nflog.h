@@ -6,7 +6,7 @@
  * reject rules (net/nft/nft.c).  Kernel logging to the ring buffer is muted
  * outside the init netns (nf_log_all_netns=0), but an nfnetlink_log socket
  * bound to that group *inside* the netns receives each blocked packet
- * (NOTES-platform §6).  The set-up child opens and binds the socket while
+ * (doc/PLATFORM.md §6).  The set-up child opens and binds the socket while
  * it is namespace-root (binding needs CAP_NET_ADMIN over the netns); the
  * launcher then only reads it — no capability needed for that.
  */

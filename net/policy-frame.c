@@ -11,18 +11,19 @@
  */
 #include "net/policy-int.h"
 #include "net/allowlist.h"
-#include "net/nft/nft-int.h"
 #include "net/frame.h"
+#include "net/vnet.h"
 #include "common/error.h"
+#include "common/log.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
-static const guint8 gw4[4] = { 10, 0, 2, 2 };
-static const guint8 dns4[4] = { 10, 0, 2, 3 };
-static const guint8 gw6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
-static const guint8 dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+static const guint8 gw4[4] = VNET_GATEWAY4_BYTES;
+static const guint8 dns4[4] = VNET_RESOLVER4_BYTES;
+static const guint8 gw6[16] = VNET_GATEWAY6_BYTES;
+static const guint8 dns6[16] = VNET_RESOLVER6_BYTES;
 
 /* Is ADDR a run-time (*.domain) answer of GROUP?  After its TTL it still
  * passes for frames of flows that already exist (NEW_FLOW false): the
@@ -33,15 +34,20 @@ static gboolean
 dyn_allows(EgressPolicy *p, gint32 group, const guint8 *addr, guint keylen, gboolean new_flow)
 {
 	DynKey k = { .group = group, .keylen = (guint8)keylen };
-	gint64 *expiry;
+	DynEntry *e;
+	gint64 now;
 
 	if (g_hash_table_size(p->dyn) == 0)
 		return FALSE;
 	memcpy(k.addr, addr, keylen);
-	expiry = g_hash_table_lookup(p->dyn, &k);
-	if (!expiry)
+	e = g_hash_table_lookup(p->dyn, &k);
+	if (!e)
 		return FALSE;
-	return !new_flow || *expiry > g_get_monotonic_time();
+	now = g_get_monotonic_time();
+	if (new_flow && e->expiry <= now)
+		return FALSE;
+	e->last_used = now;   /* keeps it past its TTL while a flow uses it */
+	return TRUE;
 }
 
 static gboolean
@@ -138,17 +144,90 @@ egress_policy_dropped_frames(const EgressPolicy *p)
 	return p->dropped;
 }
 
-static void
-dyn_add(EgressPolicy *p, gint32 group, const guint8 *addr, guint keylen, gint64 expiry)
+void
+egress_policy_set_evict_func(EgressPolicy *p, EgressDynEvictFunc func, gpointer data)
 {
-	DynKey *k = g_new0(DynKey, 1);
-	gint64 *v = g_new(gint64, 1);
+	p->evict_func = func;
+	p->evict_data = data;
+}
 
-	k->group = group;
-	k->keylen = (guint8)keylen;
-	memcpy(k->addr, addr, keylen);
-	*v = expiry;
-	g_hash_table_replace(p->dyn, k, v);
+static void
+dyn_remove(EgressPolicy *p, DynEntry *e)
+{
+	g_queue_unlink(&p->dyn_order, &e->link);
+	g_hash_table_remove(p->dyn, &e->key);   /* frees E */
+}
+
+void
+egress_policy_dyn_sweep(EgressPolicy *p, gint64 now)
+{
+	GList *next;
+
+	p->dyn_swept = now;
+	for (GList *i = p->dyn_order.head; i; i = next) {
+		DynEntry *e = i->data;
+
+		next = i->next;
+		if (now - MAX(e->expiry, e->last_used) > DYN_IDLE_USEC ||
+		    (e->expiry <= now && e->last_used == 0))
+			dyn_remove(p, e);
+	}
+}
+
+/* Room for one more entry: the oldest added goes, from the nft timeout set
+ * too (NFT_SOCK, -1 = none) so that the kernel's set is bounded by the
+ * same cap, and is reported. */
+static void
+dyn_evict_oldest(EgressPolicy *p, int nft_sock)
+{
+	DynEntry *e = p->dyn_order.head->data;
+	guint8 addr[16];
+	guint keylen = e->key.keylen;
+	int family = keylen == 4 ? AF_INET : AF_INET6;
+	char set[32];
+
+	memcpy(addr, e->key.addr, keylen);
+	if (nft_sock >= 0) {
+		const NftPortGroup *g = e->key.group < 0 ? NULL :
+			&g_array_index(p->nft->groups, NftPortGroup, e->key.group);
+		g_autoptr(GError) error = NULL;
+
+		/* ENOENT: the kernel timed it out already */
+		if (!nft_del_runtime_addrs(nft_sock, nft_set_name(set, sizeof set, 'd',
+								  keylen == 4 ? 4 : 6, g),
+					   family, addr, 1, &error))
+			sbx_debug("policy: evict a run-time answer: %s", error->message);
+	}
+	dyn_remove(p, e);
+	p->dyn_evicted++;
+	if (p->evict_func)
+		p->evict_func(family, addr, p->evict_data);
+}
+
+static void
+dyn_add(EgressPolicy *p, int nft_sock, gint32 group, const guint8 *addr, guint keylen,
+	gint64 expiry)
+{
+	DynKey k = { .group = group, .keylen = (guint8)keylen };
+	DynEntry *e;
+
+	memcpy(k.addr, addr, keylen);
+	e = g_hash_table_lookup(p->dyn, &k);
+	if (e) {
+		/* a fresh answer: later expiry, and the youngest again */
+		e->expiry = MAX(e->expiry, expiry);
+		g_queue_unlink(&p->dyn_order, &e->link);
+		g_queue_push_tail_link(&p->dyn_order, &e->link);
+		return;
+	}
+	if (g_hash_table_size(p->dyn) >= DYN_MAX_ENTRIES)
+		dyn_evict_oldest(p, nft_sock);
+	e = g_new0(DynEntry, 1);
+	e->key = k;
+	e->expiry = expiry;
+	e->link.data = e;
+	g_hash_table_insert(p->dyn, &e->key, e);
+	g_queue_push_tail_link(&p->dyn_order, &e->link);
 }
 
 gboolean
@@ -158,7 +237,7 @@ egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name, int 
 	g_autofree char *norm = allowlist_normalize_domain(name);
 	guint keylen = family == AF_INET ? 4 : 16;
 	g_autoptr(GByteArray) ok = g_byte_array_new();
-	gint64 expiry;
+	gint64 expiry, now;
 	guint count;
 	char set[32];
 
@@ -177,7 +256,11 @@ egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name, int 
 	if (count == 0)
 		return TRUE;
 	ttl_secs = MAX(ttl_secs, 1u);
-	expiry = g_get_monotonic_time() + (gint64)ttl_secs * G_USEC_PER_SEC;
+	now = g_get_monotonic_time();
+	expiry = now + (gint64)ttl_secs * G_USEC_PER_SEC;
+	/* expired answers leave the table as their nft set elements do */
+	if (now - p->dyn_swept >= DYN_SWEEP_USEC)
+		egress_policy_dyn_sweep(p, now);
 	for (guint w = 0; w < p->wildcards->len; w++) {
 		const Wildcard *wc = &g_array_index(p->wildcards, Wildcard, w);
 
@@ -190,7 +273,7 @@ egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name, int 
 						   family, ok->data, count, ttl_secs, error))
 				return FALSE;
 			for (guint i = 0; i < count; i++)
-				dyn_add(p, -1, ok->data + i * keylen, keylen, expiry);
+				dyn_add(p, nft_sock, -1, ok->data + i * keylen, keylen, expiry);
 			continue;
 		}
 		for (guint gi = 0; gi < p->nft->groups->len; gi++) {
@@ -205,7 +288,8 @@ egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name, int 
 						   family, ok->data, count, ttl_secs, error))
 				return FALSE;
 			for (guint i = 0; i < count; i++)
-				dyn_add(p, (gint32)gi, ok->data + i * keylen, keylen, expiry);
+				dyn_add(p, nft_sock, (gint32)gi, ok->data + i * keylen, keylen,
+					expiry);
 		}
 	}
 	return TRUE;

@@ -12,6 +12,7 @@
  */
 #include "net/policy-int.h"
 #include "net/allowlist.h"
+#include "net/vnet.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,10 +20,10 @@
 
 /* The gateway (host ports) and the resolver: admitted by the ruleset's own
  * rules, never by an entry (policy-frame.c decides them the same way). */
-static const guint8 gw4[4] = { 10, 0, 2, 2 };
-static const guint8 dns4[4] = { 10, 0, 2, 3 };
-static const guint8 gw6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
-static const guint8 dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+static const guint8 gw4[4] = VNET_GATEWAY4_BYTES;
+static const guint8 dns4[4] = VNET_RESOLVER4_BYTES;
+static const guint8 gw6[16] = VNET_GATEWAY6_BYTES;
+static const guint8 dns6[16] = VNET_RESOLVER6_BYTES;
 
 void
 egress_policy_gate_add_literal(EgressPolicy *p, const AllowEntry *e)

@@ -69,7 +69,9 @@ policy_new(void)
 	p->empty6 = g_array_new(FALSE, FALSE, sizeof(struct in6_addr));
 	nft_range_set_init(&p->literal4, 4);
 	nft_range_set_init(&p->literal6, 16);
-	p->dyn = g_hash_table_new_full(dyn_key_hash, dyn_key_equal, g_free, g_free);
+	/* DynEntry holds its key: freeing the value frees both */
+	p->dyn = g_hash_table_new_full(dyn_key_hash, dyn_key_equal, NULL, g_free);
+	g_queue_init(&p->dyn_order);
 	p->literal = nft_policy_new();
 	p->names = g_array_new(FALSE, TRUE, sizeof(Wildcard));
 	g_array_set_clear_func(p->names, wildcard_clear);

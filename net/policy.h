@@ -2,10 +2,13 @@
  *
  * policy.h — the egress allowlist, from text to kernel.
  *
- * Owner: allowlist/nft work (allowlist.c grammar, policy.c compile + host
- * resolution, nft.c ruleset batch, frame-filter in policy.c).
- * Users: net.c (net_prepare / child setup / per-frame check) and the DNS
- * responder (dns.h: name lookups, run-time additions for *.domain entries).
+ * allowlist.c parses the grammar; policy.c compiles the entries, resolving
+ * domains on the host, into an NftPolicy (net/nft/) and installs it;
+ * policy-frame.c checks every frame against it and adds run-time answers;
+ * policy-gate.c answers the TCP relay's name gate.  Users: net.c
+ * (net_prepare / child setup / per-frame check), the DNS responder (dns.h:
+ * name lookups, run-time additions for *.domain entries) and the name gate
+ * (net/relay/name-gate.h).
  */
 #pragma once
 
@@ -15,6 +18,8 @@
 #include <stdint.h>
 
 typedef struct EgressPolicy EgressPolicy;
+
+/* ---- policy.c: load, hosts file, install, names ---- */
 
 /* Parse every -F file and --allow entry of CFG, resolve domains on the host
  * (cfg->resolver or the system resolver), refuse answers in loopback /
@@ -36,6 +41,20 @@ char *egress_policy_hosts_file(const EgressPolicy *p);
  * inet mini_sandbox in ONE batch, read it back and verify it. */
 gboolean egress_policy_install(const EgressPolicy *p, GError **error);
 
+/* DNS view of the policy.  Look NAME up (case-insensitive, no trailing dot):
+ * returns TRUE if allowlisted (exact entry or *.suffix match); fills
+ * *addrs4 / *addrs6 (GArray of struct in_addr / struct in6_addr, borrowed,
+ * may be empty) from the start-up resolution for exact entries;
+ * *is_wildcard tells the caller to resolve upstream on demand. */
+gboolean egress_policy_lookup_name(EgressPolicy *p, const char *name,
+				   GArray **addrs4, GArray **addrs6, gboolean *is_wildcard);
+
+/* Is ADDR in a range refused for resolved answers (loopback, link-local,
+ * multicast, metadata, unspecified)?  FAMILY is AF_INET / AF_INET6. */
+gboolean egress_addr_is_refused_range(int family, const void *addr);
+
+/* ---- policy-frame.c: the per-frame check, run-time additions ---- */
+
 /* Launcher side, per frame from the tap (defence in depth), as
  * frame_parse() found it (FI; NULL when it could not be parsed: refused):
  * TRUE if the frame's destination is allowed by the compiled policy (ARP, IPv6 ND and
@@ -44,14 +63,6 @@ gboolean egress_policy_install(const EgressPolicy *p, GError **error);
 gboolean egress_policy_allows_frame(EgressPolicy *p, const FrameInfo *fi);
 /* Frames refused by egress_policy_allows_frame so far. */
 guint64 egress_policy_dropped_frames(const EgressPolicy *p);
-
-/* DNS view of the policy.  Look NAME up (case-insensitive, no trailing dot):
- * returns TRUE if allowlisted (exact entry or *.suffix match); fills
- * *addrs4 / *addrs6 (GArray of struct in_addr / struct in6_addr, borrowed,
- * may be empty) from the start-up resolution for exact entries;
- * *is_wildcard tells the caller to resolve upstream on demand. */
-gboolean egress_policy_lookup_name(EgressPolicy *p, const char *name,
-				   GArray **addrs4, GArray **addrs6, gboolean *is_wildcard);
 
 /* Run-time addition for a *.domain answer (DNS responder, launcher side):
  * for every wildcard entry NAME matches, add the N addresses of FAMILY
@@ -63,6 +74,15 @@ gboolean egress_policy_lookup_name(EgressPolicy *p, const char *name,
 gboolean egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name,
 				    int family, const void *addrs, guint n, guint ttl_secs,
 				    GError **error);
+
+/* The run-time table holds at most DYN_MAX_ENTRIES addresses
+ * (policy-int.h); FUNC (or NULL) hears of each address evicted to make
+ * room (FAMILY, ADDR in network order): new flows to it are refused by the
+ * frame filter from then on, until a fresh answer adds it again. */
+typedef void (*EgressDynEvictFunc)(int family, const void *addr, gpointer data);
+void egress_policy_set_evict_func(EgressPolicy *p, EgressDynEvictFunc func, gpointer data);
+
+/* ---- policy-gate.c: the name gate's view ---- */
 
 /* The TCP relay's name gate (net/relay/name-gate.h).  Does a new TCP
  * connection to ADDR (FAMILY, network order) port PORT need its name
@@ -82,7 +102,3 @@ gboolean egress_policy_name_allowed(const EgressPolicy *p, const char *name, gui
 
 /* Does the policy have a domain entry (`name`, `*.name`)? */
 gboolean egress_policy_has_names(const EgressPolicy *p);
-
-/* Is ADDR in a range refused for resolved answers (loopback, link-local,
- * multicast, metadata, unspecified)?  FAMILY is AF_INET / AF_INET6. */
-gboolean egress_addr_is_refused_range(int family, const void *addr);

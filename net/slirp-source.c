@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * slirp-source.c — libslirp as a GSource (design and measurements:
- * NOTES-platform.md §1.4).
+ * doc/PLATFORM.md §1.4).
  *
  * Why the care: GLib signals the context's wakeup fd whenever a poll fd is
  * added or removed, and around the dispatch of a non-recursive source.
@@ -465,7 +465,7 @@ slirp_loop_new(const SlirpConfig *cfg, GMainContext *ctx, SlirpLoopSendFunc send
 	/* GLib "blocks" a non-recursive source around its dispatch by
 	 * removing and re-adding its poll fds, and the re-add signals the
 	 * context's wakeup fd: one empty loop iteration after every dispatch
-	 * (NOTES §1.4).  Nothing here runs a nested loop, so recursion is
+	 * (doc/PLATFORM.md §1.4).  Nothing here runs a nested loop, so recursion is
 	 * harmless and the wakeups go away. */
 	g_source_set_can_recurse(loop->source, TRUE);
 	g_source_attach(loop->source, loop->ctx);

@@ -2,8 +2,8 @@
  *
  * slirp-source.h — libslirp 4.7 driven by a GLib main context.
  *
- * Owner: net/.  One GSource carries slirp's poll fds and its TCP fast/slow
- * timer deadline (NOTES-platform.md §1.4: the poll set is re-registered
+ * One GSource carries slirp's poll fds and its TCP fast/slow timer
+ * deadline (doc/PLATFORM.md §1.4: the poll set is re-registered
  * only when it changes, and check() is honest, so an idle connection costs
  * no CPU); slirp's own timers (the IPv6 RA timer in 4.7) are GLib timeout
  * sources; slirp's notify() wakes the context.

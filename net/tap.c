@@ -17,8 +17,8 @@
 #define TUN_PATH "/dev/net/tun"
 
 /* The common failure on a fresh machine: the device node is 0600 root (seen
- * on the CI host, NOTES §6) or the tun module is not loaded.  Say which and
- * how to fix it, keeping the errno text. */
+ * on the CI host, doc/PLATFORM.md §6) or the tun module is not loaded.
+ * Say which and how to fix it, keeping the errno text. */
 static gboolean
 tap_explain_open_failure(int errnum, GError **error)
 {

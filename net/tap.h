@@ -2,8 +2,8 @@
  *
  * tap.h — create the sandbox's tap device.
  *
- * Owner: net/.  Called by the set-up child, namespace-root inside the new
- * network namespace, before the filesystem stage (the new root has no
+ * Called by the set-up child, namespace-root inside the new network
+ * namespace, before the filesystem stage (the new root has no
  * /dev/net/tun, and should not).
  */
 #pragma once

@@ -22,7 +22,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 /* ---- nesting ------------------------------------------------------------- */
@@ -119,12 +121,72 @@ socket_outside_sandbox_netns(int fd)
 	return outside;
 }
 
+/* Filesystem magics of <linux/magic.h>, spelled out: older headers lack
+ * some (PIDFS_MAGIC is 6.9). */
+#define API_PROC_SUPER_MAGIC 0x9fa0
+#define API_NSFS_MAGIC 0x6e736673
+#define API_ANON_INODE_FS_MAGIC 0x09041934
+#define API_PIDFS_MAGIC 0x50494446
+#define API_HUGETLBFS_MAGIC 0x958458f6
+#define API_SECRETMEM_MAGIC 0x5345434d
+
+/* The device of the kernel's internal shmem mount, where every memfd
+ * lives: a memfd is a tmpfs file that no mount shows, so neither its
+ * f_type (TMPFS_MAGIC, like /tmp's files) nor F_GET_SEALS (which every
+ * shmem file answers) tells it apart — its superblock does.  A memfd of
+ * our own names that superblock without needing /proc (hermetic mode
+ * without --proc has none).  0 when memfd_create is not available. */
+static dev_t
+memfd_device(void)
+{
+	struct stat st;
+	int probe = memfd_create("sbx-probe", MFD_CLOEXEC);
+	dev_t dev = 0;
+
+	if (probe < 0)
+		return 0;
+	if (fstat(probe, &st) == 0)
+		dev = st.st_dev;
+	close(probe);
+	return dev;
+}
+
+/* Is FD of a kind that hands the continuation something of the launcher's
+ * or the host's, whatever the mount namespace says?
+ *   procfs   /proc/self/mem of the caller is the launcher's memory, which
+ *            stays outside; /proc/PID/… of host processes
+ *   nsfs     setns() into the host's namespaces (with the capability)
+ *   anon     eventfd, inotify (watches on host directories), fanotify,
+ *   inodes   signalfd, timerfd, epoll, io_uring, userfaultfd, bpf, perf
+ *   pidfs    pidfds: signals to host processes
+ *   memfd    shared memory with the launcher or a host process (also
+ *            hugetlbfs and memfd_secret) */
+static gboolean
+fd_kind_reaches_host(int fd, const struct stat *st, dev_t memfd_dev)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) < 0)
+		return FALSE;
+	switch ((unsigned long)fs.f_type) {
+	case API_PROC_SUPER_MAGIC:
+	case API_NSFS_MAGIC:
+	case API_ANON_INODE_FS_MAGIC:
+	case API_PIDFS_MAGIC:
+	case API_HUGETLBFS_MAGIC:
+	case API_SECRETMEM_MAGIC:
+		return TRUE;
+	default:
+		return memfd_dev != 0 && S_ISREG(st->st_mode) && st->st_dev == memfd_dev;
+	}
+}
+
 /* Could FD reach the host from inside?  Directories (openat, fchdir),
  * O_PATH fds (openat on directories, /proc/self/fd reopen of what they
- * name), pidfds (signals to host processes) and sockets of the host's
- * network namespace (connect() to anything the caller could reach). */
+ * name), sockets of the host's network namespace (connect() to anything
+ * the caller could reach), and the kinds of fd_kind_reaches_host(). */
 static gboolean
-fd_reaches_host(int fd)
+fd_reaches_host(int fd, dev_t memfd_dev)
 {
 	struct stat st;
 	char link[64], target[64];
@@ -135,28 +197,59 @@ fd_reaches_host(int fd)
 		return FALSE;
 	if (fl & O_PATH)
 		return TRUE;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+	if (fstat(fd, &st) < 0)
+		return TRUE; /* unknown counts as reaching */
+	if (S_ISDIR(st.st_mode))
 		return TRUE;
-	if (S_ISSOCK(st.st_mode) && socket_outside_sandbox_netns(fd))
+	if (S_ISSOCK(st.st_mode))
+		return socket_outside_sandbox_netns(fd);
+	if (fd_kind_reaches_host(fd, &st, memfd_dev))
 		return TRUE;
+	/* Kernels before pidfs (6.9) make pidfds anon inodes, caught above;
+	 * the name is a second opinion where /proc is mounted. */
 	g_snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof target - 1);
 	if (n > 0) {
 		target[n] = '\0';
-		if (strcmp(target, "anon_inode:[pidfd]") == 0)
+		if (strcmp(target, "anon_inode:[pidfd]") == 0 || g_str_has_prefix(target, "/memfd:"))
 			return TRUE;
 	}
 	return FALSE;
 }
 
+/* 0, 1 and 2 stay open whatever they are (code after start() writes to
+ * them without checking), but one that reaches the host — the caller may
+ * have dup'ed /proc/self/mem or a directory there — becomes /dev/null.  A
+ * socket there (socket activation, inetd) stays: it is connected, and
+ * taking it away would break the caller's protocol. */
+static void
+replace_host_reaching_stdio(dev_t memfd_dev)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		struct stat st;
+		int null_fd;
+
+		if (fstat(fd, &st) < 0 || S_ISSOCK(st.st_mode) || !fd_reaches_host(fd, memfd_dev))
+			continue;
+		sbx_debug("library: fd %d could reach the host or the launcher: now /dev/null", fd);
+		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null_fd < 0 || dup2(null_fd, fd) < 0)
+			close(fd);
+		if (null_fd >= 0 && null_fd != fd)
+			close(null_fd);
+	}
+}
+
 /* Close every fd of the continuation that could reach the host; keep the
  * rest (regular files, pipes, terminals, sockets made in the sandbox's own
- * network namespace — with -N that is the host's, so all sockets stay).  Runs single-threaded in
- * the continuation before start() returns. */
+ * network namespace — with -N that is the host's, so all sockets stay).
+ * The list is libminisandbox(3)'s "FILE DESCRIPTORS".  Runs
+ * single-threaded in the continuation before start() returns. */
 void
 api_close_host_reaching_fds(void)
 {
 	g_autoptr(GArray) doomed = g_array_new(FALSE, FALSE, sizeof(int));
+	dev_t memfd_dev = memfd_device();
 	DIR *dir = opendir("/proc/self/fd");
 
 	if (dir) {
@@ -169,7 +262,7 @@ api_close_host_reaching_fds(void)
 			if (!g_ascii_isdigit(de->d_name[0]))
 				continue;
 			fd = atoi(de->d_name);
-			if (fd > 2 && fd != self && fd_reaches_host(fd))
+			if (fd > 2 && fd != self && fd_reaches_host(fd, memfd_dev))
 				g_array_append_val(doomed, fd);
 		}
 		closedir(dir);
@@ -181,14 +274,15 @@ api_close_host_reaching_fds(void)
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
 			max = (int)MIN(rl.rlim_max, (rlim_t)(1 << 20));
 		for (int fd = 3; fd < max; fd++)
-			if (fd_reaches_host(fd))
+			if (fd_reaches_host(fd, memfd_dev))
 				g_array_append_val(doomed, fd);
 	}
 	for (guint i = 0; i < doomed->len; i++) {
-		sbx_debug("library: closing fd %d (could reach host files)",
+		sbx_debug("library: closing fd %d (could reach the host or the launcher)",
 			  g_array_index(doomed, int, i));
 		close(g_array_index(doomed, int, i));
 	}
+	replace_host_reaching_stdio(memfd_dev);
 }
 
 /* Child launcher of mini_sandbox_spawn_fds(): fds in place, everything

@@ -21,8 +21,13 @@
  * sandbox off. */
 gboolean api_inside_sandbox(void);
 
-/* In the continuation: close every fd that could reach the host's file tree
- * (directories, O_PATH, pidfds); keep regular files, pipes, sockets, ttys. */
+/* In the continuation: close every fd that could reach the host or the
+ * launcher — directories, O_PATH, sockets of another network namespace,
+ * procfs (/proc/self/mem is the launcher's memory), nsfs, anon inodes
+ * (eventfd, inotify, fanotify, signalfd, timerfd, epoll, io_uring,
+ * userfaultfd, bpf, perf), pidfds, memfds (also hugetlbfs, memfd_secret).
+ * Keep regular files, pipes, terminals and the sandbox's own sockets.
+ * 0, 1, 2 are never closed: one that reaches the host becomes /dev/null. */
 void api_close_host_reaching_fds(void);
 
 /* Child side of mini_sandbox_spawn_fds(): PDEATHSIG, FDS[0..2] (-1 =

@@ -18,6 +18,7 @@
 #include "common/fdutil.h"
 #include "common/log.h"
 #include "src/launcher.h"
+#include "src/resource-limits.h"
 #include "src/options.h"
 #include "src/api-internal.h"
 #include "net/allowlist.h"
@@ -203,33 +204,6 @@ is_ipv4_cidr(const char *s)
 		return FALSE;
 	bits = strtol(slash + 1, &end, 10);
 	return *end == '\0' && bits >= 0 && bits <= 32 && is_ipv4(addr);
-}
-
-/* A DNS name as the allowlist grammar takes it: LDH labels, optional
- * leading "*." for subdomains. */
-static gboolean
-is_domain(const char *s)
-{
-	const char *label = s;
-	size_t len = strlen(s);
-
-	if (g_str_has_prefix(s, "*."))
-		label = s + 2;
-	if (len == 0 || len > 253 || !strchr(label, '.'))
-		return FALSE;
-	for (const char *p = label; ; p++) {
-		if (*p == '.' || *p == '\0') {
-			size_t n = (size_t)(p - label);
-
-			if (n == 0 || n > 63 || label[0] == '-' || p[-1] == '-')
-				return FALSE;
-			if (*p == '\0')
-				return TRUE;
-			label = p + 1;
-		} else if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_') {
-			return FALSE;
-		}
-	}
 }
 
 /* One allowlist entry, checked by the allowlist grammar itself
@@ -423,6 +397,18 @@ mini_sandbox_allow_host_proc(void)
 }
 
 API_EXPORT int
+mini_sandbox_allow_userns(void)
+{
+	int code = 0;
+	SbxConfig *cfg = api_begin(&code);
+
+	if (!cfg)
+		return code;
+	cfg->allow_userns = TRUE;
+	return api_commit(cfg, "mini_sandbox_allow_userns");
+}
+
+API_EXPORT int
 mini_sandbox_enable_log(const char *path)
 {
 	const char *what = "mini_sandbox_enable_log";
@@ -521,7 +507,8 @@ mini_sandbox_allow_ipv4_subnet(const char *subnet)
 API_EXPORT int
 mini_sandbox_allow_domain(const char *domain)
 {
-	if (!domain || !is_domain(domain))
+	/* the allowlist grammar decides what a domain is (allowlist.h) */
+	if (!domain || !allowlist_is_domain(domain))
 		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "mini_sandbox_allow_domain: \"%s\": "
 				"not a domain name", domain ? domain : "(null)");
 	return api_add_entry("mini_sandbox_allow_domain", domain);
@@ -647,6 +634,22 @@ mini_sandbox_disable_name_check(void)
 		return code;
 	api_no_name_check = TRUE;
 	return api_abort(cfg, api_ok());
+}
+
+API_EXPORT int
+mini_sandbox_set_max_procs(int max_procs)
+{
+	int code = 0;
+	SbxConfig *cfg;
+
+	if (max_procs <= 0 || (guint)max_procs > SBX_MAX_MAX_PROCS)
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG,
+				"mini_sandbox_set_max_procs: %d: give a number from 1 to %u",
+				max_procs, SBX_MAX_MAX_PROCS);
+	if (!(cfg = api_begin(&code)))
+		return code;
+	cfg->max_procs = (guint)max_procs;
+	return api_commit(cfg, "mini_sandbox_set_max_procs");
 }
 
 API_EXPORT int

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const int forwarded_signals[] = {
@@ -27,6 +28,15 @@ static int foreground_tty = -1;
 /* The job-control pipe (init.h): pid 1 writes, the launcher reads.  Set
  * by the launcher before the clone, so pid 1 and the payload inherit it. */
 static int jobctl_write = -1, jobctl_read = -1;
+/* -T and -t (init.h): set by the launcher before the clone. */
+static guint deadline_secs, deadline_grace_secs;
+
+void
+sbx_init_set_deadline(guint timeout_secs, guint grace_secs)
+{
+	deadline_secs = timeout_secs;
+	deadline_grace_secs = grace_secs;
+}
 
 void
 sbx_init_set_jobctl_pipe(int read_end, int write_end)
@@ -121,6 +131,26 @@ payload_continue(pid_t payload)
 	kill(-payload, SIGCONT);
 }
 
+/* The signals a terminal sends to its whole foreground job (init.h). */
+static gboolean
+is_job_signal(int sig)
+{
+	return sig == SIGINT || sig == SIGQUIT || sig == SIGTERM || sig == SIGHUP ||
+	       sig == SIGWINCH;
+}
+
+/* SIG to the payload's process group, as a terminal would send it: a shell
+ * waiting for its foreground child must not be the only one to get ^C.
+ * The payload may have left its group (setsid) or the group may be gone
+ * already: then to the payload alone. */
+static void
+signal_payload(pid_t payload, int sig)
+{
+	if (is_job_signal(sig) && kill(-payload, sig) == 0)
+		return;
+	kill(payload, sig);
+}
+
 /* Reap everything that has exited; record the payload's status. */
 static gboolean
 reap_children(pid_t payload, int *payload_status)
@@ -142,17 +172,97 @@ reap_children(pid_t payload, int *payload_status)
 	return payload_done;
 }
 
+static gint64
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (gint64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The -T deadline, kept by pid 1 because pid 1 is never stopped: the
+ * launcher stops itself when the payload stops (job control, init.h), and
+ * a payload that stops itself after starting a setsid worker would
+ * otherwise hold the launcher's timer for as long as the shell keeps the
+ * job stopped.  Signals from inside the namespace cannot stop or kill
+ * pid 1 (the kernel drops SIGSTOP and SIGKILL sent to a namespace init
+ * from within), so nothing the payload does can hold this clock. */
+typedef struct {
+	gint64 term_at, kill_at;   /* CLOCK_MONOTONIC ms; 0 = not armed */
+} Deadline;
+
+static void
+deadline_start(Deadline *d)
+{
+	gint64 now = monotonic_ms();
+
+	d->term_at = d->kill_at = 0;
+	if (deadline_secs == 0)
+		return;
+	d->term_at = now + (gint64)deadline_secs * 1000;
+	d->kill_at = d->term_at + (gint64)deadline_grace_secs * 1000;
+}
+
+/* How long sigtimedwait() may wait: until the next step of D, or NULL
+ * (no deadline: wait for a signal only). */
+static struct timespec *
+deadline_wait(const Deadline *d, struct timespec *ts)
+{
+	gint64 next = d->term_at ? d->term_at : d->kill_at, left;
+
+	if (!next)
+		return NULL;
+	left = MAX(next - monotonic_ms(), 0);
+	ts->tv_sec = left / 1000;
+	ts->tv_nsec = (left % 1000) * 1000000;
+	return ts;
+}
+
+/* Do the step of D that is due, if any.  At the deadline: continue
+ * everything stopped in the namespace (a stopped process would not act on
+ * SIGTERM) and send SIGTERM to the payload's group.  After the grace
+ * period: TRUE, the caller kills everything. */
+static gboolean
+deadline_step(Deadline *d, pid_t payload)
+{
+	gint64 now = monotonic_ms();
+
+	if (d->term_at && now >= d->term_at) {
+		d->term_at = 0;
+		sbx_warn("time limit of %u s reached; stopping the sandbox", deadline_secs);
+		kill(-1, SIGCONT);
+		signal_payload(payload, SIGTERM);
+	}
+	if (!d->term_at && d->kill_at && now >= d->kill_at) {
+		sbx_debug("init: grace period over, SIGKILL");
+		return TRUE;
+	}
+	return FALSE;
+}
+
 G_GNUC_NORETURN static void
 init_loop(pid_t payload, const sigset_t *waited)
 {
 	int payload_status = 0;
 	siginfo_t info;
+	Deadline deadline;
 
+	deadline_start(&deadline);
 	for (;;) {
-		int sig = sigwaitinfo(waited, &info);
+		struct timespec ts;
+		int sig;
 
+		/* checked before every wait, not only on its timeout: a payload
+		 * that keeps a signal pending (children exiting in a loop) would
+		 * otherwise starve the timeout */
+		if (deadline_step(&deadline, payload)) {
+			payload_status = SIGKILL;   /* a wait status: killed by SIGKILL */
+			break;
+		}
+		sig = sigtimedwait(waited, &info, deadline_wait(&deadline, &ts));
 		if (sig < 0)
-			continue; /* EINTR */
+			continue; /* EINTR, or EAGAIN: a step of the deadline is due */
 		if (sig == SIGCHLD) {
 			if (reap_children(payload, &payload_status))
 				break;
@@ -168,7 +278,7 @@ init_loop(pid_t payload, const sigset_t *waited)
 		 * which forwards them. */
 		if (info.si_code == SI_KERNEL)
 			continue;
-		kill(payload, sig);
+		signal_payload(payload, sig);
 	}
 	sbx_debug("init: payload exited (status %d); killing what is left",
 		  sbx_status_to_exit_code(payload_status));

@@ -9,6 +9,11 @@
  * with the payload's status (128+N for a death by signal N: pid 1 cannot
  * die of its own signal, so the status travels as an exit code).
  *
+ * SIGINT SIGQUIT SIGTERM SIGHUP and SIGWINCH go to the payload's whole
+ * process group, as a terminal sends them to its foreground job (a shell
+ * waiting for its foreground child would otherwise keep running);
+ * SIGUSR1 and SIGUSR2 to the payload process alone.
+ *
  * pid 1 and the payload each lead a process group of their own, as a
  * shell runs a job: a kill(0, sig) from inside must not reach the caller's
  * process group (the launcher, a calling shell, pipeline siblings).  If
@@ -36,6 +41,15 @@ int sbx_init_note_terminal(void);
  * gives the terminal back to the payload's group and continues it. */
 #define SBX_INIT_MSG_STOPPED 'S'
 void sbx_init_set_jobctl_pipe(int read_end, int write_end);
+
+/* -T: in the launcher, before the clone.  pid 1 keeps the time limit
+ * itself, counted from the payload's fork: TIMEOUT_SECS later it continues
+ * everything stopped in the namespace and sends SIGTERM to the payload's
+ * group; GRACE_SECS after that it kills everything and exits as if the
+ * payload died of SIGKILL (137).  pid 1 because it is never stopped: the
+ * launcher stops itself with a stopped payload (job control above), and
+ * its own timer would then wait for the shell's fg.  0 = no limit. */
+void sbx_init_set_deadline(guint timeout_secs, guint grace_secs);
 
 /* In the launcher, once pid 1 is gone: make our process group the
  * foreground of terminal FD again (from sbx_init_note_terminal(); -1 does

@@ -7,7 +7,7 @@
  *   launch_clone      raw clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET])
  *   launch_handshake  caller uid/gid → 0 in the new user namespace, then 'G' on the
  *                     sync socket; net_launcher_attach(); the set-up report (→ 125)
- *   launch_wait       main loop: forward signals, -T/-t timeout, pid 1's exit;
+ *   launch_wait       main loop: forward signals, -T/-t backstop, pid 1's exit;
  *                     net_finish(); exit with pid 1's status
  *
  * The child's side is sandbox-child.c.  If this process dies, even by
@@ -415,7 +415,7 @@ launch_prepare(Launcher *l, SbxChildArgs *args, GError **error)
 		fs_plan_add_file(l->plan, "/etc/resolv.conf", net_resolv_conf(l->net));
 	if (net_hosts_file(l->net))
 		fs_plan_add_file(l->plan, "/etc/hosts", net_hosts_file(l->net));
-	l->seccomp = sbx_seccomp_compile(error);
+	l->seccomp = sbx_seccomp_compile(cfg->allow_userns, error);
 	if (!l->seccomp)
 		return FALSE;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0)
@@ -456,6 +456,7 @@ launch_clone(Launcher *l, SbxChildArgs *args, GError **error)
 	l->tty_fd = sbx_init_note_terminal();
 	if (l->tty_fd >= 0)
 		open_jobctl_pipe(l);
+	sbx_init_set_deadline(l->cfg->timeout_secs, l->cfg->grace_secs);
 	block_forwarded_signals(l);
 	sbx_debug("launcher: clone namespaces (flags %#lx)", clone_flags(l->cfg));
 	switch (sbx_clone_sandbox(clone_flags(l->cfg), &l->procs, error)) {
@@ -569,13 +570,20 @@ launcher_terminate(Launcher *l)
 	g_source_unref(grace);
 }
 
+/* pid 1 keeps the -T deadline (init.h): it is never stopped, and we may
+ * be.  This is the backstop in case pid 1 did not end the sandbox: some
+ * seconds after pid 1's SIGKILL was due, counted from later than pid 1's
+ * clock (the handshake ends after its fork). */
+#define DEADLINE_BACKSTOP_SECS 5
+
 static gboolean
 on_timeout(gpointer data)
 {
 	Launcher *l = data;
 
-	sbx_warn("time limit of %u s reached; stopping the sandbox", l->cfg->timeout_secs);
-	launcher_terminate(l);
+	sbx_warn("the sandbox outlived its time limit of %u s; killing it",
+		 l->cfg->timeout_secs);
+	sbx_sandbox_procs_signal(&l->procs, SIGKILL);
 	return G_SOURCE_REMOVE;
 }
 
@@ -681,8 +689,10 @@ launch_wait(Launcher *l)
 	if (l->jobctl_fd >= 0)
 		message_source = attach_fd(l, l->jobctl_fd, on_sandbox_message);
 	if (l->cfg->timeout_secs > 0) {
-		timeout_source = g_timeout_source_new(
-			(guint)MIN(l->cfg->timeout_secs, G_MAXUINT / 1000) * 1000);
+		guint64 backstop = (guint64)l->cfg->timeout_secs + l->cfg->grace_secs +
+				   DEADLINE_BACKSTOP_SECS;
+
+		timeout_source = g_timeout_source_new_seconds((guint)MIN(backstop, G_MAXUINT));
 		g_source_set_callback(timeout_source, on_timeout, l, NULL);
 		g_source_attach(timeout_source, l->ctx);
 	}

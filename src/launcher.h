@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT
  *
- * launcher.h — the process model of ARCHITECTURE.md "Processes".
+ * launcher.h — the process model of doc/ARCHITECTURE.md "Processes".
  *
  * launcher (caller's uid, outside) ─clone(NEWUSER|NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS|NEWCGROUP)→
  *   set-up child = pid 1 (namespace-root): network stage, filesystem stage, then init loop
  *     └─ payload: nested user namespace for the requested identity, privilege drop, exec
+ *
+ * Theory of operation: doc/THEORY.md has the whole start as a timeline,
+ * launcher | set-up child | payload, with every channel (the SYNC and CHAN
+ * socketpairs, the uid maps, pidfds, the job-control pipe), every message
+ * (the 'G' byte after the maps, NetHello/NetAnswer, SbxSetupReport) and the
+ * function that handles each stage: launch_prepare(), launch_clone(),
+ * launch_handshake(), launch_wait() here; sbx_sandbox_child() in the child.
  */
 #pragma once
 

@@ -114,6 +114,11 @@ int mini_sandbox_allow_host_proc(void);
 /* Write a debug log of the set-up stages to PATH (-D); its directory must
  * exist.  Only once: a second call is MINI_SANDBOX_ERR_LOG_NOT_UNIQUE. */
 int mini_sandbox_enable_log(const char *path);
+/* Let the code inside create user namespaces (--allow-userns), e.g. for a
+ * nested sandbox or a browser's own sandbox.  By default they are refused:
+ * inside one the code is root again and reaches root-only kernel
+ * interfaces such as nf_tables. */
+int mini_sandbox_allow_userns(void);
 
 /* ---- network -------------------------------------------------------------
  * The rule, decided by the calls made before start():
@@ -164,6 +169,14 @@ int mini_sandbox_allow_max_connections(int max_connections);
  * every connection to its addresses, whatever site it names — every site
  * a CDN serves there.  Weakens the allowlist; see mini-tapbox(1). */
 int mini_sandbox_disable_name_check(void);
+
+/* ---- resources ----------------------------------------------------------- */
+
+/* At most MAX_PROCS tasks (processes and threads) in the sandbox
+ * (--max-procs); default 4096.  A fork beyond it fails with EAGAIN inside;
+ * see mini-sandbox(1) RESOURCES.  1 <= MAX_PROCS <= 4194304, else
+ * MINI_SANDBOX_ERR_ILLEGAL_CONFIG. */
+int mini_sandbox_set_max_procs(int max_procs);
 
 /* ---- running ------------------------------------------------------------ */
 

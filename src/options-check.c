@@ -531,6 +531,14 @@ sbx_config_validate(const SbxConfig *cfg, GError **error)
 			return FALSE;
 		}
 	}
+	if (cfg->allow_userns && cfg->require_landlock) {
+		/* The kernel refuses mounts under Landlock's filesystem rules. */
+		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+			    "--allow-userns and --require-landlock: with --allow-userns the "
+			    "filesystem rules of Landlock are left out (the kernel refuses mounts "
+			    "under them, and a nested sandbox must mount); choose one");
+		return FALSE;
+	}
 	if (cfg->argv && (!cfg->argv[0] || !cfg->argv[0][0])) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
 			    "no command given (the command name is empty); put it last, "

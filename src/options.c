@@ -20,6 +20,7 @@
 #include "src/options.h"
 #include "common/error.h"
 #include "common/safepath.h"
+#include "src/resource-limits.h"
 #include "sbx-build-config.h"
 
 #include <errno.h>
@@ -33,8 +34,9 @@ typedef enum {
 	OPT_WRITE, OPT_READ_ONLY, OPT_EMPTY, OPT_WORKDIR, OPT_KEEP_OVERLAY,
 	OPT_PROC, OPT_TMPFS_SIZE,
 	OPT_SHARE_NETWORK, OPT_NO_LOOPBACK,
-	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST,
-	OPT_TIMEOUT, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
+	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST, OPT_ALLOW_USERNS,
+	OPT_REQUIRE_LANDLOCK,
+	OPT_TIMEOUT, OPT_MAX_PROCS, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
 	OPT_DEBUG_LOG, OPT_VERBOSE,
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
 	OPT_ALLOW_HOST_PORT,
@@ -78,7 +80,10 @@ static const OptDef opt_table[] = {
 	{ "fake-root",          'R', 0,                        OPT_FAKE_ROOT },
 	{ "nobody",             'U', 0,                        OPT_NOBODY },
 	{ "hostname-localhost", 'H', 0,                        OPT_HOSTNAME_LOCALHOST },
+	{ "allow-userns",       0,   0,                        OPT_ALLOW_USERNS },
+	{ "require-landlock",   0,   0,                        OPT_REQUIRE_LANDLOCK },
 	{ "timeout",            'T', OPTF_VALUE | OPTF_ONCE,   OPT_TIMEOUT },
+	{ "max-procs",          0,   OPTF_VALUE | OPTF_ONCE,   OPT_MAX_PROCS },
 	{ "kill-delay",         't', OPTF_VALUE | OPTF_ONCE,   OPT_KILL_DELAY },
 	{ "sigint-term",        'i', 0,                        OPT_SIGINT_TERM },
 	{ "keep-fd",            0,   OPTF_VALUE,               OPT_KEEP_FD },
@@ -130,7 +135,8 @@ print_help(const char *prog, gboolean is_tapbox)
 	      "  -h, --hermetic DIR     only what -M/-w name (-h is not help)\n"
 	      "Paths:   -w PATH writable, -M PATH read-only, -k PATH overlay, -e DIR empty,\n"
 	      "         -W DIR working directory\n"
-	      "Process: -R fake root, -U nobody, -H hostname, -T SECS timeout, -i, -v\n",
+	      "Process: -R fake root, -U nobody, -H hostname, -T SECS timeout, -i, -v,\n"
+	      "         --allow-userns (nested user namespaces), --require-landlock\n",
 	      stdout);
 	fputs(is_tapbox ? help_tapbox : help_sandbox, stdout);
 	fputs("\n"
@@ -413,11 +419,23 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 	case OPT_HOSTNAME_LOCALHOST:
 		cfg->hostname_localhost = TRUE;
 		return TRUE;
+	case OPT_ALLOW_USERNS:
+		cfg->allow_userns = TRUE;
+		return TRUE;
+	case OPT_REQUIRE_LANDLOCK:
+		cfg->require_landlock = TRUE;
+		return TRUE;
 	case OPT_TIMEOUT:
 		if (!parse_uint_opt(as, value, 0, G_MAXINT32, SBX_ERR_ILLEGAL_CONFIG, "60", &n,
 				    error))
 			return FALSE;
 		cfg->timeout_secs = (guint)n;
+		return TRUE;
+	case OPT_MAX_PROCS:
+		if (!parse_uint_opt(as, value, 1, SBX_MAX_MAX_PROCS, SBX_ERR_ILLEGAL_CONFIG, "512",
+				    &n, error))
+			return FALSE;
+		cfg->max_procs = (guint)n;
 		return TRUE;
 	case OPT_KILL_DELAY:
 		if (!parse_uint_opt(as, value, 0, G_MAXINT32, SBX_ERR_ILLEGAL_CONFIG, "5", &n,

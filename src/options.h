@@ -18,6 +18,8 @@ typedef enum {
 	SBX_PARSE_ERROR,       /* *error set (usage problem → exit 125) */
 } SbxParseResult;
 
+/* ---- options.c: the command line ---- */
+
 /* Parse ARGV (argv[0] included).  IS_TAPBOX selects the mini-tapbox option
  * set.  Options are order-independent; contradictions are errors naming both
  * options.  Options end at "--" or at the first argument that is not an
@@ -31,6 +33,8 @@ SbxParseResult sbx_options_parse(int argc, char **argv, gboolean is_tapbox,
 
 #define SBX_ARGFILE_MAX_DEPTH 8
 #define SBX_ARGFILE_MAX_BYTES ((gsize)1 << 20)
+
+/* ---- options-check.c: checks and setters shared with the C API ---- */
 
 /* Checks that need no syscalls (contradictions, relative paths, ranges).
  * Shared with the C API, which fills SbxConfig call by call.  A config with
@@ -61,6 +65,8 @@ gboolean sbx_parse_size(const char *opt, const char *value, guint64 *out, GError
  * Fills *out (out->host_addr allocated, brackets stripped). */
 gboolean sbx_parse_publish(const char *opt, const char *value, SbxPublish *out,
 			   GError **error);
+
+/* ---- options.c ---- */
 
 /* NULL-terminated list of every long option name (without "--"), in the
  * order of --help; for tests and documentation checks. */

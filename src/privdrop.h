@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * privdrop.h — the payload's privilege drop, in the fixed order of
- * STYLE.md 9: close fds → capabilities (ambient, bounding, then
+ * doc/STYLE.md 9: close fds → capabilities (ambient, bounding, then
  * effective/permitted/inheritable) → PR_SET_NO_NEW_PRIVS.  The seccomp
  * filter (seccomp-filter.h) comes after, then execve.
  */

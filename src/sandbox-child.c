@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * sandbox-child.c — the stage list of ARCHITECTURE.md "Processes", child
+ * sandbox-child.c — the stage list of doc/ARCHITECTURE.md "Processes", child
  * side.  sbx_sandbox_child() is the whole story in order; every stage is a
  * named call.  Errors are sent to the launcher over the sync socket (it
  * prints them and exits 125); nothing of the payload runs after a failure.
@@ -10,6 +10,8 @@
 #include "common/fdutil.h"
 #include "common/log.h"
 #include "src/init.h"
+#include "src/landlock.h"
+#include "src/resource-limits.h"
 #include "src/privdrop.h"
 #include "src/seccomp-filter.h"
 #include "src/userns.h"
@@ -131,17 +133,19 @@ set_hostname(const SbxConfig *cfg, GError **error)
  * there the API layer closes what could reach the host's file tree
  * (api_close_host_reaching_fds), and we close only our own. */
 static gboolean
-close_stray_fds(const SbxChildArgs *a, GError **error)
+close_stray_fds(const SbxChildArgs *a, int landlock_fd, GError **error)
 {
 	g_autoptr(GArray) keep = g_array_new(FALSE, FALSE, sizeof(int));
 	int debug_fd = sbx_log_debug_fd();
 
 	if (a->continuation)
-		return TRUE; /* sync socket and debug log are closed below */
+		return TRUE; /* sync socket, Landlock ruleset and debug log are closed below */
 
 	if (a->cfg->keep_fds)
 		g_array_append_vals(keep, a->cfg->keep_fds->data, a->cfg->keep_fds->len);
 	g_array_append_val(keep, a->sync_fd);
+	if (landlock_fd >= 0)
+		g_array_append_val(keep, landlock_fd);
 	if (debug_fd >= 0)
 		g_array_append_val(keep, debug_fd);
 	return sbx_close_fds_except((const int *)(void *)keep->data, keep->len, error);
@@ -184,7 +188,7 @@ sbx_sandbox_child(const SbxChildArgs *a)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) uppers = g_array_new(FALSE, FALSE, sizeof(FsUpper));
-	int proc_fd;
+	int proc_fd, landlock_fd;
 
 	/* --- set-up child: pid 1, root of the new user namespace --- */
 	if (!die_with_launcher(&error))
@@ -203,6 +207,15 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	send_uppers(a->sync_fd, uppers);
 	if (!set_hostname(a->cfg, &error))
 		fail(a, "hostname", error);
+	/* Before init forks the payload and before the payload's nested
+	 * user namespace exists: that namespace inherits the cap as its
+	 * ceiling (resource-limits.c). */
+	if (!sbx_limits_cap_tasks(a->cfg, proc_fd, &error))
+		fail(a, "task limit", error);
+	/* Built here, after the pivot, because its rules name the new root's
+	 * paths; pid 1 closes it, the payload enforces it last. */
+	if (!sbx_landlock_prepare(a->plan, a->cfg, proc_fd, &landlock_fd, &error))
+		fail(a, "landlock", error);
 	sbx_debug("child: set-up done; becoming init");
 	if (!sbx_init_start(proc_fd, &error))
 		fail(a, "init", error);
@@ -211,10 +224,12 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	if (!sbx_userns_enter_identity(proc_fd, a->payload_uid, a->payload_gid, &error))
 		fail(a, "identity", error);
 	close(proc_fd);
-	if (!close_stray_fds(a, &error))
+	if (!close_stray_fds(a, landlock_fd, &error))
 		fail(a, "close fds", error);
 	if (!sbx_drop_privileges(&error))
 		fail(a, "privilege drop", error);
+	if (!sbx_landlock_enforce(landlock_fd, &error))
+		fail(a, "landlock", error);
 	if (!sbx_seccomp_load(a->seccomp, &error))
 		fail(a, "seccomp", error);
 	sbx_debug("payload: set-up OK; %s", a->continuation ? "continuing" : a->cfg->argv[0]);

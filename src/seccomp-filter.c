@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <sched.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -70,9 +71,35 @@ add_compat_arches(scmp_filter_ctx ctx, GError **error)
 	return TRUE;
 }
 
+/* New user namespaces (issue 14.7): inside one, the payload would be root
+ * again and reach root-only kernel interfaces — nf_tables, new mounts of
+ * many filesystems — that are a frequent source of privilege escalations.
+ * clone and unshare are refused when their flags ask for CLONE_NEWUSER;
+ * clone3 passes its flags in memory, which seccomp cannot read, so it is
+ * refused with ENOSYS as a whole: libc and language runtimes then fall back
+ * to clone(2), as they do on kernels before 5.3 (Docker and Flatpak do the
+ * same). */
+static gboolean
+refuse_new_user_namespaces(scmp_filter_ctx ctx, GError **error)
+{
+	int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+				 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+
+	if (r < 0)
+		return sbx_set_errno(error, -r, "seccomp: refuse unshare(CLONE_NEWUSER)");
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+			     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+	if (r < 0)
+		return sbx_set_errno(error, -r, "seccomp: refuse clone(CLONE_NEWUSER)");
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (r < 0)
+		return sbx_set_errno(error, -r, "seccomp: refuse clone3");
+	return TRUE;
+}
+
 /* Build the filter in libseccomp's form. */
 static scmp_filter_ctx
-build_filter(GError **error)
+build_filter(gboolean allow_userns, GError **error)
 {
 	__attribute__((cleanup(filter_ctx_release))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int r;
@@ -99,13 +126,16 @@ build_filter(GError **error)
 			return sbx_set_errno(error, -r, "seccomp: refuse ioctl %#lx",
 					     refused_ioctls[i]), NULL;
 	}
+	if (!allow_userns && !refuse_new_user_namespaces(ctx, error))
+		return NULL;
 	return g_steal_pointer(&ctx);
 }
 
 GBytes *
-sbx_seccomp_compile(GError **error)
+sbx_seccomp_compile(gboolean allow_userns, GError **error)
 {
-	__attribute__((cleanup(filter_ctx_release))) scmp_filter_ctx ctx = build_filter(error);
+	__attribute__((cleanup(filter_ctx_release))) scmp_filter_ctx ctx =
+		build_filter(allow_userns, error);
 	autoclose int fd = -1;
 	g_autofree char *bpf = NULL;
 	struct stat st;
@@ -131,8 +161,10 @@ sbx_seccomp_compile(GError **error)
 	if (r != (int)st.st_size)
 		return sbx_set_errno(error, r < 0 ? errno : EIO, "seccomp: read the exported filter"),
 		       NULL;
-	sbx_debug("launcher: seccomp filter compiled (%zu syscalls, %zu ioctls refused, %lld insns)",
+	sbx_debug("launcher: seccomp filter compiled (%zu syscalls, %zu ioctls refused, "
+		  "new user namespaces %s, %lld insns)",
 		  G_N_ELEMENTS(refused_syscalls), G_N_ELEMENTS(refused_ioctls),
+		  allow_userns ? "allowed (--allow-userns)" : "refused",
 		  (long long)(st.st_size / (off_t)sizeof(struct sock_filter)));
 	return g_bytes_new_take(g_steal_pointer(&bpf), (size_t)st.st_size);
 }
@@ -154,9 +186,9 @@ sbx_seccomp_load(GBytes *program, GError **error)
 }
 
 gboolean
-sbx_seccomp_apply(GError **error)
+sbx_seccomp_apply(gboolean allow_userns, GError **error)
 {
-	g_autoptr(GBytes) program = sbx_seccomp_compile(error);
+	g_autoptr(GBytes) program = sbx_seccomp_compile(allow_userns, error);
 
 	return program && sbx_seccomp_load(program, error);
 }

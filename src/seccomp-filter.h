@@ -13,8 +13,14 @@
  *   syslog, acct, quotactl, swapon, swapoff, reboot, settimeofday,
  *   clock_settime, clock_adjtime, uselib, lookup_dcookie, vhangup
  *                                      host-wide administration
+ *   unshare/clone with CLONE_NEWUSER   a new user namespace makes the payload
+ *                                      root of it: nf_tables and other
+ *                                      root-only interfaces (unless
+ *                                      --allow-userns); clone3 → ENOSYS, its
+ *                                      flags are out of seccomp's reach
  * ptrace stays allowed (debuggers inside the sandbox; it cannot cross the
- * pid namespace).  New namespaces stay allowed (nested sandboxes, browsers).
+ * pid namespace).  Other new namespaces need a user namespace's
+ * capabilities, which the payload does not hold.
  * On x86-64 the filter also covers the i386 and x32 ABIs so a 32-bit
  * syscall cannot go around it.
  */
@@ -24,8 +30,9 @@
 
 /* Launcher side, before the fork: compile the filter to classic BPF
  * (libseccomp), so that a compile error stops the start before any process
- * exists and the payload only has to load it.  NULL + error on failure. */
-GBytes *sbx_seccomp_compile(GError **error);
+ * exists and the payload only has to load it.  ALLOW_USERNS (--allow-userns)
+ * leaves clone/clone3/unshare alone.  NULL + error on failure. */
+GBytes *sbx_seccomp_compile(gboolean allow_userns, GError **error);
 
 /* Payload side: load PROGRAM (from sbx_seccomp_compile) into the calling
  * thread — one prctl().  Needs PR_SET_NO_NEW_PRIVS (sbx_drop_privileges),
@@ -33,4 +40,4 @@ GBytes *sbx_seccomp_compile(GError **error);
 gboolean sbx_seccomp_load(GBytes *program, GError **error);
 
 /* Both in one (tests, callers without a fork in between). */
-gboolean sbx_seccomp_apply(GError **error);
+gboolean sbx_seccomp_apply(gboolean allow_userns, GError **error);

@@ -131,5 +131,6 @@ sbx_userns_explain_failure(int errnum)
 	return g_strdup("creating user namespaces is forbidden here, most likely by a "
 			"container's seccomp profile (e.g. Docker's default): run the container "
 			"with a profile that allows clone/unshare(CLONE_NEWUSER), or "
-			"--security-opt seccomp=unconfined");
+			"--security-opt seccomp=unconfined; inside another mini-sandbox, start "
+			"that one with --allow-userns");
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests (cmocka, under ASan/UBSan), integration
 # tests (real sandboxes, started as an unprivileged user), a short fuzz run,
-# and cppcheck.
+# cppcheck, and (as root) the Debian packages installed and smoke-tested.
 #
 # As root (CI): copies the tree to a world-readable place, creates the test
 # user, gives /dev/net/tun mode 0666, creates the test hosts' network
@@ -46,5 +46,17 @@ if [ -x tests/fuzz/run.sh ]; then
 	tests/fuzz/run.sh smoke
 fi
 
-# 4. integration tests
-exec tests/integration/run.sh "$WORK/build"
+# 4. the Debian packages built, installed, smoke-tested and purged (root:
+#    it installs them; about 4 minutes).  A failure here does not hide the
+#    integration tests' results: both count.
+pkg_status=0
+if [ "$(id -u)" -eq 0 ]; then
+	tests/pkg/run.sh || pkg_status=$?
+fi
+
+# 5. integration tests
+status=0
+tests/integration/run.sh "$WORK/build" || status=$?
+[ "$pkg_status" -eq 0 ] || echo "run-all: tests/pkg/run.sh failed (exit $pkg_status)" >&2
+[ "$status" -eq 0 ] && exit "$pkg_status"
+exit "$status"

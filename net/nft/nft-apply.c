@@ -450,10 +450,12 @@ nft_apply(const NftPolicy *p, GError **error)
 	return ok;
 }
 
-gboolean
-nft_add_runtime_addrs(int sock, const char *set, int family, const void *addrs, guint n,
-		      guint timeout_secs, GError **error)
+/* One NEWSETELEM (DEL: DELSETELEM) batch of N addresses for SET. */
+static gboolean
+runtime_elems(int sock, const char *set, int family, const void *addrs, guint n,
+	      guint timeout_secs, gboolean del, GError **error)
 {
+	const char *verb = del ? "remove" : "add";
 	gsize keylen = family == AF_INET ? 4 : 16;
 	gsize size = MNL_SOCKET_BUFFER_SIZE + n * 64;
 	g_autofree char *buf = g_malloc0(size);
@@ -468,8 +470,8 @@ nft_add_runtime_addrs(int sock, const char *set, int family, const void *addrs, 
 	if (family != AF_INET && family != AF_INET6) {
 		mnl_nlmsg_batch_stop(batch);
 		nftnl_set_free(s);
-		g_set_error(error, SBX_ERROR, SBX_ERR_OS, "nftables: add to set %s: bad family %d",
-			    set, family);
+		g_set_error(error, SBX_ERROR, SBX_ERR_OS, "nftables: %s in set %s: bad family %d",
+			    verb, set, family);
 		return FALSE;
 	}
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
@@ -480,14 +482,16 @@ nft_add_runtime_addrs(int sock, const char *set, int family, const void *addrs, 
 
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, (const guint8 *)addrs + i * keylen,
 				   (guint32)keylen);
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT,
-				       (guint64)MAX(timeout_secs, 1u) * 1000);
+		if (!del)
+			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT,
+					       (guint64)MAX(timeout_secs, 1u) * 1000);
 		nftnl_set_elem_add(s, e);
 	}
 	nftnl_batch_begin(mnl_nlmsg_batch_current(batch), seq++);
 	mnl_nlmsg_batch_next(batch);
-	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(batch), NFT_MSG_NEWSETELEM,
-				    NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK, seq++);
+	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(batch),
+				    del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM, NFPROTO_INET,
+				    del ? NLM_F_ACK : NLM_F_CREATE | NLM_F_ACK, seq++);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	mnl_nlmsg_batch_next(batch);
 	nftnl_batch_end(mnl_nlmsg_batch_current(batch), seq++);
@@ -500,9 +504,24 @@ nft_add_runtime_addrs(int sock, const char *set, int family, const void *addrs, 
 	while (sent < 0 && errno == EINTR);
 	mnl_nlmsg_batch_stop(batch);
 	if (sent < 0)
-		return sbx_set_errno(error, errno, "nftables: add %u addresses to set %s", n, set);
+		return sbx_set_errno(error, errno, "nftables: %s %u addresses in set %s", verb, n,
+				     set);
 	ok = drain_replies(sock, 1, NULL, error);
 	if (!ok)
-		sbx_prefix_error(error, "add %u addresses to set %s", n, set);
+		sbx_prefix_error(error, "%s %u addresses in set %s", verb, n, set);
 	return ok;
+}
+
+gboolean
+nft_add_runtime_addrs(int sock, const char *set, int family, const void *addrs, guint n,
+		      guint timeout_secs, GError **error)
+{
+	return runtime_elems(sock, set, family, addrs, n, timeout_secs, FALSE, error);
+}
+
+gboolean
+nft_del_runtime_addrs(int sock, const char *set, int family, const void *addrs, guint n,
+		      GError **error)
+{
+	return runtime_elems(sock, set, family, addrs, n, 0, TRUE, error);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  *
- * nft-int.h — shared between nft.c (build) and nft-apply.c (send, verify)
- * and the unit tests; not part of the net/ seam.
+ * nft-int.h — shared between nft.c (build), nft-apply.c (send, verify)
+ * and the unit tests; not part of the net/ seam.  Everything here is
+ * defined in nft.c except nft_addr_increment() (nft-policy.c).
  */
 #pragma once
 
@@ -44,9 +45,10 @@ NftObjects *nft_objects_build(const NftPolicy *p);
 void nft_objects_free(NftObjects *o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NftObjects, nft_objects_free)
 
-/* ADDR + 1 in place (big-endian, KEYLEN bytes); FALSE when it wrapped to 0. */
+/* ADDR + 1 in place (big-endian, KEYLEN bytes); FALSE when it wrapped to 0.
+ * In nft-policy.c. */
 gboolean nft_addr_increment(guint8 *addr, guint keylen);
-/* Interval-set elements for RS (NOTES-platform.md §2.3) appended to KEYS;
+/* Interval-set elements for RS (doc/PLATFORM.md §2.3) appended to KEYS;
  * with SKIP_SINGLES only for its ranges of more than one address. */
 void nft_interval_keys(const NftRangeSet *rs, gboolean skip_singles, GArray *keys);
 /* Hash-set elements: the single-address ranges of RS. */

@@ -3,9 +3,10 @@
  * nft.c — the pure batch builder (the policy model is in nft-policy.c).
  * The socket side (send, drain, read back, run-time additions) is in
  * nft-apply.c.  Expression sequences follow what `nft --debug=netlink`
- * prints for the same rules (NOTES-platform.md §2.4).
+ * prints for the same rules (doc/PLATFORM.md §2.4).
  */
 #include "net/nft/nft.h"
+#include "net/vnet.h"
 #include "net/nft/nft-int.h"
 #include "net/nflog.h"
 
@@ -286,14 +287,13 @@ add_allow_set(NftObjects *o, const char *name, int family, const NftRangeSet *rs
 
 /* ---------- the ruleset ---------- */
 
-static const guint8 gw4[4] = { 10, 0, 2, 2 };
-static const guint8 dns4[4] = { 10, 0, 2, 3 };
-static const guint8 gw6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
-static const guint8 dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+static const guint8 gw4[4] = VNET_GATEWAY4_BYTES;
+static const guint8 dns4[4] = VNET_RESOLVER4_BYTES;
+static const guint8 gw6[16] = VNET_GATEWAY6_BYTES;
+static const guint8 dns6[16] = VNET_RESOLVER6_BYTES;
 
-static const guint8 gw_mask4[4] = { 0xff, 0xff, 0xff, 0xfe };
-static const guint8 gw_mask6[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-				     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe };
+static const guint8 gw_mask4[4] = VNET_PAIR4_MASK;
+static const guint8 gw_mask6[16] = VNET_PAIR6_MASK;
 
 /* A set NAME of the TCP/UDP ports in PORTS (guint16, host order). */
 static struct nftnl_set *

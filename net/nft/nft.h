@@ -20,6 +20,7 @@
  *       oifname "lo" accept
  *       ct state established,related accept
  *       [ct count over MAX → jump deny]               (max_connections)
+ *       icmpv6 type 133-137 accept                     (neighbour discovery)
  *       udp dport 53 to 10.0.2.3 / fd00::3 accept      (built-in resolver)
  *       tcp dport @host_ports to 10.0.2.2 accept
  *       daddr in 10.0.2.2/31 or fd00::2/127 → jump deny (gateway, resolver:
@@ -38,7 +39,10 @@
  *
  * Unrestricted tapbox (allow_all): chain output with policy accept, keeping
  * only the gateway rules: the host's loopback stays closed except for
- * --allow-host-port.
+ * --allow-host-port.  Without max_connections it needs no conntrack: the
+ * gateway rules come first, and instead of "ct state" a set publish_ports
+ * lets replies of --publish connections (ACK set, from a published port)
+ * through to the gateway.
  */
 #pragma once
 
@@ -76,6 +80,8 @@ typedef struct {
 	guint max_connections; /* 0 = no limit */
 } NftPolicy;
 
+/* ---- nft-policy.c: the ruleset as data ---- */
+
 void nft_range_set_init(NftRangeSet *s, guint keylen);
 void nft_range_set_clear(NftRangeSet *s);
 /* Add ADDR/PREFIX (network order, s->keylen bytes). */
@@ -98,6 +104,8 @@ void nft_policy_normalize(NftPolicy *p);
  * or 6.  For whole-host sets pass group NULL. */
 const char *nft_set_name(char *buf, gsize size, char kind, int family, const NftPortGroup *g);
 
+/* ---- nft.c: the batch (pure) ---- */
+
 /* An opaque batch (libnftnl pages) ready to send. */
 typedef struct NftBatch NftBatch;
 /* Build the whole ruleset for P; SEQ is the first sequence number. */
@@ -108,6 +116,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NftBatch, nft_batch_free)
 GBytes *nft_batch_bytes(NftBatch *b);
 /* Number of messages that carry NLM_F_ACK (the replies nft_apply waits for). */
 guint nft_batch_acks(const NftBatch *b);
+
+/* ---- nft-apply.c: send, verify, run-time additions ---- */
 
 /* Child side, namespace-root in the sandbox netns: send P's batch in one
  * sendmsg, collect every reply (any error fails: the batch is one kernel
@@ -129,3 +139,8 @@ int nft_open_socket(GError **error);
  * address that is already there succeeds. */
 gboolean nft_add_runtime_addrs(int sock, const char *set, int family, const void *addrs,
 			       guint n, guint timeout_secs, GError **error);
+/* The reverse: remove N addresses from SET before their timeout (the
+ * launcher's table of run-time answers evicted them, policy-int.h).  An
+ * address the kernel already timed out is an error (ENOENT). */
+gboolean nft_del_runtime_addrs(int sock, const char *set, int family, const void *addrs,
+			       guint n, GError **error);

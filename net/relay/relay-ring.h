@@ -3,7 +3,7 @@
  * relay-ring.h — the byte rings of the TCP relay (tcp-relay.h): what one
  * connection holds for the host socket or for the guest.
  *
- * Owner: net/.  Pure code: memory, no syscalls (unit test:
+ * Pure code: memory, no syscalls (unit test:
  * tests/unit/test-relay-ring.c).  A ring's capacity is 0 or a power of two
  * from RELAY_RING_MIN up to the caller's maximum; it grows on demand, out
  * of a budget shared by all rings of the relay, and never shrinks (the

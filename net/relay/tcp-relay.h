@@ -3,7 +3,7 @@
  * tcp-relay.h — the guest's outbound TCP connections, relayed onto host
  * sockets by the launcher itself instead of libslirp's TCP engine.
  *
- * Owner: net/.  Why it exists: libslirp 4.7 has no TCP window scaling and
+ * Why the relay exists: libslirp 4.7 has no TCP window scaling and
  * caps segments at 32 KiB (tcp.h TCP_MAXSEG_MAX), so every connection
  * through it moves at most 64 KiB per round trip through the launcher, and
  * it answers every segment with an ACK frame.  The relay terminates the

@@ -4,6 +4,7 @@
  * promises: tcp-seg.h).
  */
 #include "net/relay/tcp-seg.h"
+#include "net/vnet.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -180,10 +181,11 @@ tcp_seg_build(uint8_t *hdr, const TcpSegAddrs *a, const TcpSegOut *o, const uint
 	return FRAME_ETH_HLEN + iphl + tcphl;
 }
 
-static const uint8_t gateway4[4] = { 10, 0, 2, 2 };
+static const uint8_t gateway4[4] = VNET_GATEWAY4_BYTES;
 static const uint8_t loopback4[4] = { 127, 0, 0, 1 };
-static const uint8_t slirp_prefix6[8] = { 0xfd, 0, 0, 0, 0, 0, 0, 0 };
-static const uint8_t resolver6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+static const uint8_t slirp_net4[] = VNET_NET4_BYTES;
+static const uint8_t slirp_prefix6[] = VNET_NET6_BYTES;
+static const uint8_t resolver6[16] = VNET_RESOLVER6_BYTES;
 
 TcpSegPeer
 tcp_seg_map_peer(const TcpSeg *s, struct sockaddr_storage *sa, socklen_t *salen)
@@ -200,7 +202,7 @@ tcp_seg_map_peer(const TcpSeg *s, struct sockaddr_storage *sa, socklen_t *salen)
 			memcpy(&in->sin_addr, loopback4, 4);
 			return TCP_SEG_PEER_RELAY;
 		}
-		if (d[0] == 10 && d[1] == 0 && d[2] == 2)
+		if (memcmp(d, slirp_net4, sizeof slirp_net4) == 0)
 			return TCP_SEG_PEER_SLIRP;
 		if (d[0] == 0 || d[0] == 127 || d[0] >= 224)
 			return TCP_SEG_PEER_REFUSE;
@@ -217,7 +219,7 @@ tcp_seg_map_peer(const TcpSeg *s, struct sockaddr_storage *sa, socklen_t *salen)
 		*salen = sizeof *in6;
 		if (memcmp(s->daddr, resolver6, 16) == 0 || IN6_IS_ADDR_LINKLOCAL(&d))
 			return TCP_SEG_PEER_SLIRP;
-		if (memcmp(s->daddr, slirp_prefix6, 8) == 0) {
+		if (memcmp(s->daddr, slirp_prefix6, sizeof slirp_prefix6) == 0) {
 			in6->sin6_addr = in6addr_loopback;
 			return TCP_SEG_PEER_RELAY;
 		}

@@ -3,7 +3,7 @@
  * tcp-seg.h — read the TCP segments the guest sends and write the ones the
  * TCP relay (tcp-relay.h) answers with.
  *
- * Owner: net/.  Pure code, no allocation, no syscalls (unit test:
+ * Pure code, no allocation, no syscalls (unit test:
  * tests/unit/test-tcp-seg.c).  The parser reads, never trusts: a segment
  * whose header or options run past the frame is refused, and every pointer
  * it reports lies inside the frame it was given.

@@ -146,6 +146,10 @@ class Sandbox:
         """Debug log of the set-up stages (-D)."""
         return self._add("mini_sandbox_enable_log", path)
 
+    def allow_userns(self):
+        """Let the code inside create user namespaces (--allow-userns)."""
+        return self._add("mini_sandbox_allow_userns")
+
     def share_network(self):
         """The host's network (-N)."""
         return self._add("mini_sandbox_share_network")
@@ -187,6 +191,10 @@ class Sandbox:
         addresses (weaker; see mini-tapbox(1) --no-name-check)."""
         return self._add("mini_sandbox_disable_name_check")
 
+    def max_procs(self, n):
+        """At most N tasks (processes and threads) inside (--max-procs)."""
+        return self._add("mini_sandbox_set_max_procs", int(n))
+
     # -- running ----------------------------------------------------------
 
     def start(self):
@@ -225,7 +233,7 @@ class Sandbox:
 
 def run(args, *, allow=(), write=(), read=(), tmpfs=(), overlay=(), mode="default",
         root=None, overlay_dir=None, cwd=None, share_network=False, allow_all=False,
-        host_ports=(), resolver=None, log=None, **kwargs):
+        host_ports=(), resolver=None, log=None, max_procs=None, **kwargs):
     """Run ARGS in a fresh sandbox and wait, like subprocess.run().
 
     ``allow``: allowlist entries (the filtered network; none = no network);
@@ -257,6 +265,8 @@ def run(args, *, allow=(), write=(), read=(), tmpfs=(), overlay=(), mode="defaul
         sb.resolver(resolver)
     if log is not None:
         sb.log(log)
+    if max_procs is not None:
+        sb.max_procs(max_procs)
     return sb.run(args, **kwargs)
 
 

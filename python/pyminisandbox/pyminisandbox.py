@@ -41,6 +41,10 @@ def mini_sandbox_enable_log(path):
     return _native.lib().mini_sandbox_enable_log(_enc(path))
 
 
+def mini_sandbox_allow_userns():
+    return _native.lib().mini_sandbox_allow_userns()
+
+
 def mini_sandbox_mount_parents_write(num_of_parents=-1):
     """All folders above the working directory writable; or, with
     NUM_OF_PARENTS > 0, only that many levels up (as the original)."""
@@ -109,6 +113,10 @@ def mini_sandbox_allow_max_connections(max_connections):
 
 def mini_sandbox_disable_name_check():
     return _native.lib().mini_sandbox_disable_name_check()
+
+
+def mini_sandbox_set_max_procs(max_procs):
+    return _native.lib().mini_sandbox_set_max_procs(int(max_procs))
 
 
 def mini_sandbox_allow_connections(path):

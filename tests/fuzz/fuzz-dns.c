@@ -18,6 +18,7 @@
 #include "net/dns.h"
 #include "net/nflog.h"
 #include "net/policy.h"
+#include "net/vnet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -96,6 +97,8 @@ handle_frame(const uint8_t *frame, size_t len)
 static void
 feed_as_query(const uint8_t *data, size_t size, gboolean v6)
 {
+	static const guint8 guest4[4] = VNET_GUEST4_BYTES, resolver4[4] = VNET_RESOLVER4_BYTES;
+	static const guint8 guest6[16] = VNET_GUEST6_BYTES, resolver6[16] = VNET_RESOLVER6_BYTES;
 	static guint8 frame[14 + 40 + 8 + 4096];
 	size_t iph = v6 ? 40 : 20;
 	guint8 *ip = frame + 14, *udp = ip + iph;
@@ -110,17 +113,15 @@ feed_as_query(const uint8_t *data, size_t size, gboolean v6)
 		ip[4] = (guint8)((8 + size) >> 8);
 		ip[5] = (guint8)(8 + size);
 		ip[6] = 17;
-		ip[8] = 0xfd;
-		ip[23] = 0x64;
-		ip[24] = 0xfd;
-		ip[39] = 3;
+		memcpy(ip + 8, guest6, 16);
+		memcpy(ip + 24, resolver6, 16);
 	} else {
 		ip[0] = 0x45;
 		ip[2] = (guint8)((28 + size) >> 8);
 		ip[3] = (guint8)(28 + size);
 		ip[9] = 17;
-		ip[12] = 10; ip[14] = 2; ip[15] = 100;
-		ip[16] = 10; ip[18] = 2; ip[19] = 3;
+		memcpy(ip + 12, guest4, 4);
+		memcpy(ip + 16, resolver4, 4);
 	}
 	udp[0] = 0x80;
 	udp[3] = 53;

@@ -2,8 +2,10 @@
 
 RECORDS maps a name to its answers: plain address strings (A or AAAA by
 their form, TTL 30) or (qtype, address, ttl) tuples.  Names not in RECORDS
-get NXDOMAIN.  Every query is recorded in .queries as (name, qtype), so a
-test can assert that a name never left the sandbox.
+get NXDOMAIN, unless SYNTH (a function of the name and qtype) returns their
+records: many distinct names with distinct answers without a table.  Every
+query is recorded in .queries as (name, qtype), so a test can assert that a
+name never left the sandbox (keep_queries=False: only counted, in .count).
 """
 import socket
 import struct
@@ -29,8 +31,11 @@ def _record(rr):
 
 
 class StubResolver:
-    def __init__(self, records):
+    def __init__(self, records, synth=None, keep_queries=True):
         self.records = {k.lower(): [_record(rr) for rr in v] for k, v in records.items()}
+        self.synth = synth
+        self.keep_queries = keep_queries
+        self.count = 0
         self.queries = []
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -54,12 +59,17 @@ class StubResolver:
         name, off = _read_name(q, 12)
         qtype, = struct.unpack(">H", q[off:off + 2])
         with self.lock:
-            self.queries.append((name, qtype))
+            self.count += 1
+            if self.keep_queries:
+                self.queries.append((name, qtype))
         question = q[12:off + 4]
-        if name not in self.records:
+        records = self.records.get(name)
+        if records is None and self.synth:
+            records = self.synth(name, qtype)
+        if records is None:
             return q[:2] + b"\x81\x83" + struct.pack(">HHHH", 1, 0, 0, 0) + question
         rrs = []
-        for rtype, addr, ttl in self.records[name]:
+        for rtype, addr, ttl in records:
             if rtype != qtype:
                 continue
             fam = socket.AF_INET6 if rtype == 28 else socket.AF_INET

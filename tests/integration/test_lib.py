@@ -192,6 +192,57 @@ def test_fds_kept_and_directory_fds_closed(workdir, tmp_path):
     assert sorted(os.listdir(hostdir)) == ["secret"]
 
 
+def test_proc_self_mem_from_before_start_cannot_write_the_launcher(workdir):
+    """/proc/self/mem opened before start() is the caller's memory, and the
+    caller is the launcher, outside: the continuation must not reach it."""
+    p = client("procmem", cwd=workdir)
+    r = report(p)
+    assert p.returncode == 0, p.stderr
+    assert "inside" in r, p.stdout
+    assert r["mem-write"] == "EBADF"
+    assert r["launcher-flag"] == "untouched"
+
+
+def test_fds_of_every_kind_from_before_start_are_closed(workdir):
+    p = client("fdkinds", os.environ["HOME"], cwd=workdir)
+    r = report(p)
+    assert p.returncode == 0, p.stderr
+    for kind in ("procfs", "nsfs", "eventfd", "inotify", "memfd", "pidfd"):
+        assert r[kind] == "closed", (kind, p.stdout)
+    assert r["file"] == "open"
+    assert r["pipe"] == "open"
+
+
+def test_file_opened_read_only_before_start_cannot_be_reopened_for_writing(workdir,
+                                                                          tmp_path):
+    """Issue 14 item 4 in library mode: Landlock applies to the continuation."""
+    config = tmp_path / "app.conf"
+    config.write_text("setting = 1\n")
+    p = client("reopen", config, cwd=workdir)
+    r = report(p)
+    assert p.returncode == 0, p.stderr
+    assert r["reopen-write"] == "EACCES"
+    assert config.read_text() == "setting = 1\n"
+
+
+def test_user_namespaces_refused_unless_allowed(workdir):
+    r = report(client("userns", 0, cwd=workdir))
+    assert r["unshare-user"] == "EPERM"
+    r = report(client("userns", 1, cwd=workdir))
+    assert r["unshare-user"] == "ok"
+
+
+def test_python_allow_userns(workdir):
+    p = python("""
+        import ctypes, pyminisandbox
+        pyminisandbox.Sandbox().allow_userns().start()
+        libc = ctypes.CDLL(None, use_errno=True)
+        print("unshared" if libc.unshare(0x10000000) == 0 else ctypes.get_errno())
+        """, cwd=workdir)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "unshared\n"
+
+
 def test_sockets_from_before_start_are_closed(workdir):
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.bind(("127.0.0.1", 0))

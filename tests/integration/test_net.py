@@ -429,7 +429,7 @@ print("bye")
 
 def test_launcher_idle_with_open_connection(workdir):
     """The launcher must not poll busily while a connection sits idle
-    (NOTES-platform §1.4 measured 100% CPU for the naive GSource)."""
+    (doc/PLATFORM.md §1.4 measured 100% CPU for the naive GSource)."""
     accepted = threading.Event()
 
     def hold(conn):

@@ -198,6 +198,137 @@ def test_sigint_polite_with_i(workdir):
         assert p.returncode == expected, args
 
 
+FOREGROUND_CHILD_SCRIPT = """#!/bin/bash
+# bash waits for its foreground child before it acts on SIGINT/SIGTERM:
+# a signal to bash alone leaves this running for the child's whole sleep.
+echo ready
+"%s" -c 'import time; time.sleep(60)' %s
+echo after-the-child
+"""
+
+
+@pytest.mark.parametrize("sig, expected", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                           (signal.SIGHUP, 129), (signal.SIGQUIT, None)])
+def test_signal_reaches_the_payloads_foreground_child(workdir, sig, expected):
+    """issue 15: a signal sent to the launcher (a supervisor, timeout -s INT,
+    a CI runner) goes to the command's whole process group, as a terminal
+    sends it: a shell script whose foreground child sleeps 60 s ends at
+    once, not when the child is done."""
+    marker = "fgchild-%s" % uuid.uuid4().hex
+    script = workdir / "job.sh"
+    script.write_text(FOREGROUND_CHILD_SCRIPT % (PY, marker))
+    script.chmod(0o755)
+    p = start(["--", str(script)], workdir)
+    try:
+        assert read_line(p) == "ready"
+        deadline = time.monotonic() + 10
+        while not pids_with_marker(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pids_with_marker(marker), "the foreground child never started"
+        t0 = time.monotonic()
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=20)
+        elapsed = time.monotonic() - t0
+    finally:
+        p.kill()
+        p.wait(timeout=10)
+    assert elapsed < 10, "the payload outlived the signal by %.1f s" % elapsed
+    if expected is not None:      # bash survives its child's SIGQUIT and goes on
+        assert "after-the-child" not in out
+        assert p.returncode == expected, err
+    assert wait_gone(marker) == []
+
+
+def test_sigint_polite_with_i_reaches_the_foreground_child(workdir):
+    """-i keeps its meaning: SIGINT becomes SIGTERM (143), now for the whole
+    group, so the script's foreground child ends too."""
+    marker = "fgchild-%s" % uuid.uuid4().hex
+    script = workdir / "job.sh"
+    script.write_text(FOREGROUND_CHILD_SCRIPT % (PY, marker))
+    script.chmod(0o755)
+    p = start(["-i", "--", str(script)], workdir)
+    try:
+        assert read_line(p) == "ready"
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=20)
+        elapsed = time.monotonic() - t0
+    finally:
+        p.kill()
+        p.wait(timeout=10)
+    assert p.returncode == 143
+    assert elapsed < 10
+    assert wait_gone(marker) == []
+
+
+def test_time_limit_holds_when_the_payload_stops_itself(workdir):
+    """issue 15: on a terminal, a payload that starts a setsid worker and
+    then stops itself (kill -TSTP $$) stopped the launcher too (job
+    control), and the launcher's -T timer with it: the worker ran on.  pid 1
+    keeps the deadline: the worker is dead within -T + -t (+ slack) while
+    the job is still stopped, and fg then reports the SIGTERM (143)."""
+    import fcntl
+    import termios
+
+    marker = uuid.uuid4().hex
+    # the worker's marker is built at run time: it is on the worker's
+    # command line only, not on the launcher's or the shell's
+    payload = ("W=worker; setsid %s -c 'import time; time.sleep(300)' \"$W-%s\" & "
+               "sleep 0.5; echo stop''ping; kill -TSTP $$; sleep 300" % (PY, marker))
+    worker = "worker-" + marker
+    master, slave = os.openpty()
+    p = subprocess.Popen(["/bin/bash", "--norc", "--noprofile", "-i"], stdin=slave,
+                         stdout=slave, stderr=slave, start_new_session=True,
+                         preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+                         env={"PATH": os.environ["PATH"], "PS1": "PROMPT> ", "TERM": "dumb"},
+                         cwd=workdir)
+    os.close(slave)
+    seen = b""
+
+    def wait_for(text, timeout):
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while text.encode() not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], max(0, deadline - time.monotonic()))
+            if ready:
+                try:
+                    seen += os.read(master, 4096)
+                except OSError:
+                    break
+        return text.encode() in seen
+
+    try:
+        assert wait_for("PROMPT> ", 10), seen
+        t0 = time.monotonic()
+        os.write(master, ("%s -T 3 -t 1 -- sh -c %s\n" % (SANDBOX, shlex_quote(payload)))
+                 .encode())
+        assert wait_for("stopping", 15), seen
+        assert wait_for("Stopped", 15), seen
+        assert pids_with_marker(worker), "the setsid worker did not start"
+        # -T 3 + -t 1, counted from the start; 6 s of slack for a busy machine
+        left = wait_gone(worker, timeout=max(1, t0 + 10 - time.monotonic()))
+        assert left == [], "the worker outlived the time limit: %s" % seen
+        os.write(master, b"fg; echo rc=$?\n")
+        assert wait_for("\nrc=", 15), seen   # not the echo of the typed line
+        assert b"rc=143" in seen, seen
+        os.write(master, b"exit\n")
+        p.wait(timeout=10)
+    finally:
+        for pid in pids_with_marker(marker):   # the old code: launcher, payload, worker
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        p.kill()
+        p.wait(timeout=10)
+        os.close(master)
+
+
+def shlex_quote(s):
+    import shlex
+    return shlex.quote(s)
+
+
 # --- process groups and the terminal ---------------------------------------
 
 def test_kill_0_stays_in_the_payloads_group(workdir):

@@ -19,12 +19,18 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -180,6 +186,121 @@ scenario_nested(char **argv)
 	execl(argv[0], argv[0], "start-only", (char *)NULL);
 	say("exec-failed %s", strerrorname_np(errno));
 	return 99;
+}
+
+/* procmem: the attack of issue 14 item 3.  /proc/self/mem opened before
+ * start() is the caller's memory — and the caller becomes the launcher,
+ * which stays outside.  The continuation tries to overwrite the
+ * launcher's copy of launcher_flag; the launcher prints it when it exits
+ * (atexit: it leaves with exit()), so a successful write shows on the host. */
+static char launcher_flag[16] = "untouched";
+static pid_t caller_pid;
+
+static void
+report_launcher_flag(void)
+{
+	if (getpid() == caller_pid)
+		say("launcher-flag %s", launcher_flag);
+}
+
+static int
+scenario_procmem(char **argv)
+{
+	int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ssize_t n;
+
+	(void)argv;
+	if (mem < 0) {
+		perror("open /proc/self/mem");
+		return 99;
+	}
+	caller_pid = getpid();
+	atexit(report_launcher_flag);
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	n = pwrite(mem, "PWNED", 6, (off_t)(uintptr_t)launcher_flag);
+	say("mem-write %s", n == 6 ? "ok" : strerrorname_np(errno));
+	return 0;
+}
+
+/* fdkinds HOMEDIR: fds of the kinds libminisandbox(3) closes, opened before
+ * start(); inside, each is reported "open" or "closed".  A regular file
+ * and a pipe are the positive control. */
+static const char *
+fd_state(int fd)
+{
+	if (fd < 0)
+		return "not-created";
+	return fcntl(fd, F_GETFD) >= 0 ? "open" : "closed";
+}
+
+static int
+scenario_fdkinds(char **argv)
+{
+	int watch = inotify_init1(IN_CLOEXEC);
+	int kinds[] = {
+		open("/proc/self/mem", O_RDONLY | O_CLOEXEC),
+		open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC),
+		eventfd(0, EFD_CLOEXEC),
+		watch,
+		memfd_create("lib-client", MFD_CLOEXEC),
+		(int)syscall(SYS_pidfd_open, getpid(), 0),
+	};
+	static const char *const names[] = { "procfs", "nsfs", "eventfd", "inotify", "memfd",
+					     "pidfd" };
+	int file = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+	int pipefd[2];
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || file < 0 ||
+	    inotify_add_watch(watch, argv[0], IN_ALL_EVENTS) < 0) {
+		perror("set-up");
+		return 99;
+	}
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		say("%s %s", names[i], fd_state(kinds[i]));
+	say("file %s", fd_state(file));
+	say("pipe %s", fcntl(pipefd[0], F_GETFD) >= 0 && fcntl(pipefd[1], F_GETFD) >= 0 ?
+		"open" : "closed");
+	return 0;
+}
+
+/* reopen FILE: FILE opened read-only before start() (a configuration
+ * file), then reopened for writing through /proc/self/fd inside — the
+ * attack of issue 14 item 4 in library mode; Landlock refuses it. */
+static int
+scenario_reopen(char **argv)
+{
+	int fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+	char name[64];
+	int w;
+
+	if (fd < 0) {
+		perror("open");
+		return 99;
+	}
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	snprintf(name, sizeof name, "/proc/self/fd/%d", fd);
+	w = open(name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	say("reopen-write %s", w >= 0 ? "ok" : strerrorname_np(errno));
+	if (w >= 0 && write(w, "PWNED\n", 6) != 6)
+		return 99;
+	return 0;
+}
+
+/* userns ALLOW: unshare(CLONE_NEWUSER) inside, after
+ * mini_sandbox_allow_userns() when ALLOW is 1. */
+static int
+scenario_userns(char **argv)
+{
+	check(mini_sandbox_setup_default(), "setup_default");
+	if (atoi(argv[0]))
+		check(mini_sandbox_allow_userns(), "allow_userns");
+	start_or_report();
+	say("unshare-user %s", unshare(CLONE_NEWUSER) == 0 ? "ok" : strerrorname_np(errno));
+	return 0;
 }
 
 /* fds DIR LOGFILE: a dup of stderr and a log file keep working, a directory
@@ -374,6 +495,10 @@ static const struct {
 	{ "vanishing-path", 2, scenario_vanishing_path },
 	{ "start-only", 0, scenario_start_only },
 	{ "fds", 2, scenario_fds },
+	{ "procmem", 0, scenario_procmem },
+	{ "fdkinds", 1, scenario_fdkinds },
+	{ "reopen", 1, scenario_reopen },
+	{ "userns", 1, scenario_userns },
 	{ "sockets", 1, scenario_sockets },
 	{ "wait", 1, scenario_wait },
 	{ "nested", 1, scenario_nested },

@@ -13,6 +13,7 @@
 
 #include "src/minisandbox.h"
 #include "src/api-internal.h"
+#include "net/allowlist.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/io_uring.h>
+#include <linux/userfaultfd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 static int
@@ -241,6 +256,126 @@ test_continuation_closes_host_reaching_fds(void **state)
 	close(pipefd[1]);
 }
 
+/* Each kind libminisandbox(3) lists as closed.  REQUIRED kinds must be
+ * creatable wherever the tests run; the others depend on sysctls or
+ * privileges (io_uring_disabled, unprivileged_userfaultfd, fanotify). */
+static int
+open_kind(const char *kind)
+{
+	sigset_t mask;
+	struct io_uring_params params = { 0 };
+
+	if (strcmp(kind, "procfs /proc/self/mem") == 0)
+		return open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	if (strcmp(kind, "nsfs") == 0)
+		return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (strcmp(kind, "eventfd") == 0)
+		return eventfd(0, EFD_CLOEXEC);
+	if (strcmp(kind, "inotify") == 0)
+		return inotify_init1(IN_CLOEXEC);
+	if (strcmp(kind, "signalfd") == 0) {
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGUSR2);
+		return signalfd(-1, &mask, SFD_CLOEXEC);
+	}
+	if (strcmp(kind, "timerfd") == 0)
+		return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (strcmp(kind, "epoll") == 0)
+		return epoll_create1(EPOLL_CLOEXEC);
+	if (strcmp(kind, "memfd") == 0)
+		return memfd_create("test", MFD_CLOEXEC);
+	if (strcmp(kind, "sealable memfd") == 0)
+		return memfd_create("test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (strcmp(kind, "pidfd") == 0)
+		return (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (strcmp(kind, "io_uring") == 0)
+		return (int)syscall(SYS_io_uring_setup, 4, &params);
+	if (strcmp(kind, "userfaultfd") == 0)
+		return (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+	if (strcmp(kind, "fanotify") == 0)
+		return fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_CLOEXEC, O_RDONLY);
+	return -1;
+}
+
+static void
+test_continuation_closes_every_kind(void **state)
+{
+	static const struct {
+		const char *kind;
+		gboolean required;
+	} kinds[] = {
+		{ "procfs /proc/self/mem", TRUE }, { "nsfs", TRUE }, { "eventfd", TRUE },
+		{ "inotify", TRUE }, { "signalfd", TRUE }, { "timerfd", TRUE },
+		{ "epoll", TRUE }, { "memfd", TRUE }, { "sealable memfd", TRUE },
+		{ "pidfd", TRUE }, { "io_uring", FALSE }, { "userfaultfd", FALSE },
+		{ "fanotify", FALSE },
+	};
+	int fds[G_N_ELEMENTS(kinds)];
+	/* A tmpfs file is kept: the memfd test must not catch /dev/shm. */
+	int shm_file = open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	(void)state;
+	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		fds[i] = open_kind(kinds[i].kind);
+		if (fds[i] < 0 && kinds[i].required)
+			fail_msg("cannot create a %s fd: %s", kinds[i].kind, strerror(errno));
+	}
+	api_close_host_reaching_fds();
+	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++)
+		if (fds[i] >= 0 && fd_is_open(fds[i]))
+			fail_msg("the %s fd %d was kept", kinds[i].kind, fds[i]);
+	if (shm_file >= 0) {
+		assert_true(fd_is_open(shm_file));
+		close(shm_file);
+	}
+}
+
+/* 0, 1, 2 are never closed: one reaching the launcher becomes /dev/null. */
+static void
+test_continuation_neuters_host_reaching_stdio(void **state)
+{
+	int saved = dup(STDIN_FILENO);
+	int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	struct stat st;
+
+	(void)state;
+	assert_true(saved >= 0 && mem >= 0);
+	assert_int_equal(dup2(mem, STDIN_FILENO), STDIN_FILENO);
+	close(mem);
+	api_close_host_reaching_fds();
+	assert_int_equal(fstat(STDIN_FILENO, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(1, 3));
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+}
+
+/* mini_sandbox_allow_domain() takes what the allowlist grammar calls a
+ * domain (allowlist_is_domain), no more and no less, and refuses the rest
+ * with the documented code. */
+static void
+test_allow_domain_uses_the_grammar(void **state)
+{
+	const char *cases[] = {
+		"pypi.org", "PyPI.Org.", "localhost", "*.example.com", "*.com", "a_b.example",
+		"1.2.3.4", "::1", "pypi.org:443", "-bad-.example", "a..b", "", "*.", "a b",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		int want = allowlist_is_domain(cases[i]) ? 0 : MINI_SANDBOX_ERR_ILLEGAL_NETWORK;
+
+		assert_int_equal(mini_sandbox_reset(), 0);
+		if (mini_sandbox_allow_domain(cases[i]) != want)
+			fail_msg("mini_sandbox_allow_domain(\"%s\") != %d", cases[i], want);
+	}
+	assert_int_equal(mini_sandbox_reset(), 0);
+	assert_int_equal(mini_sandbox_allow_domain("localhost"), 0);
+	assert_int_equal(mini_sandbox_allow_domain("1.2.3.4"), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+	assert_non_null(strstr(mini_sandbox_get_last_error_msg(), "not a domain name"));
+	assert_int_equal(mini_sandbox_allow_domain(NULL), MINI_SANDBOX_ERR_ILLEGAL_NETWORK);
+}
+
 int
 main(void)
 {
@@ -255,6 +390,9 @@ main(void)
 		cmocka_unit_test_setup(test_threads, reset),
 		cmocka_unit_test_setup(test_forged_marker_ignored, reset),
 		cmocka_unit_test_setup(test_continuation_closes_host_reaching_fds, reset),
+		cmocka_unit_test_setup(test_continuation_closes_every_kind, reset),
+		cmocka_unit_test_setup(test_continuation_neuters_host_reaching_stdio, reset),
+		cmocka_unit_test_setup(test_allow_domain_uses_the_grammar, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -154,6 +154,7 @@ assert_config_equal(const SbxConfig *a, const SbxConfig *b)
 	assert_int_equal(a->identity, b->identity);
 	assert_int_equal(a->hostname_localhost, b->hostname_localhost);
 	assert_int_equal(a->timeout_secs, b->timeout_secs);
+	assert_int_equal(a->max_procs, b->max_procs);
 	assert_int_equal(a->grace_secs, b->grace_secs);
 	assert_int_equal(a->sigint_polite, b->sigint_polite);
 	assert_int_equal(a->keep_fds->len, b->keep_fds->len);

@@ -327,6 +327,49 @@ test_increment(void **state)
 		assert_int_equal(top[i], 0);
 }
 
+/* allowlist_is_domain() is the grammar's own answer: TRUE exactly when
+ * allowlist_parse_line() makes one DOMAIN or WILDCARD entry without a port
+ * of the string (for strings without blanks or comments, which a line may
+ * have around its entry and a name may not). */
+static void
+test_is_domain_agrees_with_parse_line(void **state)
+{
+	g_autofree char *long_label = g_strnfill(64, 'a');
+	g_autofree char *label63 = g_strnfill(63, 'b');
+	/* 257 characters: over the 253 a name may have */
+	g_autofree char *long_name = g_strdup_printf("a.%s.%s.%s.%s", label63, label63, label63,
+						     label63);
+	const char *cases[] = {
+		"pypi.org", "PyPI.Org.", "localhost", "a_b.example", "*.example.com", "*.com",
+		"1.2.3.4", "10.0.0.0/8", "::1", "[::1]", "2001:db8::/32", "1.2.3",
+		"pypi.org:443", "pypi.org:443/tcp", "-bad-.example", "bad-.example", "a..b",
+		".example", "", "*", "*.", "*.*.example", "ex*ample.com", "xn--nxasmq6b.example",
+		long_label, long_name,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GArray) entries = allowlist_new();
+		gboolean parsed = allowlist_parse_line(cases[i], "t", entries, NULL);
+		gboolean named = parsed && entries->len == 1;
+		const AllowEntry *e = named ? &g_array_index(entries, AllowEntry, 0) : NULL;
+		gboolean want = e && (e->kind == ALLOW_DOMAIN || e->kind == ALLOW_WILDCARD) &&
+				e->port == 0;
+
+		if (allowlist_is_domain(cases[i]) != want)
+			fail_msg("allowlist_is_domain(\"%s\") != %d", cases[i], want);
+	}
+	/* the cases that differed from the C API's former check of its own */
+	assert_true(allowlist_is_domain("localhost"));
+	assert_true(allowlist_is_domain("pypi.org."));
+	assert_true(allowlist_is_domain("*.com"));
+	assert_false(allowlist_is_domain("1.2.3.4"));
+	/* one name, not a line */
+	assert_false(allowlist_is_domain(" pypi.org"));
+	assert_false(allowlist_is_domain("pypi.org # comment"));
+	assert_false(allowlist_is_domain(NULL));
+}
+
 int
 main(void)
 {
@@ -340,6 +383,7 @@ main(void)
 		cmocka_unit_test(test_cidr_math),
 		cmocka_unit_test(test_v6_and_contains),
 		cmocka_unit_test(test_increment),
+		cmocka_unit_test(test_is_domain_agrees_with_parse_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

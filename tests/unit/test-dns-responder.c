@@ -23,6 +23,7 @@
 #include "net/dns-msg.h"
 #include "net/dns.h"
 #include "net/policy.h"
+#include "net/vnet.h"
 
 static const guint8 guest_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const guint8 slirp_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x03 };
@@ -136,16 +137,16 @@ query_frame(guint8 *buf, int family, guint16 dport, const guint8 *dns, size_t dl
 		ip[5] = (guint8)(8 + dlen);
 		ip[6] = IPPROTO_UDP;
 		ip[7] = 64;
-		inet_pton(AF_INET6, "fd00::100", ip + 8);
-		inet_pton(AF_INET6, "fd00::3", ip + 24);
+		inet_pton(AF_INET6, VNET_GUEST6_TEXT, ip + 8);
+		inet_pton(AF_INET6, VNET_RESOLVER6_TEXT, ip + 24);
 	} else {
 		ip[0] = 0x45;
 		ip[2] = (guint8)((28 + dlen) >> 8);
 		ip[3] = (guint8)(28 + dlen);
 		ip[8] = 64;
 		ip[9] = IPPROTO_UDP;
-		inet_pton(AF_INET, "10.0.2.100", ip + 12);
-		inet_pton(AF_INET, "10.0.2.3", ip + 16);
+		inet_pton(AF_INET, VNET_GUEST4_TEXT, ip + 12);
+		inet_pton(AF_INET, VNET_RESOLVER4_TEXT, ip + 16);
 	}
 	udp[0] = 0xa0;   /* source port 40960 */
 	udp[1] = 0x00;
@@ -198,9 +199,9 @@ check_reply(const GByteArray *fr, int family, size_t *dlen)
 		assert_int_equal(f[12] << 8 | f[13], 0x86dd);
 		assert_int_equal(ip[0] >> 4, 6);
 		assert_int_equal(ip[6], IPPROTO_UDP);
-		inet_pton(AF_INET6, "fd00::3", a);
+		inet_pton(AF_INET6, VNET_RESOLVER6_TEXT, a);
 		assert_memory_equal(ip + 8, a, 16);
-		inet_pton(AF_INET6, "fd00::100", a);
+		inet_pton(AF_INET6, VNET_GUEST6_TEXT, a);
 		assert_memory_equal(ip + 24, a, 16);
 		assert_int_equal(ip[4] << 8 | ip[5], fr->len - 14 - 40);
 		pseudo = csum(0, ip + 8, 32) ;

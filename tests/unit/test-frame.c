@@ -16,10 +16,11 @@
 #include <sys/socket.h>
 
 #include "net/frame.h"
+#include "net/vnet.h"
 
-static const uint8_t guest4[4] = { 10, 0, 2, 100 };
+static const uint8_t guest4[4] = VNET_GUEST4_BYTES;
 static const uint8_t world4[4] = { 192, 0, 2, 10 };
-static const uint8_t guest6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+static const uint8_t guest6[16] = VNET_GUEST6_BYTES;
 static const uint8_t world6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 
 static void

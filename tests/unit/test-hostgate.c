@@ -10,23 +10,25 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "net/hostgate.h"
+#include "net/vnet.h"
 
 #define SYN 0x02
 #define ACK 0x10
 #define RST 0x04
 
-static const uint8_t guest4[4] = { 10, 0, 2, 100 };
-static const uint8_t host4[4] = { 10, 0, 2, 2 };
-static const uint8_t dns4[4] = { 10, 0, 2, 3 };
+static const uint8_t guest4[4] = VNET_GUEST4_BYTES;
+static const uint8_t host4[4] = VNET_GATEWAY4_BYTES;
+static const uint8_t dns4[4] = VNET_RESOLVER4_BYTES;
 static const uint8_t other4[4] = { 10, 0, 2, 7 };
 static const uint8_t bcast4[4] = { 255, 255, 255, 255 };
 static const uint8_t world4[4] = { 192, 0, 2, 10 };
-static const uint8_t guest6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
-static const uint8_t host6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
-static const uint8_t dns6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+static const uint8_t guest6[16] = VNET_GUEST6_BYTES;
+static const uint8_t host6[16] = VNET_GATEWAY6_BYTES;
+static const uint8_t dns6[16] = VNET_RESOLVER6_BYTES;
 static const uint8_t world6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 
 static void
@@ -319,6 +321,56 @@ test_rst_ipv6(void **state)
 	assert_int_equal(build_rst(f, n, out, 40), 0);
 }
 
+/* net/vnet.h gives each address twice, as text and as bytes: they must
+ * name the same address, or slirp, tap0 and the filters would disagree. */
+static void
+test_vnet_text_and_bytes_agree(void **state)
+{
+	static const uint8_t net4[] = VNET_NET4_BYTES, net6[] = VNET_NET6_BYTES;
+	static const uint8_t mask4[4] = VNET_PAIR4_MASK, mask6[16] = VNET_PAIR6_MASK;
+	static const struct {
+		int family;
+		const char *text;
+		const uint8_t *bytes;
+	} cases[] = {
+		{ AF_INET, VNET_GATEWAY4_TEXT, host4 },
+		{ AF_INET, VNET_RESOLVER4_TEXT, dns4 },
+		{ AF_INET, VNET_GUEST4_TEXT, guest4 },
+		{ AF_INET6, VNET_GATEWAY6_TEXT, host6 },
+		{ AF_INET6, VNET_RESOLVER6_TEXT, dns6 },
+		{ AF_INET6, VNET_GUEST6_TEXT, guest6 },
+	};
+	uint8_t a[16], m[4];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = cases[i].family == AF_INET ? 4 : 16;
+
+		assert_int_equal(inet_pton(cases[i].family, cases[i].text, a), 1);
+		assert_memory_equal(a, cases[i].bytes, len);
+		/* every one of them is inside the network */
+		assert_memory_equal(a, len == 4 ? net4 : net6, len == 4 ? sizeof net4 : sizeof net6);
+	}
+	assert_int_equal(sizeof net4 * 8, VNET_NET4_PREFIX);
+	assert_int_equal(sizeof net6 * 8, VNET_NET6_PREFIX);
+	assert_int_equal(inet_pton(AF_INET, VNET_NET4_TEXT, a), 1);
+	assert_memory_equal(a, net4, sizeof net4);
+	assert_int_equal(inet_pton(AF_INET, VNET_NETMASK4_TEXT, m), 1);
+	assert_int_equal(m[0] & m[1] & m[2], 0xff);
+	assert_int_equal(m[3], 0);
+	assert_int_equal(inet_pton(AF_INET, VNET_DHCP_START4_TEXT, a), 1);
+	assert_memory_equal(a, net4, sizeof net4);
+	assert_int_equal(inet_pton(AF_INET6, VNET_NET6_TEXT, a), 1);
+	assert_memory_equal(a, net6, sizeof net6);
+	/* the pair masks: gateway and resolver, nothing else */
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(host4[i] & mask4[i], dns4[i] & mask4[i]);
+	for (size_t i = 0; i < 16; i++)
+		assert_int_equal(host6[i] & mask6[i], dns6[i] & mask6[i]);
+	assert_int_equal(host4[3] & 1, 0);
+	assert_int_equal(host6[15] & 1, 0);
+}
+
 int
 main(void)
 {
@@ -332,6 +384,7 @@ main(void)
 		cmocka_unit_test(test_world_and_other_protocols_pass),
 		cmocka_unit_test(test_rst_ipv4),
 		cmocka_unit_test(test_rst_ipv6),
+		cmocka_unit_test(test_vnet_text_and_bytes_agree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

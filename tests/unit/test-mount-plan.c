@@ -188,8 +188,7 @@ test_default_system_dirs(void **state)
 	assert_null(find_op(plan, MOUNT_OP_BIND, "/proc", NULL));
 	op = must_op(plan, MOUNT_OP_TMPFS, "/tmp");
 	assert_non_null(op);
-	assert_non_null(strstr(op->options, "mode=1777"));
-	assert_non_null(strstr(op->options, "size=2147483648"));
+	assert_int_equal(op->mode, 01777);
 	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/var/tmp", NULL));
 	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/run", NULL));
 	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/home", NULL));
@@ -825,7 +824,39 @@ test_tmpfs_size(void **state)
 	cfg->tmpfs_size = 64 << 20;
 	plan = build_ok(cfg, v);
 	assert_int_equal(plan->tmpfs_size, 64 << 20);
-	assert_non_null(strstr(must_op(plan, MOUNT_OP_TMPFS, "/tmp")->options, "size=67108864"));
+}
+
+/* Issue 15: in every mode the writable scratch areas (/tmp, /dev/shm, -e)
+ * are scratch ops of the one budget, /dev/shm after /dev; the default
+ * budget is a quarter of the memory. */
+static void
+test_one_scratch_budget(void **state)
+{
+	static const SbxFsMode modes[] = { SBX_FS_DEFAULT, SBX_FS_READONLY, SBX_FS_HERMETIC,
+					   SBX_FS_CUSTOM };
+
+	for (gsize m = 0; m < G_N_ELEMENTS(modes); m++) {
+		g_autoptr(HostView) v = debian_host("/home/u/p", "/home/u");
+		g_autoptr(SbxConfig) cfg = sbx_config_new();
+		g_autoptr(MountPlan) plan = NULL;
+
+		host_view_add_path(v, "/srv", "/srv", HOST_TYPE_DIR, 0);
+		host_view_add_path(v, "/opt", "/opt", HOST_TYPE_DIR, 0);
+		v->mem_total = G_GUINT64_CONSTANT(8) << 30;
+		cfg->fs_mode = modes[m];
+		if (modes[m] == SBX_FS_HERMETIC)
+			cfg->hermetic_dir = g_strdup("/srv");
+		if (modes[m] == SBX_FS_CUSTOM)
+			cfg->custom_root = g_strdup("/srv");
+		sbx_config_add_mount(cfg, SBX_MOUNT_TMPFS, "/opt");
+		plan = build_ok(cfg, v);
+		assert_int_equal(plan->tmpfs_size, G_GUINT64_CONSTANT(2) << 30);
+		assert_int_equal(must_op(plan, MOUNT_OP_TMPFS, "/dev/shm")->mode, 01777);
+		assert_true(op_index(plan, MOUNT_OP_DEV, "/dev") <
+			    op_index(plan, MOUNT_OP_TMPFS, "/dev/shm"));
+		assert_int_equal(must_op(plan, MOUNT_OP_TMPFS, "/opt")->mode, 0755);
+		assert_int_equal(must_op(plan, MOUNT_OP_TMPFS, "/tmp")->mode, 01777);
+	}
 }
 
 static void
@@ -891,6 +922,7 @@ main(void)
 		cmocka_unit_test(test_readonly_mode),
 		cmocka_unit_test(test_resolv_conf_and_generated_files),
 		cmocka_unit_test(test_tmpfs_size),
+		cmocka_unit_test(test_one_scratch_budget),
 		cmocka_unit_test(test_mountinfo_parse),
 		cmocka_unit_test(test_overlay_escape),
 	};

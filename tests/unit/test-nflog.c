@@ -166,6 +166,126 @@ test_denylog_records(void **state)
 	rmdir(dir);
 }
 
+static guint
+count_lines_with(char **lines, const char *needle)
+{
+	guint n = 0;
+
+	for (char **l = lines; *l; l++)
+		n += strstr(*l, needle) != NULL;
+	return n;
+}
+
+/* issue 15: a retry loop writes one record per destination and interval,
+ * not one per denial; the summary still counts every denial. */
+static void
+test_denylog_aggregates_repeats(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-denylog-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "log.jsonl", NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(DenyLog) l = denylog_new("mini-tapbox", path, FALSE, NULL);
+	struct in_addr a, b;
+
+	inet_pton(AF_INET, "192.0.2.7", &a);
+	inet_pton(AF_INET, "192.0.2.8", &b);
+	for (int i = 0; i < 20000; i++)
+		denylog_connection(l, AF_INET, &a, IPPROTO_TCP, 80, i % 2 ? "x.test" : NULL);
+	denylog_connection(l, AF_INET, &a, IPPROTO_TCP, 81, NULL);   /* other port: new */
+	denylog_connection(l, AF_INET, &b, IPPROTO_TCP, 80, NULL);   /* other address: new */
+	for (int i = 0; i < 500; i++)
+		denylog_name(l, "evil.test", 1);
+	denylog_flush(l);                                   /* end of an interval */
+	denylog_connection(l, AF_INET, &a, IPPROTO_TCP, 80, NULL);  /* next interval */
+	denylog_finish(l);
+	assert_int_equal(denylog_blocked_connections(l), 20003);
+	assert_int_equal(denylog_refused_names(l), 1);
+
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	/* 3 first connections, 1 name, 2 repeats in the first interval, 1 in
+	 * the second, the summary, "" after the last \n */
+	assert_int_equal(g_strv_length(lines), 9);
+	assert_int_equal(count_lines_with(lines, "\"event\":\"connection\""), 3);
+	assert_int_equal(count_lines_with(lines, "\"event\":\"name\""), 1);
+	assert_non_null(strstr(text, "\"event\":\"repeat\",\"of\":\"connection\",\"count\":19999,"
+				     "\"proto\":\"tcp\",\"addr\":\"192.0.2.7\",\"port\":80}"));
+	assert_non_null(strstr(text, "\"event\":\"repeat\",\"of\":\"name\",\"count\":499,"
+				     "\"name\":\"evil.test\",\"qtype\":\"A\"}"));
+	assert_non_null(strstr(lines[6], "\"event\":\"repeat\",\"of\":\"connection\",\"count\":1,"));
+	assert_non_null(strstr(text, "\"event\":\"summary\",\"connections\":20003,\"names\":1}"));
+	unlink(path);
+	rmdir(dir);
+}
+
+/* More distinct destinations than the table holds: the least recently
+ * denied one is evicted with its count written, and is new when it comes
+ * back.  Memory stays at the table's size. */
+static void
+test_denylog_destination_table_is_bounded(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-denylog-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "log.jsonl", NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(DenyLog) l = denylog_new("mini-tapbox", path, FALSE, NULL);
+	struct in_addr a;
+
+	inet_pton(AF_INET, "192.0.2.7", &a);
+	denylog_connection(l, AF_INET, &a, IPPROTO_UDP, 1, NULL);
+	denylog_connection(l, AF_INET, &a, IPPROTO_UDP, 1, NULL);    /* one repeat pending */
+	for (guint p = 2; p <= DENYLOG_MAX_DESTINATIONS; p++)       /* fills the table */
+		denylog_connection(l, AF_INET, &a, IPPROTO_UDP, (guint16)p, NULL);
+	denylog_connection(l, AF_INET, &a, IPPROTO_UDP, 60000, NULL);  /* evicts port 1 */
+	denylog_connection(l, AF_INET, &a, IPPROTO_UDP, 1, NULL);      /* new again */
+	denylog_finish(l);
+
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	assert_int_equal(count_lines_with(lines, "\"port\":1}"), 3);  /* first, repeat, first */
+	assert_non_null(strstr(lines[DENYLOG_MAX_DESTINATIONS],
+			       "\"event\":\"repeat\",\"of\":\"connection\",\"count\":1,"
+			       "\"proto\":\"udp\",\"addr\":\"192.0.2.7\",\"port\":1}"));
+	assert_int_equal(count_lines_with(lines, "\"event\":\"connection\""),
+			 DENYLOG_MAX_DESTINATIONS + 2);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Past the size cap one "cap" record, then only the summary at exit,
+ * whose counts include what was not written. */
+static void
+test_denylog_size_cap(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-denylog-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "log.jsonl", NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(DenyLog) l = denylog_new("mini-tapbox", path, FALSE, NULL);
+	struct in_addr a;
+	gsize len;
+
+	inet_pton(AF_INET, "192.0.2.7", &a);
+	denylog_set_max_bytes(l, 1000);
+	for (guint p = 1; p <= 100; p++)
+		denylog_connection(l, AF_INET, &a, IPPROTO_TCP, (guint16)p, NULL);
+	denylog_finish(l);
+
+	assert_true(g_file_get_contents(path, &text, &len, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	assert_int_equal(count_lines_with(lines, "\"event\":\"cap\""), 1);
+	assert_int_equal(count_lines_with(lines, "\"event\":\"connection\""),
+			 g_strv_length(lines) - 3);
+	assert_true(g_strv_length(lines) < 20);
+	assert_non_null(strstr(lines[g_strv_length(lines) - 3], "\"event\":\"cap\",\"bytes\":"));
+	assert_non_null(strstr(lines[g_strv_length(lines) - 2],
+			       "\"event\":\"summary\",\"connections\":100,"));
+	assert_true(len < 1000 + 400);   /* the cap record and the summary on top */
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 test_denylog_bad_path(void **state)
 {
@@ -186,6 +306,9 @@ main(void)
 		cmocka_unit_test(test_parse_netlink_messages),
 		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_denylog_records),
+		cmocka_unit_test(test_denylog_aggregates_repeats),
+		cmocka_unit_test(test_denylog_destination_table_is_bounded),
+		cmocka_unit_test(test_denylog_size_cap),
 		cmocka_unit_test(test_denylog_bad_path),
 	};
 

@@ -2,7 +2,7 @@
  *
  * test-nft-batch.c — the ruleset batch, parsed back with libnftnl/libmnl:
  * message types and order, flags, set attributes, interval elements
- * (NOTES-platform.md §2.3) and expression sequences (§2.4).
+ * (doc/PLATFORM.md §2.3) and expression sequences (§2.4).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,7 +437,7 @@ test_rules(void **state)
 	const Msg *m;
 	char want[512];
 
-	/* the allow4 rule as `nft --debug=netlink` prints it (NOTES §2.4) */
+	/* the allow4 rule as `nft --debug=netlink` prints it (doc/PLATFORM.md §2.4) */
 	g_snprintf(want, sizeof want, "%s",
 		   "[meta load nfproto => reg 1][cmp eq reg 1 0x00000002][payload load 4b @ "
 		   "network header + 16 => reg 1][lookup reg 1 set allow4");

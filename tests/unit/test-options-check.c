@@ -38,6 +38,12 @@ test_identity_and_network_conflicts(void **state)
 	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("-n", "mini-tapbox"), "-n", "--", "c");
 	/* the same flag twice is fine */
 	sbx_config_free(PARSE_OK("-R", "-R", "-N", "-N", "--", "c"));
+	/* --allow-userns leaves Landlock's filesystem rules out */
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG,
+		     NEEDLES("--allow-userns and --require-landlock", "choose one"),
+		     "--require-landlock", "--allow-userns", "--", "c");
+	sbx_config_free(PARSE_OK("--allow-userns", "--", "c"));
+	sbx_config_free(PARSE_OK("--require-landlock", "--", "c"));
 }
 
 static void
@@ -155,6 +161,12 @@ test_bad_numbers(void **state)
 		     "--", "c");
 	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--tmpfs-size 99999999999999999g"),
 		     "--tmpfs-size", "99999999999999999g", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--max-procs 0: out of range", "4194304"),
+		     "--max-procs", "0", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--max-procs 4194305"), "--max-procs",
+		     "4194305", "--", "c");
+	EXPECT_ERROR(SBX_ERR_ILLEGAL_CONFIG, NEEDLES("--max-procs many: not a number"),
+		     "--max-procs", "many", "--", "c");
 	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("--mtu 67: out of range", "68", "65520"),
 			 "--mtu", "67", "--", "c");
 	EXPECT_TAP_ERROR(SBX_ERR_ILLEGAL_NETWORK, NEEDLES("--mtu 65521"), "--mtu", "65521", "--",

@@ -128,7 +128,7 @@ static void
 test_long_only_options(void **state)
 {
 	g_autoptr(SbxConfig) s = PARSE_OK("-o", "/r", "-d", "/o", "--keep-overlay",
-					  "--tmpfs-size", "64m", "--keep-fd", "5",
+					  "--tmpfs-size", "64m", "--keep-fd", "5", "--max-procs", "300",
 					  "--keep-fd=7", "--", "c");
 	g_autoptr(SbxConfig) h = PARSE_OK("-h", "/h", "--proc", "--", "c");
 	g_autoptr(SbxConfig) t = PARSE_TAP_OK("--allow", "example.com:443", "--allow",
@@ -143,6 +143,7 @@ test_long_only_options(void **state)
 
 	assert_true(s->keep_overlay);
 	assert_int_equal(s->tmpfs_size, 64ULL << 20);
+	assert_int_equal(s->max_procs, 300);
 	assert_int_equal(s->keep_fds->len, 2);
 	assert_int_equal(g_array_index(s->keep_fds, int, 0), 5);
 	assert_int_equal(g_array_index(s->keep_fds, int, 1), 7);
@@ -564,7 +565,8 @@ test_long_names_list(void **state)
 		"hostname-localhost", "timeout", "kill-delay", "sigint-term", "debug-log",
 		"allowlist", "allow", "allow-host-port", "publish", "mtu", "resolver", "log", "learn",
 		"allow-unresolved", "slirp-tcp", "no-name-check", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
-		"help", "version",
+		"max-procs",
+		"help", "version", "allow-userns", "require-landlock",
 	};
 
 	assert_int_equal(g_strv_length((char **)names), G_N_ELEMENTS(want));

@@ -13,6 +13,7 @@
 
 #include "net/policy.h"
 #include "net/policy-int.h"
+#include "net/vnet.h"
 #include "net/resolve.h"
 #include "net/dns-msg.h"
 #include "common/error.h"
@@ -246,16 +247,16 @@ test_literals_and_frames(void **state)
 	assert_true(allows(p, "203.0.113.9", IPPROTO_UDP, 22));
 	assert_false(allows(p, "203.0.113.9", IPPROTO_TCP, 22));
 	/* gateway: only the host ports, tcp; never through a broad CIDR */
-	assert_true(allows(p, "10.0.2.2", IPPROTO_TCP, 8080));
-	assert_false(allows(p, "10.0.2.2", IPPROTO_TCP, 8081));
-	assert_false(allows(p, "10.0.2.2", IPPROTO_UDP, 22));
+	assert_true(allows(p, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 8080));
+	assert_false(allows(p, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 8081));
+	assert_false(allows(p, VNET_GATEWAY4_TEXT, IPPROTO_UDP, 22));
 	/* resolver: UDP 53 only */
-	assert_true(allows(p, "10.0.2.3", IPPROTO_UDP, 53));
-	assert_false(allows(p, "10.0.2.3", IPPROTO_TCP, 53));
-	assert_true(allows(p, "fd00::3", IPPROTO_UDP, 53));
+	assert_true(allows(p, VNET_RESOLVER4_TEXT, IPPROTO_UDP, 53));
+	assert_false(allows(p, VNET_RESOLVER4_TEXT, IPPROTO_TCP, 53));
+	assert_true(allows(p, VNET_RESOLVER6_TEXT, IPPROTO_UDP, 53));
 	/* fd00::2:PORT is the host's [::1]:PORT (mini-tapbox(1)) */
-	assert_true(allows(p, "fd00::2", IPPROTO_TCP, 8080));
-	assert_false(allows(p, "fd00::2", IPPROTO_TCP, 8081));
+	assert_true(allows(p, VNET_GATEWAY6_TEXT, IPPROTO_TCP, 8080));
+	assert_false(allows(p, VNET_GATEWAY6_TEXT, IPPROTO_TCP, 8081));
 	/* ARP passes; neighbour solicitation passes; junk does not */
 	memset(f, 0, sizeof f);
 	f[12] = 0x08;
@@ -288,9 +289,9 @@ test_publish_replies(void **state)
 	g_array_append_val(cfg->publish, pub);
 	p = egress_policy_load(cfg, NULL);
 	assert_non_null(p);
-	frame(f, "10.0.2.2", IPPROTO_TCP, 80, 51234);
+	frame(f, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 80, 51234);
 	assert_true(allows_frame(p, f, 14 + 40));
-	frame(f, "10.0.2.2", IPPROTO_TCP, 81, 51234);
+	frame(f, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 81, 51234);
 	assert_false(allows_frame(p, f, 14 + 40));
 }
 
@@ -307,9 +308,9 @@ test_allow_all(void **state)
 	assert_false(egress_policy_is_restricted(p));
 	assert_true(allows(p, "203.0.113.1", IPPROTO_TCP, 80));
 	assert_true(allows(p, "2001:db8::1", IPPROTO_UDP, 443));
-	assert_true(allows(p, "10.0.2.3", IPPROTO_UDP, 53));
+	assert_true(allows(p, VNET_RESOLVER4_TEXT, IPPROTO_UDP, 53));
 	/* host loopback stays closed without --allow-host-port */
-	assert_false(allows(p, "10.0.2.2", IPPROTO_TCP, 8080));
+	assert_false(allows(p, VNET_GATEWAY4_TEXT, IPPROTO_TCP, 8080));
 	hosts = egress_policy_hosts_file(p);
 	assert_string_equal(hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 }
@@ -541,9 +542,9 @@ test_name_gate(void **state)
 	/* a UDP-only IP entry does not cover TCP */
 	assert_true(needs_check(p, "192.0.2.20", 8080));
 	/* gateway and resolver: never */
-	assert_false(needs_check(p, "10.0.2.2", 8080));
-	assert_false(needs_check(p, "fd00::2", 8080));
-	assert_false(needs_check(p, "10.0.2.3", 53));
+	assert_false(needs_check(p, VNET_GATEWAY4_TEXT, 8080));
+	assert_false(needs_check(p, VNET_GATEWAY6_TEXT, 8080));
+	assert_false(needs_check(p, VNET_RESOLVER4_TEXT, 53));
 
 	/* names: exact entries on their ports, case and trailing dot ignored */
 	assert_true(egress_policy_name_allowed(p, "a.test", 443));
@@ -626,6 +627,98 @@ test_name_gate_unrestricted(void **state)
 	assert_false(needs_check(p, "203.0.113.1", 443));
 }
 
+typedef struct {
+	guint count;
+	struct in_addr last;
+} Evicted;
+
+/* EgressDynEvictFunc */
+static void
+note_evicted(int family, const void *addr, gpointer data)
+{
+	Evicted *ev = data;
+
+	assert_int_equal(family, AF_INET);
+	ev->count++;
+	memcpy(&ev->last, addr, 4);
+}
+
+static void
+nth_addr(guint i, struct in_addr *a)
+{
+	a->s_addr = htonl((198u << 24) | (19u << 16) | i);   /* 198.19.0.0/16: never routed */
+}
+
+static gboolean
+allows_nth(EgressPolicy *p, guint i)
+{
+	struct in_addr a;
+	char buf[INET_ADDRSTRLEN];
+
+	nth_addr(i, &a);
+	/* UDP: always a new flow, judged by the TTL */
+	return allows(p, inet_ntop(AF_INET, &a, buf, sizeof buf), IPPROTO_UDP, 53);
+}
+
+/* issue 15: run-time answers leave the table after their TTL (unless a
+ * flow still uses them), and the table has a hard cap, oldest evicted and
+ * reported. */
+static void
+test_runtime_table_expires_and_is_bounded(void **state)
+{
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(EgressPolicy) p = NULL;
+	Evicted ev = { 0 };
+	struct in_addr a;
+	gint64 now;
+
+	/* /udp: the probe below is UDP, which a domain entry admits only
+	 * when it says so (the name gate cannot read QUIC) */
+	g_ptr_array_add(cfg->allow_entries, g_strdup("*.wild.test:53/udp"));
+	p = egress_policy_load(cfg, NULL);
+	assert_non_null(p);
+	egress_policy_set_evict_func(p, note_evicted, &ev);
+
+	/* expiry: #0 never used, #1 used by a flow */
+	for (guint i = 0; i < 2; i++) {
+		nth_addr(i, &a);
+		assert_true(egress_policy_add_resolved(p, -1, "x.wild.test", AF_INET, &a, 1, 5,
+						       NULL));
+	}
+	assert_true(allows_nth(p, 1));
+	now = g_get_monotonic_time();
+	egress_policy_dyn_sweep(p, now + 4 * G_USEC_PER_SEC);      /* within the TTL */
+	assert_int_equal(g_hash_table_size(p->dyn), 2);
+	egress_policy_dyn_sweep(p, now + 6 * G_USEC_PER_SEC);      /* past it */
+	assert_int_equal(g_hash_table_size(p->dyn), 1);
+	egress_policy_dyn_sweep(p, now + DYN_IDLE_USEC + 6 * G_USEC_PER_SEC);
+	assert_int_equal(g_hash_table_size(p->dyn), 0);
+	assert_false(allows_nth(p, 1));
+	assert_int_equal(ev.count, 0);                              /* expiry is no eviction */
+
+	/* the cap: DYN_MAX_ENTRIES + 10 distinct answers, #0 refreshed on the way */
+	for (guint i = 0; i < DYN_MAX_ENTRIES + 10; i++) {
+		nth_addr(i, &a);
+		assert_true(egress_policy_add_resolved(p, -1, "y.wild.test", AF_INET, &a, 1, 60,
+						       NULL));
+		if (i == DYN_MAX_ENTRIES - 1) {
+			nth_addr(0, &a);
+			assert_true(egress_policy_add_resolved(p, -1, "y.wild.test", AF_INET, &a, 1,
+							       60, NULL));
+		}
+	}
+	assert_int_equal(g_hash_table_size(p->dyn), DYN_MAX_ENTRIES);
+	assert_int_equal(g_queue_get_length(&p->dyn_order), DYN_MAX_ENTRIES);
+	assert_int_equal(ev.count, 10);
+	nth_addr(10, &a);
+	assert_int_equal(ev.last.s_addr, a.s_addr);                /* #1..#10 went, not #0 */
+	assert_true(allows_nth(p, 0));
+	assert_false(allows_nth(p, 1));
+	assert_false(allows_nth(p, 10));
+	assert_true(allows_nth(p, 11));
+	assert_true(allows_nth(p, DYN_MAX_ENTRIES + 9));
+}
+
 int
 main(void)
 {
@@ -644,6 +737,7 @@ main(void)
 		cmocka_unit_test(test_name_gate_unrestricted),
 		cmocka_unit_test_setup_teardown(test_domain_entries_admit_udp_only_when_told, stub_start,
 						stub_stop),
+		cmocka_unit_test(test_runtime_table_expires_and_is_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,7 +114,7 @@ seccomp_child(void)
 	/* Without the filter: /dev/null is no tty. */
 	CHECK(ioctl(fd, TIOCSTI, &c) < 0 && errno == ENOTTY);
 	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-	CHECK(sbx_seccomp_apply(NULL));
+	CHECK(sbx_seccomp_apply(FALSE, NULL));
 	CHECK(ioctl(fd, TIOCSTI, &c) < 0 && errno == EPERM);
 	CHECK(ioctl(fd, TIOCLINUX, &c) < 0 && errno == EPERM);
 	/* The kernel reads the request as an int: junk in the upper half
@@ -125,6 +125,13 @@ seccomp_child(void)
 	CHECK(syscall(SYS_bpf, 0, NULL, 0) < 0 && errno == EPERM);
 	CHECK(syscall(SYS_userfaultfd, 0) < 0 && errno == EPERM);
 	CHECK(syscall(SYS_io_uring_setup, 1, NULL) < 0 && errno == EPERM);
+	/* No new user namespace: clone3's flags are out of reach, so ENOSYS
+	 * (libc falls back to clone). */
+	CHECK(unshare(CLONE_NEWUSER) < 0 && errno == EPERM);
+	CHECK(unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0 && errno == EPERM);
+	CHECK(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0) < 0 &&
+	      errno == EPERM);
+	CHECK(syscall(SYS_clone3, NULL, 0) < 0 && errno == ENOSYS);
 	/* Ordinary life goes on. */
 	CHECK(ioctl(fd, FIONREAD, &(int){ 0 }) == 0 || errno == ENOTTY || errno == EINVAL);
 	CHECK(getpid() > 0);

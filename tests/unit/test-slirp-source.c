@@ -5,7 +5,7 @@
  * come out through the send callback.  Checks that ARP is answered, that a
  * guest TCP connect is carried to a real host socket and back (the poll
  * set, check() and dispatch() all take part), and that an idle loop stays
- * idle (NOTES-platform.md §1.4).
+ * idle (doc/PLATFORM.md §1.4).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,10 +20,11 @@
 #include <unistd.h>
 
 #include "net/slirp-source.h"
+#include "net/vnet.h"
 
 static const uint8_t guest_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
-static const uint8_t guest_ip[4] = { 10, 0, 2, 100 };
-static const uint8_t host_ip[4] = { 10, 0, 2, 2 };
+static const uint8_t guest_ip[4] = VNET_GUEST4_BYTES;
+static const uint8_t host_ip[4] = VNET_GATEWAY4_BYTES;
 
 typedef struct {
 	GPtrArray *frames;   /* GBytes of every frame slirp sent */
@@ -48,11 +49,11 @@ loop_new(Sink *sink, gboolean host_loopback)
 	memset(&sc, 0, sizeof sc);
 	sc.version = 4;
 	sc.in_enabled = true;
-	inet_pton(AF_INET, "10.0.2.0", &sc.vnetwork);
-	inet_pton(AF_INET, "255.255.255.0", &sc.vnetmask);
-	inet_pton(AF_INET, "10.0.2.2", &sc.vhost);
-	inet_pton(AF_INET, "10.0.2.15", &sc.vdhcp_start);
-	inet_pton(AF_INET, "10.0.2.3", &sc.vnameserver);
+	inet_pton(AF_INET, VNET_NET4_TEXT, &sc.vnetwork);
+	inet_pton(AF_INET, VNET_NETMASK4_TEXT, &sc.vnetmask);
+	inet_pton(AF_INET, VNET_GATEWAY4_TEXT, &sc.vhost);
+	inet_pton(AF_INET, VNET_DHCP_START4_TEXT, &sc.vdhcp_start);
+	inet_pton(AF_INET, VNET_RESOLVER4_TEXT, &sc.vnameserver);
 	sc.if_mtu = sc.if_mru = 1500;
 	sc.disable_host_loopback = !host_loopback;
 	sc.disable_dhcp = true;

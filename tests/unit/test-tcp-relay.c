@@ -30,6 +30,7 @@
 #include "net/relay/tcp-seg.h"
 #include "net/policy.h"
 #include "net/relay/sniff.h"
+#include "net/vnet.h"
 
 #define GUEST_PORT 40000
 #define WAIT_MS 3000
@@ -129,7 +130,7 @@ setup(void **state)
 	Rig *r = g_new0(Rig, 1);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof sa;
-	static const uint8_t guest4[4] = { 10, 0, 2, 100 }, gw4[4] = { 10, 0, 2, 2 };
+	static const uint8_t guest4[4] = VNET_GUEST4_BYTES, gw4[4] = VNET_GATEWAY4_BYTES;
 	static const uint8_t mac_g[6] = { 2, 0, 0, 0, 0, 1 }, mac_gw[6] = { 0x52, 0x55, 10, 0, 2, 2 };
 
 	r->ctx = g_main_context_new();

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "net/relay/tcp-seg.h"
+#include "net/vnet.h"
 
 static const uint8_t guest_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
@@ -24,7 +25,7 @@ static TcpSegAddrs
 addrs4(void)
 {
 	TcpSegAddrs a = { .family = AF_INET, .guest_port = 40000, .peer_port = 443 };
-	static const uint8_t g[4] = { 10, 0, 2, 100 }, p[4] = { 192, 0, 2, 10 };
+	static const uint8_t g[4] = VNET_GUEST4_BYTES, p[4] = { 192, 0, 2, 10 };
 
 	memcpy(a.guest_mac, guest_mac, 6);
 	memcpy(a.gw_mac, gw_mac, 6);
@@ -37,7 +38,7 @@ static TcpSegAddrs
 addrs6(void)
 {
 	TcpSegAddrs a = addrs4();
-	static const uint8_t g[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	static const uint8_t g[16] = VNET_GUEST6_BYTES;
 	static const uint8_t p[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 
 	a.family = AF_INET6;
@@ -296,9 +297,9 @@ test_map_peer(void **state)
 		int family;
 		const char *daddr, *want;
 	} cases[] = {
-		{ AF_INET, "10.0.2.2", "127.0.0.1" },
+		{ AF_INET, VNET_GATEWAY4_TEXT, "127.0.0.1" },
 		{ AF_INET, "192.0.2.10", "192.0.2.10" },
-		{ AF_INET, "10.0.2.3", "slirp" },     /* the resolver */
+		{ AF_INET, VNET_RESOLVER4_TEXT, "slirp" },
 		{ AF_INET, "10.0.2.77", "slirp" },
 		{ AF_INET, "127.0.0.1", "refuse" },
 		{ AF_INET, "0.0.0.0", "refuse" },
@@ -307,9 +308,9 @@ test_map_peer(void **state)
 		/* other private and link-local ranges: the allowlist's call */
 		{ AF_INET, "10.1.2.3", "10.1.2.3" },
 		{ AF_INET, "169.254.169.254", "169.254.169.254" },
-		{ AF_INET6, "fd00::2", "::1" },
+		{ AF_INET6, VNET_GATEWAY6_TEXT, "::1" },
 		{ AF_INET6, "fd00::1234", "::1" },
-		{ AF_INET6, "fd00::3", "slirp" },
+		{ AF_INET6, VNET_RESOLVER6_TEXT, "slirp" },
 		{ AF_INET6, "fe80::1", "slirp" },
 		{ AF_INET6, "2001:db8::1", "2001:db8::1" },
 		{ AF_INET6, "::1", "refuse" },
