@@ -164,6 +164,7 @@ denials_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int n
 		d->log = denylog_new(sbx_log_prog(), NULL, cfg->verbose, NULL);
 	}
 	denylog_attach(d->log, ctx);
+	denylog_set_quiet(d->log, cfg->quiet);
 	if (nflog_sock >= 0)
 		d->nflog = nflog_reader_new(nflog_sock, ctx, on_blocked, d);
 	if (d->restricted)

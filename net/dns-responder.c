@@ -471,6 +471,25 @@ refuse_name(DnsResponder *r, const DnsClient *c, const DnsQuery *q)
 	reply(r, c, q, DNS_RCODE_NXDOMAIN, AF_INET, NULL, 0, 0);
 }
 
+/* A probe for a record of an allowed name: `_service._proto.NAME` (apt's
+ * `_http._tcp.MIRROR` SRV, TLSA `_443._tcp.NAME`, …) with NAME allowed.
+ * Nothing a connection needs: answered "no such name" without asking
+ * upstream, and not a denial — otherwise every apt run ends "blocked 1
+ * name" and users learn to ignore the summary (issue 16). */
+static gboolean
+is_probe_of_allowed_name(DnsResponder *r, const char *name)
+{
+	const char *rest = name;
+	GArray *a4 = NULL, *a6 = NULL;
+	gboolean wildcard = FALSE;
+
+	while (rest[0] == '_' && strchr(rest, '.'))
+		rest = strchr(rest, '.') + 1;
+	if (rest == name || !*rest)
+		return FALSE;
+	return egress_policy_lookup_name(r->policy, rest, &a4, &a6, &wildcard);
+}
+
 static void
 handle_query(DnsResponder *r, const DnsClient *c, const guint8 *msg, size_t len)
 {
@@ -498,6 +517,11 @@ handle_query(DnsResponder *r, const DnsClient *c, const guint8 *msg, size_t len)
 	 * inside must not match an entry by its text form. */
 	if (!q.name_is_hostname ||
 	    !egress_policy_lookup_name(r->policy, q.name, &a4, &a6, &wildcard)) {
+		if (q.name_is_hostname && is_probe_of_allowed_name(r, q.name)) {
+			sbx_debug("dns: %s: a probe of an allowed name, answered NXDOMAIN", q.name);
+			reply(r, c, &q, DNS_RCODE_NXDOMAIN, AF_INET, NULL, 0, 0);
+			return;
+		}
 		refuse_name(r, c, &q);
 		return;
 	}

@@ -37,7 +37,7 @@ typedef enum {
 	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST, OPT_ALLOW_USERNS,
 	OPT_REQUIRE_LANDLOCK,
 	OPT_TIMEOUT, OPT_MAX_PROCS, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
-	OPT_DEBUG_LOG, OPT_VERBOSE,
+	OPT_DEBUG_LOG, OPT_VERBOSE, OPT_QUIET,
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
 	OPT_ALLOW_HOST_PORT,
 	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG, OPT_LEARN,
@@ -100,6 +100,7 @@ static const OptDef opt_table[] = {
 	{ "resolver",           0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_RESOLVER },
 	{ "log",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LOG },
 	{ "learn",              0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LEARN },
+	{ "quiet",              'q', OPTF_TAPBOX,              OPT_QUIET },
 	{ "help",               0,   0,                        OPT_HELP },
 	{ "version",            0,   0,                        OPT_VERSION },
 };
@@ -120,7 +121,7 @@ static const char help_sandbox[] =
 static const char help_tapbox[] =
 	"Network: -F FILE / --allow ENTRY limit egress (none given: unrestricted);\n"
 	"         --allow-host-port PORT, --publish, --log FILE, --resolver ADDR;\n"
-	"         --learn FILE writes the allowlist a run needs\n";
+	"         --learn FILE writes the allowlist a run needs; -q: denials only at exit\n";
 
 /* --help: short on purpose; the man page is the reference (STYLE 15). */
 static void
@@ -517,6 +518,9 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		return TRUE;
 	case OPT_LEARN:
 		cfg->learn_file = host_file_path(value);
+		return TRUE;
+	case OPT_QUIET:
+		cfg->quiet = TRUE;
 		return TRUE;
 	case OPT_HELP:
 		print_help(p->prog, p->is_tapbox);
