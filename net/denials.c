@@ -142,7 +142,7 @@ denials_refused_on_wire(Denials *d, int family, const void *addr, guint16 port,
 	denylog_name_on_wire(d->log, family, addr, port, reason, name);
 	if (d->learner)
 		learn_connection(d->learner, family, addr, IPPROTO_TCP, 0, port,
-				 name && *name ? name : denials_name_for(d, family, addr));
+				 name[0] ? name : denials_name_for(d, family, addr));
 }
 
 Denials *
