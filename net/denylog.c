@@ -48,6 +48,7 @@ struct DenyLog {
 	gboolean quiet;         /* -q: no run-time lines without -v */
 	gboolean have_log;      /* --log given: the summary points there */
 	GHashTable *shown;      /* name-gate refusals shown once (keys), bounded */
+	GHashTable *summarized; /* the summary's texts of the destinations so far, bounded */
 	GPtrArray *named;       /* the first DENYLOG_SUMMARY_NAMED destinations, for the summary */
 	GPtrArray *suggested;   /* their allowlist entries, without duplicates */
 	guint64 distinct;       /* destinations blocked (names and connections) */
@@ -75,6 +76,7 @@ denylog_new(const char *prog, const char *path, gboolean verbose, GError **error
 	l->seen_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	l->dests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, deny_dest_free);
 	l->shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	l->summarized = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	l->named = g_ptr_array_new_with_free_func(g_free);
 	l->suggested = g_ptr_array_new_with_free_func(g_free);
 	l->have_log = path != NULL;
@@ -103,6 +105,7 @@ denylog_free(DenyLog *l)
 	g_hash_table_unref(l->dests);   /* the queue's links live in its entries */
 	g_hash_table_unref(l->seen_names);
 	g_hash_table_unref(l->shown);
+	g_hash_table_unref(l->summarized);
 	g_ptr_array_unref(l->named);
 	g_ptr_array_unref(l->suggested);
 	g_free(l->prog);
@@ -163,16 +166,20 @@ denylog_set_quiet(DenyLog *l, gboolean quiet)
 }
 
 /* A destination blocked for the first time: remember how to name it in the
- * exit summary (the first few) and what to add to the allowlist for it. */
+ * exit summary (SUMMARY: the first few; a name refused for A and for AAAA
+ * is one) and what to add to the allowlist for it. */
 static void
-note_blocked(DenyLog *l, const char *what, const char *suggest)
+note_blocked(DenyLog *l, const char *summary, const char *suggest)
 {
-	const char *cut = g_strrstr(what, ": not in the allowlist");
-
+	if (g_hash_table_contains(l->summarized, summary))
+		return;
+	if (g_hash_table_size(l->summarized) >= DENYLOG_MAX_DESTINATIONS)
+		g_hash_table_remove_all(l->summarized);
+	g_hash_table_add(l->summarized, g_strdup(summary));
 	l->distinct++;
 	if (l->named->len >= DENYLOG_SUMMARY_NAMED)
 		return;
-	g_ptr_array_add(l->named, cut ? g_strndup(what, (gsize)(cut - what)) : g_strdup(what));
+	g_ptr_array_add(l->named, g_strdup(summary));
 	if (suggest && !g_ptr_array_find_with_equal_func(l->suggested, suggest, g_str_equal, NULL))
 		g_ptr_array_add(l->suggested, g_strdup(suggest));
 }
@@ -354,18 +361,21 @@ write_first(DenyLog *l, const char *event, const char *fields, const char *what)
 	record_end(l, s);
 }
 
-/* SUGGEST (taken, may be NULL): the allowlist entry that would admit it. */
+/* SUMMARY (taken, may be NULL: not in the summary): how the exit summary
+ * names it; SUGGEST (taken, may be NULL): the allowlist entry for it. */
 static void
-deny(DenyLog *l, const char *event, char *key, GString *fields, char *what, char *suggest)
+deny(DenyLog *l, const char *event, char *key, GString *fields, char *what, char *summary,
+     char *suggest)
 {
 	g_autofree char *f = g_string_free(fields, FALSE);
 
 	if (deny_first(l, event, key, g_strdup(f), g_strdup(what))) {
 		write_first(l, event, f, what);
-		if (strcmp(event, "answer") != 0)
-			note_blocked(l, what, suggest);
+		if (summary)
+			note_blocked(l, summary, suggest);
 	}
 	g_free(what);
+	g_free(summary);
 	g_free(suggest);
 }
 
@@ -386,6 +396,7 @@ denylog_name(DenyLog *l, const char *name, guint16 qtype)
 	/* the port a name needs is unknown: no connection could follow */
 	deny(l, "name", g_strdup_printf("name %s %s", type, name), f,
 	     g_strdup_printf("name %s (%s): not in the allowlist", name, type),
+	     g_strdup_printf("name %s", name),
 	     qtype == DNS_TYPE_A || qtype == DNS_TYPE_AAAA ? g_strdup_printf("%s:PORT", name)
 							   : NULL);
 }
@@ -405,7 +416,7 @@ denylog_answer(DenyLog *l, const char *name, int family, const void *addr, const
 	denylog_json_string(f, reason);
 	deny(l, "answer", g_strdup_printf("answer %s %s %s", abuf, name ? name : "", reason), f,
 	     g_strdup_printf("answer %s%s%s: %s", abuf, name ? " for " : "", name ? name : "",
-			     reason), NULL);
+			     reason), NULL, NULL);
 }
 
 /* The allowlist entry for a blocked connection: by the name that led to
@@ -446,6 +457,8 @@ denylog_connection(DenyLog *l, int family, const void *addr, guint8 l4proto, gui
 	deny(l, "connection", g_strdup_printf("connection %s %s", proto, where), f,
 	     g_strdup_printf("%s to %s%s%s%s", proto, where, name ? " (" : "", name ? name : "",
 			     name ? ")" : ""),
+	     g_strdup_printf("%s to %s%s%s%s", proto, where, name ? " (" : "", name ? name : "",
+			     name ? ")" : ""),
 	     connection_entry(where, proto, l4proto, port, name));
 }
 
@@ -473,8 +486,11 @@ denylog_name_on_wire(DenyLog *l, int family, const void *addr, guint16 port, con
 		if (g_hash_table_size(l->shown) >= DENYLOG_MAX_DESTINATIONS)
 			g_hash_table_remove_all(l->shown);
 		g_hash_table_add(l->shown, g_steal_pointer(&key));
-		note_blocked(l, what, name[0] ? (line = g_strdup_printf("%s:%u", name, port)) : NULL);
-		g_clear_pointer(&line, g_free);
+		g_autofree char *summary = g_strdup_printf("tcp to %s (%s %s)", where, reason,
+							   name[0] ? name : "without a name");
+		g_autofree char *suggest = name[0] ? g_strdup_printf("%s:%u", name, port) : NULL;
+
+		note_blocked(l, summary, suggest);
 	}
 	line = g_strdup_printf("denied: %s", what);
 	say(l, line, first);

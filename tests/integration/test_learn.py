@@ -215,3 +215,38 @@ def test_python_sandbox_learn(stub, workdir):
     assert r.returncode == 0, r.stderr
     assert "rc 0" in r.stdout, r.stdout + r.stderr
     assert entries(learned) == ["198.18.0.10:9000/tcp"]
+
+
+def npm_registry_host():
+    """The npm registry's host, read at run time (never written in the tree)."""
+    try:
+        r = run(["npm", "config", "get", "registry"], timeout=60)
+    except FileNotFoundError:
+        pytest.skip("npm is not installed")
+    url = r.stdout.strip()
+    assert r.returncode == 0 and url.startswith("https://"), r.stdout + r.stderr
+    return url.split("/")[2].split(":")[0]
+
+
+def test_npm_install_learn_then_enforce_in_a_fresh_copy(tmp_path):
+    # The acceptance run of issue 16: the npm registry is the only
+    # non-local host a test may reach.
+    host = npm_registry_host()
+    manifest = '{"name":"t","version":"1.0.0","dependencies":{"is-number":"7.0.0"}}\n'
+    first, fresh = tmp_path / "first", tmp_path / "fresh"
+    for d in (first, fresh):
+        d.mkdir()
+        (d / "package.json").write_text(manifest)
+    learned = first / "npm.list"
+    npm = ["npm", "install", "--no-audit", "--no-fund", "--fetch-retries=1"]
+    r = tapbox("-x", "--learn", str(learned), "--", *npm, workdir=first, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (first / "node_modules" / "is-number").is_dir()
+    # the registry entry, and nothing that was not contacted
+    assert entries(learned) == [f"{host}:443"], learned.read_text()
+
+    (fresh / "npm.list").write_text(learned.read_text())
+    r = tapbox("-x", "-F", str(fresh / "npm.list"), "--", *npm, workdir=fresh, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (fresh / "node_modules" / "is-number").is_dir()
+    assert "denied" not in r.stderr and "blocked" not in r.stderr, r.stderr

@@ -322,14 +322,18 @@ test_denylog_summary_names_and_suggests(void **state)
 	denylog_name_on_wire(l, AF_INET, &a, 443, "sni", "other.test");
 	denylog_name_on_wire(l, AF_INET, &a, 443, "sni", "other.test");
 	details = denylog_summary_details(l);
-	assert_string_equal(details, ": name evil.test (A), name evil.test (AAAA), "
-				     "tcp to 192.0.2.7:80 (good.test), udp to 192.0.2.7:53, "
-				     "tcp to [2001:db8::7]:443, and 1 more, see --log FILE or -v");
+	assert_string_equal(details, ": name evil.test, tcp to 192.0.2.7:80 (good.test), "
+				     "udp to 192.0.2.7:53, tcp to [2001:db8::7]:443, "
+				     "tcp to 192.0.2.7:443 (sni other.test)");
+	denylog_name(l, "more.test", 1);
+	g_free(details);
+	details = denylog_summary_details(l);
+	assert_true(g_str_has_suffix(details, "(sni other.test), and 1 more, see --log FILE or -v"));
 	suggestion = denylog_suggestion(l);
 	assert_string_equal(suggestion, "add to the allowlist: evil.test:PORT good.test:80 "
-					"192.0.2.7:53/udp [2001:db8::7]:443/tcp (PORT: the port the "
-					"name is used on, 443 for HTTPS); or let --learn FILE write the "
-					"list");
+					"192.0.2.7:53/udp [2001:db8::7]:443/tcp other.test:443 (PORT: "
+					"the port the name is used on, 443 for HTTPS); or let --learn "
+					"FILE write the list");
 }
 
 int
