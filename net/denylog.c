@@ -46,6 +46,8 @@ struct DenyLog {
 	guint64 file_bytes, stderr_bytes;   /* written by this run */
 	gboolean file_capped, stderr_capped;
 	gboolean quiet;         /* -q: no run-time lines without -v */
+	gint64 burst_start;     /* without -v: the current rate window (monotonic µs) */
+	guint burst_lines;      /* first-denial lines shown in it */
 	gboolean have_log;      /* --log given: the summary points there */
 	GHashTable *shown;      /* name-gate refusals shown once (keys), bounded */
 	GHashTable *summarized; /* the summary's texts of the destinations so far, bounded */
@@ -226,15 +228,41 @@ record_end(DenyLog *l, GString *s)
 	record_write(l, s, FALSE);
 }
 
+/* Without -v, at most DENYLOG_STDERR_BURST first-denial lines per
+ * DENYLOG_REPEAT_INTERVAL_SECS: a payload walking through thousands of
+ * destinations must neither flood the terminal nor slow the launcher down
+ * (writing to a slow stderr would make the kernel drop NFLOG reports). */
+static gboolean
+within_burst(DenyLog *l)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (now - l->burst_start >= DENYLOG_REPEAT_INTERVAL_SECS * G_USEC_PER_SEC) {
+		l->burst_start = now;
+		l->burst_lines = 0;
+	}
+	if (l->burst_lines < DENYLOG_STDERR_BURST) {
+		l->burst_lines++;
+		return TRUE;
+	}
+	if (l->burst_lines++ == DENYLOG_STDERR_BURST)
+		fprintf(stderr, "%s: more denials; not shown for %d s (the summary at exit names "
+			"them, -v shows each)\n", l->prog, DENYLOG_REPEAT_INTERVAL_SECS);
+	return FALSE;
+}
+
 /* One line "PROG: TEXT" on stderr, within the same cap as the file: every
  * denial with -v; without it the FIRST denial of each destination only
- * (issue 16: a blocked name must not leave the screen blank), unless -q. */
+ * (issue 16: a blocked name must not leave the screen blank), unless -q,
+ * and at most DENYLOG_STDERR_BURST of them in an interval. */
 static void
 say(DenyLog *l, const char *text, gboolean first)
 {
 	size_t len;
 
 	if (!(l->verbose || (first && !l->quiet)) || l->stderr_capped)
+		return;
+	if (!l->verbose && !within_burst(l))
 		return;
 	len = strlen(l->prog) + strlen(text) + 3;
 	if (l->stderr_bytes + len > l->max_bytes) {
@@ -347,22 +375,25 @@ deny_first(DenyLog *l, const char *event, char *key, char *fields, char *what)
 	return TRUE;
 }
 
-/* Write the first record of a destination: the -v line WHAT and
- * {"time":…,"event":EVENT FIELDS}. */
+/* Write the first record of a destination: the -v line WHAT (SHOWN: also
+ * without -v) and {"time":…,"event":EVENT FIELDS}. */
 static void
-write_first(DenyLog *l, const char *event, const char *fields, const char *what)
+write_first(DenyLog *l, const char *event, const char *fields, const char *what, gboolean shown)
 {
 	g_autofree char *line = g_strdup_printf("denied: %s", what);
 	GString *s;
 
-	say(l, line, TRUE);
+	say(l, line, shown);
 	s = record_begin(event);
 	g_string_append(s, fields);
 	record_end(l, s);
 }
 
-/* SUMMARY (taken, may be NULL: not in the summary): how the exit summary
- * names it; SUGGEST (taken, may be NULL): the allowlist entry for it. */
+/* SUMMARY (taken, may be NULL): how the exit summary names it — a name or
+ * a connection the payload wanted; NULL for the resolver's own refusals of
+ * answers (a refused range, an eviction from the full table), which are
+ * only in -v and the --log file.  SUGGEST (taken, may be NULL): the
+ * allowlist entry for it. */
 static void
 deny(DenyLog *l, const char *event, char *key, GString *fields, char *what, char *summary,
      char *suggest)
@@ -370,7 +401,7 @@ deny(DenyLog *l, const char *event, char *key, GString *fields, char *what, char
 	g_autofree char *f = g_string_free(fields, FALSE);
 
 	if (deny_first(l, event, key, g_strdup(f), g_strdup(what))) {
-		write_first(l, event, f, what);
+		write_first(l, event, f, what, summary != NULL);
 		if (summary)
 			note_blocked(l, summary, suggest);
 	}

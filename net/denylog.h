@@ -50,6 +50,7 @@
 #define DENYLOG_REPEAT_INTERVAL_SECS 10
 #define DENYLOG_MAX_BYTES (16u * 1024 * 1024)
 #define DENYLOG_SUMMARY_NAMED 5
+#define DENYLOG_STDERR_BURST 20
 
 typedef struct DenyLog DenyLog;
 
@@ -75,7 +76,9 @@ void denylog_set_max_bytes(DenyLog *l, guint64 max_bytes);
 /* Without -v the first denial of each destination is still shown on
  * stderr as it happens (one "PROG: denied: …" line; repeats are counted,
  * not shown): a blocked name must not leave the screen blank while the
- * payload retries (issue 16).  QUIET (-q) turns that off. */
+ * payload retries (issue 16); at most DENYLOG_STDERR_BURST such lines per
+ * DENYLOG_REPEAT_INTERVAL_SECS, then one line says the rest is held back.
+ * QUIET (-q) turns them off. */
 void denylog_set_quiet(DenyLog *l, gboolean quiet);
 
 /* A query for NAME (presentation form, see dns-msg.h) of type QTYPE was

@@ -155,3 +155,17 @@ def test_no_denial_no_lines(stub, workdir):
                RAW_QUERY + "q('good.test', 1)\n", workdir=workdir)
     assert r.returncode == 0, r.stderr
     assert "denied" not in r.stderr and "blocked" not in r.stderr, r.stderr
+
+
+def test_run_time_lines_are_rate_limited(stub, workdir):
+    # a payload walking through many names gets 20 lines, then one saying
+    # the rest is held back; the summary still counts every one
+    dns = stub({"good.test": [DOC4]})
+    code = RAW_QUERY + "for i in range(30): q('n%d.blocked.test' % i, 1)\n"
+    r = tapbox("--resolver", dns.addr, "--allow", "good.test:443", "--", PY, "-c", code,
+               workdir=workdir)
+    assert r.returncode == 0, r.stderr
+    assert len(denied_lines(r.stderr)) == 20, r.stderr
+    assert r.stderr.count("mini-tapbox: more denials; not shown for 10 s") == 1, r.stderr
+    assert "blocked 0 connections, 30 names: " in r.stderr
+    assert ", and 25 more, see --log FILE or -v" in r.stderr
