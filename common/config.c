@@ -26,6 +26,10 @@ sbx_config_new(void)
 	cfg->allow_files = g_ptr_array_new_with_free_func(g_free);
 	cfg->arg_files = g_ptr_array_new_with_free_func(g_free);
 	cfg->allow_entries = g_ptr_array_new_with_free_func(g_free);
+	cfg->profiles = g_ptr_array_new_with_free_func(g_free);
+	cfg->profile_entries = g_ptr_array_new_with_free_func(g_free);
+	cfg->profile_where = g_ptr_array_new_with_free_func(g_free);
+	cfg->env_set = g_ptr_array_new_with_free_func(g_free);
 	cfg->host_ports = g_array_new(FALSE, TRUE, sizeof(guint16));
 	cfg->publish = g_array_new(FALSE, TRUE, sizeof(SbxPublish));
 	g_array_set_clear_func(cfg->publish, publish_clear);
@@ -49,6 +53,10 @@ sbx_config_free(SbxConfig *cfg)
 	g_ptr_array_unref(cfg->allow_files);
 	g_ptr_array_unref(cfg->arg_files);
 	g_ptr_array_unref(cfg->allow_entries);
+	g_ptr_array_unref(cfg->profiles);
+	g_ptr_array_unref(cfg->profile_entries);
+	g_ptr_array_unref(cfg->profile_where);
+	g_ptr_array_unref(cfg->env_set);
 	g_array_unref(cfg->host_ports);
 	g_array_unref(cfg->publish);
 	g_free(cfg->resolver);
@@ -90,6 +98,10 @@ sbx_config_copy(const SbxConfig *src)
 	g_ptr_array_unref(dst->allow_files);
 	g_ptr_array_unref(dst->arg_files);
 	g_ptr_array_unref(dst->allow_entries);
+	g_ptr_array_unref(dst->profiles);
+	g_ptr_array_unref(dst->profile_entries);
+	g_ptr_array_unref(dst->profile_where);
+	g_ptr_array_unref(dst->env_set);
 	*dst = *src;
 	dst->mounts = mounts;
 	dst->keep_fds = keep_fds;
@@ -107,6 +119,10 @@ sbx_config_copy(const SbxConfig *src)
 	dst->allow_files = strv_array_copy(src->allow_files);
 	dst->arg_files = strv_array_copy(src->arg_files);
 	dst->allow_entries = strv_array_copy(src->allow_entries);
+	dst->profiles = strv_array_copy(src->profiles);
+	dst->profile_entries = strv_array_copy(src->profile_entries);
+	dst->profile_where = strv_array_copy(src->profile_where);
+	dst->env_set = strv_array_copy(src->env_set);
 	for (guint i = 0; i < src->mounts->len; i++) {
 		const SbxMountOpt *m = &g_array_index(src->mounts, SbxMountOpt, i);
 

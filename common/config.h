@@ -102,6 +102,13 @@ typedef struct {
 	gboolean quiet;            /* -q: no denial lines on stderr as they happen (denylog.h) */
 	guint max_connections;     /* library: mini_sandbox_allow_max_connections(); 0 = default */
 
+	/* --- package-manager profiles (net/profile/profile.h) --- */
+	GPtrArray *profiles;       /* --profile NAME, library (char *), in order */
+	gboolean profile_cache;    /* --profile-cache: a cache kept for sandboxed runs */
+	GPtrArray *profile_entries; /* expanded by the launcher: allowlist text (char *) … */
+	GPtrArray *profile_where;  /* … and its origin, same index (char *) */
+	GPtrArray *env_set;        /* "NAME=VALUE" set for the command (profiles) */
+
 	/* --- what to run --- */
 	char **argv;               /* NULL-terminated; NULL in library mode */
 	gboolean is_tapbox;        /* invoked as mini-tapbox */

@@ -188,15 +188,57 @@ make_run_dir(MountPlan *plan, const SbxConfig *cfg, const char *dir, GError **er
 	return TRUE;
 }
 
+/* The original's -o ROOT and -d DIR are base directories it creates when
+ * missing; so do we (with their parents), before the host view is taken. */
+static gboolean
+create_custom_dirs(const SbxConfig *cfg, GError **error)
+{
+	const char *dirs[][2] = { { "-o", cfg->custom_root }, { "-d", cfg->overlay_dir } };
+
+	if (cfg->fs_mode != SBX_FS_CUSTOM)
+		return TRUE;
+	for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++) {
+		const char *dir = dirs[i][1];
+
+		if (dir && g_path_is_absolute(dir) && g_mkdir_with_parents(dir, 0755) < 0)
+			return sbx_set_errno(error, errno, "%s %s: create the directory", dirs[i][0],
+					     dir);
+	}
+	return TRUE;
+}
+
+/* Does ROOT hold nothing but -d run directories (mini-sandbox-XXXXXX, when
+ * -d is ROOT itself, as in the original's docs)?  Then it is a fresh root,
+ * not a lower layer. */
+static gboolean
+custom_root_is_empty(const HostView *view, const SbxConfig *cfg)
+{
+	const HostPath *hp;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+
+	if (cfg->fs_mode != SBX_FS_CUSTOM || !cfg->custom_root)
+		return FALSE;
+	hp = host_view_lookup(view, cfg->custom_root);
+	if (!hp || hp->err || !hp->canonical || !(dir = g_dir_open(hp->canonical, 0, NULL)))
+		return FALSE;
+	while ((name = g_dir_read_name(dir)))
+		if (!is_run_dir_name(name))
+			return FALSE;
+	return TRUE;
+}
+
 MountPlan *
 fs_plan_for_config(const SbxConfig *cfg, GError **error)
 {
 	g_autoptr(HostView) view = host_view_new();
 	g_autoptr(MountPlan) plan = NULL;
 
-	if (!create_written_settings(cfg, error) || !host_view_gather(view, error))
+	if (!create_written_settings(cfg, error) || !create_custom_dirs(cfg, error) ||
+	    !host_view_gather(view, error))
 		return NULL;
 	resolve_config_paths(view, cfg);
+	view->custom_root_empty = custom_root_is_empty(view, cfg);
 	plan = mount_plan_build(cfg, view, error);
 	if (!plan)
 		return NULL;

@@ -58,6 +58,8 @@ typedef struct {
 	GHashTable *paths;     /* given path → HostPath * */
 	char *resolv_target;   /* canonical target of /etc/resolv.conf when it is a symlink */
 	guint64 mem_total;     /* bytes of physical memory (MemTotal); 0 = unknown */
+	gboolean custom_root_empty; /* -o ROOT holds nothing (but -d run directories):
+				     * the original's fresh root, not a lower layer */
 } HostView;
 
 HostView *host_view_new(void);

@@ -31,8 +31,10 @@
 #include "common/fdutil.h"
 #include "common/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -56,6 +58,7 @@ typedef struct {
 	gboolean legacy;       /* no open_tree/mount_setattr: mount(2) fallback */
 	guint op_index;        /* of the op being applied */
 	GArray *uppers;        /* of FsUpper, or NULL (fs.h) */
+	guint split_depth;     /* apply_overlay_split() recursion */
 } ApplyCtx;
 
 static gboolean force_legacy;
@@ -263,6 +266,128 @@ keep_upper(ApplyCtx *ctx, const char *upper)
 	g_array_append_val(ctx->uppers, u);
 }
 
+/* Overlay of a directory with mounts below it.
+ *
+ * In a user namespace the kernel refuses an overlay whose lower directory
+ * has mounts below it (EINVAL; dmesg: "overlayfs: failed to clone
+ * lowerpath"): those mounts came from a more privileged namespace and are
+ * locked, and the private copy overlayfs takes of its lower layer would
+ * leave them out, revealing what they cover.  Docker's /etc (hosts,
+ * resolv.conf, hostname are bind mounts), a project folder with a bind
+ * mount inside and an -o ROOT with submounts all hit this.  Such a
+ * directory is rebuilt one level down, as the original mini-sandbox did: a
+ * scratch directory at DEST (new entries land there and are thrown away,
+ * like an overlay's), each subdirectory overlaid in turn (and split again when it
+ * has mounts below it), symlinks recreated, and every other entry — files,
+ * the submounted ones included — bound read-only: a copy would make a file
+ * the sandbox may not write on the host writable, an overlay would not. */
+#define OVERLAY_SPLIT_MAX_DEPTH 16
+
+static gboolean apply_overlay(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error);
+static gboolean apply_scratch(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error);
+
+/* Is anything mounted strictly below PATH (a path in our namespace)? */
+static gboolean
+has_mounts_below(const char *path)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	size_t len = strlen(path);
+
+	if (!g_file_get_contents(OLDROOT "/proc/self/mountinfo", &text, NULL, NULL))
+		return FALSE;
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		g_auto(GStrv) f = g_strsplit(*l, " ", 6);
+		g_autofree char *mp = NULL;
+
+		if (g_strv_length(f) < 6)
+			continue;
+		mp = g_strcompress(f[4]);   /* \040 → space */
+		if (strncmp(mp, path, len) == 0 && mp[len] == '/' && mp[len + 1] != '\0')
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+overlay_split_entry(ApplyCtx *ctx, const MountOp *op, int dfd, const char *name,
+		    const char *dest, GError **error)
+{
+	g_autofree char *src = g_build_filename(op->source, name, NULL);
+	g_autofree char *shown = g_build_filename(op->dest, name, NULL);
+	g_autofree char *to = g_build_filename(dest, name, NULL);
+	autoclose int fd = -1;
+	struct stat st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return sbx_set_errno(error, errno, "stat %s (%s, overlaid piecewise)", src, op->why);
+	if (S_ISDIR(st.st_mode)) {
+		MountOp child = *op;
+
+		child.source = src;
+		child.dest = shown;
+		return apply_overlay(ctx, &child, to, error);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(dfd, name, target, sizeof target - 1);
+
+		if (n < 0)
+			return sbx_set_errno(error, errno, "read symlink %s (%s)", src, op->why);
+		target[n] = '\0';
+		if (symlink(target, to) < 0)
+			return sbx_set_errno(error, errno, "create symlink %s -> %s", shown, target);
+		return TRUE;
+	}
+	fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_set_errno(error, errno, "open %s (%s) for binding", src, op->why);
+	if (!ensure_mountpoint(to, TRUE, error))
+		return FALSE;
+	return attach_clone(ctx, fd, src, to, TRUE, error);
+}
+
+static gboolean
+apply_overlay_split(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
+{
+	MountOp scratch;
+	autoclose int dfd = -1;
+	struct dirent *de;
+	struct stat st;
+	gboolean ok = TRUE;
+	DIR *dir;
+
+	if (ctx->split_depth >= OVERLAY_SPLIT_MAX_DEPTH)
+		return sbx_set_errno(error, EINVAL, "mount overlay on %s (%s): mounts below it "
+				     "more than %d levels deep; overlay a deeper directory instead",
+				     op->dest, op->why, OVERLAY_SPLIT_MAX_DEPTH);
+	dfd = open_beneath(ctx->oldroot, op->source, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0 || fstat(dfd, &st) < 0)
+		return sbx_set_errno(error, errno, "open %s (%s) to overlay it piecewise",
+				     op->source, op->why);
+	/* The new entries' home is scratch of the one budget, like -e's. */
+	scratch = *op;
+	scratch.mode = st.st_mode & 07777;
+	if (!apply_scratch(ctx, &scratch, dest, error))
+		return FALSE;
+	sbx_debug("overlay %s: mounts below it, overlaid entry by entry", op->dest);
+	if (!(dir = fdopendir(dfd)))
+		return sbx_set_errno(error, errno, "read directory %s (%s)", op->source, op->why);
+	dfd = -1;   /* owned by DIR now */
+	ctx->split_depth++;
+	while (ok && (errno = 0, de = readdir(dir))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		ok = overlay_split_entry(ctx, op, dirfd(dir), de->d_name, dest, error);
+	}
+	if (ok && errno)
+		ok = sbx_set_errno(error, errno, "read directory %s (%s)", op->source, op->why);
+	ctx->split_depth--;
+	closedir(dir);
+	return ok;
+}
+
 static gboolean
 apply_overlay(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error)
 {
@@ -298,6 +423,8 @@ apply_overlay(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error
 		if (e == ELOOP)
 			return sbx_set_errno(error, e, "mount overlay on %s (%s): overlay directories "
 					     "may not overlap", op->dest, op->why);
+		if (e == EINVAL && has_mounts_below(lower))
+			return apply_overlay_split(ctx, op, dest, error);
 		if (e == ENODEV)
 			return sbx_set_errno(error, e, "mount overlay on %s (%s): overlayfs is not "
 					     "available in this kernel (load the overlay module)",

@@ -517,15 +517,25 @@ plan_default(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const 
 	add_user_mounts(plan, cfg, view);
 }
 
+/* A non-empty ROOT is the lower layer of the sandbox's /; an empty (or
+ * new) one is the original's usage — a base directory, the root built from
+ * -k/-M/-w alone — so the root is a fresh tmpfs and -d may be ROOT itself.
+ * Either way $HOME is an empty writable scratch, as in the original. */
 static void
 plan_custom(MountPlan *plan, const SbxConfig *cfg, const HostView *view, const char *root,
 	    const char *wd)
 {
-	add(plan, MOUNT_OP_OVERLAY, root, "/", 0, "-o root");
-	plan->n_overlays++;
+	if (view->custom_root_empty) {
+		add_tmpfs(plan, "/", 0755, "new root (-o ROOT is empty)");
+	} else {
+		add(plan, MOUNT_OP_OVERLAY, root, "/", 0, "-o root");
+		plan->n_overlays++;
+	}
 	add_tmpfs(plan, "/tmp", 01777, "private /tmp");
 	add_dev(plan);
 	add_proc(plan, cfg);
+	if (view->home && strcmp(view->home, "/") != 0)
+		add_tmpfs(plan, view->home, 0700, "home scratch");
 	add_workdir(plan, cfg, view, wd, FALSE);
 	add_user_mounts(plan, cfg, view);
 }
@@ -685,6 +695,15 @@ mount_plan_build(const SbxConfig *cfg, const HostView *view, GError **error)
 		if (cfg->overlay_dir &&
 		    !checked_path(view, "-d", cfg->overlay_dir, TRUE, error))
 			return NULL;
+		/* Upper directories inside a lower layer would overlap it. */
+		if (cfg->overlay_dir && !view->custom_root_empty &&
+		    mount_path_is_under(checked_path(view, "-d", cfg->overlay_dir, TRUE, NULL), dir)) {
+			g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+				    "-d %s is inside -o %s, which is not empty (its content is the "
+				    "sandbox's /); put the overlay directory outside it, or use an "
+				    "empty ROOT", cfg->overlay_dir, cfg->custom_root);
+			return NULL;
+		}
 		plan_custom(plan, cfg, view, dir, wd);
 		break;
 	case SBX_FS_HERMETIC:

@@ -6,6 +6,7 @@
  */
 #include "net/allowlist.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/safepath.h"
 
 #include <arpa/inet.h>
@@ -100,6 +101,111 @@ parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
 	if (v > max)
 		return FALSE;
 	*out = v;
+	return TRUE;
+}
+
+/* Schemes a URL entry may have, and the port each one means. */
+static const struct {
+	const char *scheme;
+	guint16 port;
+} url_schemes[] = {
+	{ "http", 80 },   { "https", 443 },  { "ssh", 22 },        { "git+ssh", 22 },
+	{ "ssh+git", 22 }, { "git", 9418 },   { "socks4", 1080 },   { "socks4a", 1080 },
+	{ "socks5", 1080 }, { "socks5h", 1080 },
+};
+
+gboolean
+allowlist_is_url(const char *text)
+{
+	const char *sep = strstr(text, "://");
+
+	if (!sep || sep == text)
+		return FALSE;
+	for (const char *c = text; c < sep; c++)
+		if (!g_ascii_isalnum(*c) && *c != '+' && *c != '-' && *c != '.')
+			return FALSE;
+	return TRUE;
+}
+
+gboolean
+allowlist_url_to_entry(const char *url, const char *where, char **entry_out, char **note_out,
+		       GError **error)
+{
+	const char *sep = strstr(url, "://");
+	const char *auth, *auth_end, *at, *host, *host_end, *port = NULL;
+	g_autofree char *scheme = NULL;
+	gint default_port = -1;
+	unsigned p;
+
+	if (note_out)
+		*note_out = NULL;
+	if (!allowlist_is_url(url))
+		return bad_line(error, where, "'%s' is not a URL (SCHEME://HOST…)", url);
+	scheme = g_ascii_strdown(url, sep - url);
+	for (gsize i = 0; i < G_N_ELEMENTS(url_schemes); i++)
+		if (strcmp(scheme, url_schemes[i].scheme) == 0)
+			default_port = url_schemes[i].port;
+	if (default_port < 0)
+		return bad_line(error, where,
+				"unknown URL scheme '%s' (expected http, https, ssh, git or socks5; "
+				"or write HOST:PORT)", scheme);
+	auth = sep + 3;
+	auth_end = auth + strcspn(auth, "/?#");
+	/* USER:PASSWORD@ is credentials, not a destination: skip it, quietly */
+	at = memrchr(auth, '@', (size_t)(auth_end - auth));
+	host = at ? at + 1 : auth;
+	if (*host == '[') {
+		host_end = memchr(host, ']', (size_t)(auth_end - host));
+		if (!host_end)
+			return bad_line(error, where, "missing ']' after the IPv6 address in a URL");
+		host_end++;
+	} else {
+		host_end = memchr(host, ':', (size_t)(auth_end - host));
+		if (!host_end)
+			host_end = auth_end;
+	}
+	if (host_end < auth_end) {
+		if (*host_end != ':')
+			return bad_line(error, where, "unexpected '%.*s' after the host of a URL",
+					(int)(auth_end - host_end), host_end);
+		port = host_end + 1;
+	}
+	if (host_end == host || (*host == '[' && host_end == host + 2))
+		return bad_line(error, where, "URL '%s://…' has no host", scheme);
+	if (port && port < auth_end) {
+		if (!parse_uint(port, (size_t)(auth_end - port), 65535, &p) || p == 0)
+			return bad_line(error, where, "invalid port '%.*s' in a URL (expected 1-65535)",
+					(int)(auth_end - port), port);
+	} else {
+		p = (unsigned)default_port;  /* "http://h:/" means the default, as in RFC 3986 */
+	}
+	*entry_out = g_strdup_printf("%.*s:%u", (int)(host_end - host), host, p);
+	if (note_out && *auth_end && strcmp(auth_end, "/") != 0)
+		*note_out = g_strdup_printf("path '%s' ignored: an entry allows the whole host:port",
+					    auth_end);
+	return TRUE;
+}
+
+/* "profile NAME": the name of a profile (a word), or NULL if LINE is not one. */
+static const char *
+profile_line_name(const char *s)
+{
+	if (strncmp(s, "profile", 7) != 0 || !g_ascii_isspace(s[7]))
+		return NULL;
+	s += 7;
+	while (g_ascii_isspace(*s))
+		s++;
+	return s;
+}
+
+static gboolean
+valid_profile_name(const char *name)
+{
+	if (!*name)
+		return FALSE;
+	for (; *name; name++)
+		if (!g_ascii_isalnum(*name) && *name != '-' && *name != '_')
+			return FALSE;
 	return TRUE;
 }
 
@@ -217,6 +323,9 @@ parse_host(const char *host, gboolean bracketed, const char *where, AllowEntry *
 	return TRUE;
 }
 
+static gboolean parse_line_in(const char *line, const char *where, GArray *entries,
+			      GPtrArray *profiles, gboolean in_file, GError **error);
+
 gboolean
 allowlist_is_domain(const char *s)
 {
@@ -234,6 +343,31 @@ allowlist_is_domain(const char *s)
 
 gboolean
 allowlist_parse_line(const char *line, const char *where, GArray *entries, GError **error)
+{
+	return parse_line_in(line, where, entries, NULL, FALSE, error);
+}
+
+/* A URL line: the entry it means, parsed as if written so. */
+static gboolean
+parse_url_line(const char *url, const char *where, GArray *entries, GError **error)
+{
+	g_autofree char *entry = NULL;
+	g_autofree char *note = NULL;
+
+	if (!allowlist_url_to_entry(url, where, &entry, &note, error))
+		return FALSE;
+	if (note)
+		sbx_debug("allowlist: %s: %s", where, note);
+	if (allowlist_is_url(entry))
+		return bad_line(error, where, "'%s' is not a host", entry);
+	return parse_line_in(entry, where, entries, NULL, FALSE, error);
+}
+
+/* IN_FILE: "profile NAME" lines are allowed (PROFILES collects the names,
+ * or NULL: skipped). */
+static gboolean
+parse_line_in(const char *line, const char *where, GArray *entries, GPtrArray *profiles,
+	      gboolean in_file, GError **error)
 {
 	/* parsing 10 000 lines should not cost 10 000 allocations each */
 	char stack[512];
@@ -255,6 +389,19 @@ allowlist_parse_line(const char *line, const char *where, GArray *entries, GErro
 	s = g_strstrip(text);
 	if (*s == '\0')
 		return TRUE;
+	if (profile_line_name(s)) {
+		const char *name = profile_line_name(s);
+
+		if (!in_file)
+			return bad_line(error, where, "'profile' lines belong in an allowlist "
+					"file; use --profile %s", name);
+		if (!valid_profile_name(name))
+			return bad_line(error, where, "invalid profile name '%s' "
+					"(see mini-tapbox --help for the list)", name);
+		if (profiles)
+			g_ptr_array_add(profiles, g_strdup(name));
+		return TRUE;
+	}
 	for (char *c = s; *c; c++) {
 		if (g_ascii_isspace(*c))
 			return bad_line(error, where, "unexpected space in '%s' (one entry per line)", s);
@@ -262,6 +409,8 @@ allowlist_parse_line(const char *line, const char *where, GArray *entries, GErro
 			return bad_line(error, where, "unexpected character 0x%02x", (unsigned char)*c);
 	}
 
+	if (allowlist_is_url(s))
+		return parse_url_line(s, where, entries, error);
 	if (*s == '[') {
 		char *close = strchr(s, ']');
 
@@ -301,9 +450,9 @@ allowlist_parse_line(const char *line, const char *where, GArray *entries, GErro
 	return TRUE;
 }
 
-gboolean
-allowlist_parse_text(const char *text, gsize len, const char *source, GArray *entries,
-		     GError **error)
+static gboolean
+parse_text_in(const char *text, gsize len, const char *source, GArray *entries,
+	      GPtrArray *profiles, GError **error)
 {
 	gsize start = 0;
 	guint lineno = 0, old_len = entries->len, lines = 1;
@@ -333,19 +482,27 @@ allowlist_parse_text(const char *text, gsize len, const char *source, GArray *en
 			where = g_strdup_printf("%s:%u", source, lineno);
 		if (strlen(line) != n)
 			return bad_line(error, where ? where : where_buf, "NUL byte in line");
-		if (!allowlist_parse_line(line, where ? where : where_buf, entries, error))
+		if (!parse_line_in(line, where ? where : where_buf, entries, profiles, TRUE,
+				   error))
 			return FALSE;
 		start = end + 1;
 	}
 	return TRUE;
 }
 
+gboolean
+allowlist_parse_text(const char *text, gsize len, const char *source, GArray *entries,
+		     GError **error)
+{
+	return parse_text_in(text, len, source, entries, NULL, error);
+}
+
 /* An allowlist is text a person keeps; a bound keeps a FIFO or /dev/zero
  * from making the launcher allocate forever. */
 #define ALLOWLIST_MAX_BYTES ((gsize)16 << 20)
 
-gboolean
-allowlist_parse_file(const char *path, GArray *entries, GError **error)
+static gboolean
+parse_file_in(const char *path, GArray *entries, GPtrArray *profiles, GError **error)
 {
 	g_autofree char *text = NULL;
 	g_autoptr(GError) local = NULL;
@@ -357,7 +514,21 @@ allowlist_parse_file(const char *path, GArray *entries, GError **error)
 		g_set_error_literal(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK, local->message);
 		return FALSE;
 	}
-	return allowlist_parse_text(text, len, path, entries, error);
+	return parse_text_in(text, len, path, entries, profiles, error);
+}
+
+gboolean
+allowlist_parse_file(const char *path, GArray *entries, GError **error)
+{
+	return parse_file_in(path, entries, NULL, error);
+}
+
+gboolean
+allowlist_file_profiles(const char *path, GPtrArray *names, GError **error)
+{
+	g_autoptr(GArray) scratch = allowlist_new();
+
+	return parse_file_in(path, scratch, names, error);
 }
 
 char *

@@ -8,7 +8,12 @@
  *     ENTRY = IPV4 | IPV4/LEN | IPV6 | IPV6/LEN | DOMAIN | *.DOMAIN
  *
  * An IPv6 entry with a port is bracketed: "[2001:db8::/32]:443/tcp".
- * '#' starts a comment, blank lines are skipped.  Parsing never resolves
+ * A URL is an entry too: "SCHEME://[USER@]HOST[:PORT][/PATH]" means
+ * HOST:PORT, the port defaulting by scheme (allowlist_url_to_entry()).
+ * In a file (not in --allow), "profile NAME" adds a package-manager
+ * profile (net/profile/profile.h); the launcher expands those before the
+ * policy is built (allowlist_file_profiles()), so the parsers here skip
+ * them.  '#' starts a comment, blank lines are skipped.  Parsing never resolves
  * anything and never touches the file system except allowlist_parse_file().
  */
 #pragma once
@@ -64,6 +69,29 @@ gboolean allowlist_parse_text(const char *text, gsize len, const char *source,
 
 /* Read and parse FILE.  An unreadable file is SBX_ERR_ILLEGAL_NETWORK too. */
 gboolean allowlist_parse_file(const char *path, GArray *entries, GError **error);
+
+/* The one conversion from a URL to an entry, shared by URL lines and the
+ * package-manager profiles (net/profile/profile.h): "https://h/p" →
+ * "h:443", "http://h" → "h:80", "https://[2001:db8::1]:8443/" →
+ * "[2001:db8::1]:8443"; the explicit port wins.  Schemes and their
+ * default ports: http 80, https 443, ssh 22, git 9418, socks4 socks4a
+ * socks5 socks5h 1080 (proxies); "git+ssh" and "ssh+git" are ssh.  A
+ * USER[:PASSWORD]@ part is dropped (and never echoed).  *ENTRY_OUT is the
+ * entry text (not yet validated: allowlist_parse_line() does that); *NOTE_OUT
+ * (may be NULL) says what was ignored ("path '/p' ignored"), or NULL.
+ * FALSE + SBX_ERR_ILLEGAL_NETWORK "WHERE: …" for no host, an unknown
+ * scheme or a bad port. */
+gboolean allowlist_url_to_entry(const char *url, const char *where, char **entry_out,
+				char **note_out, GError **error);
+
+/* TRUE if TEXT looks like a URL ("SCHEME://…"), i.e. is for
+ * allowlist_url_to_entry(). */
+gboolean allowlist_is_url(const char *text);
+
+/* The NAMEs of the "profile NAME" lines of FILE, appended to NAMES (char *),
+ * in order.  Every other line is parsed too, so a bad file fails here
+ * already with its FILE:LINE. */
+gboolean allowlist_file_profiles(const char *path, GPtrArray *names, GError **error);
 
 /* Normalise a DNS name for comparison: lower case, trailing dot removed.
  * Returns NULL when NAME is not a valid host name (labels 1..63 of

@@ -251,6 +251,11 @@ collect_entries(const SbxConfig *cfg, GArray *entries, GError **error)
 		if (!allowlist_parse_line(text, where, entries, error))
 			return FALSE;
 	}
+	/* what the profiles read (net/profile/profile-host.c expanded them) */
+	for (guint i = 0; i < cfg->profile_entries->len; i++)
+		if (!allowlist_parse_line(cfg->profile_entries->pdata[i],
+					  cfg->profile_where->pdata[i], entries, error))
+			return FALSE;
 	return TRUE;
 }
 

@@ -22,6 +22,7 @@
 #include "src/options.h"
 #include "src/api-internal.h"
 #include "net/allowlist.h"
+#include "net/profile/profile.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -45,6 +46,15 @@ G_STATIC_ASSERT(MINI_SANDBOX_ERR_ALREADY_STARTED == SBX_ERR_ALREADY_STARTED);
 
 #define API_EXPORT __attribute__((visibility("default")))
 
+/* libmini-tapbox (the original's tapbox library) is built from this file
+ * with SBX_API_TAPBOX_DEFAULT=1: there, as with mini-tapbox(1), a sandbox
+ * with no network call gets the unrestricted tap network (with the CLI's
+ * warning); libminisandbox and libmini-sandbox keep "no allow call, no
+ * network". */
+#ifndef SBX_API_TAPBOX_DEFAULT
+#define SBX_API_TAPBOX_DEFAULT 0
+#endif
+
 static GMutex api_lock;
 static SbxConfig *api_cfg;          /* current configuration, lazily made */
 static gboolean api_started;        /* TRUE in the continuation */
@@ -57,12 +67,26 @@ static __thread char last_msg[1024];
 
 /* ---- error state --------------------------------------------------------- */
 
+/* The original's calling convention, kept so its callers need no change: a
+ * failing call returns -1, or -2 when the failure is the one the original
+ * reports as recoverable (start() inside a sandbox already: the sandbox in
+ * force applies, MINI_SANDBOX_ERR_NESTED); a second start() or a call after
+ * start() is -1 with the code -202, as there.  The code
+ * itself is kept for mini_sandbox_get_last_error_code().  The last error is
+ * sticky, as there: a later successful call does not clear it (per thread,
+ * like errno).  Every failure goes through api_fail(), so functions added
+ * later follow the convention without knowing it. */
+
 static int
 api_ok(void)
 {
-	last_code = 0;
-	last_msg[0] = '\0';
 	return 0;
+}
+
+static int
+api_return_value(int code)
+{
+	return code == SBX_ERR_NESTED ? -2 : -1;
 }
 
 static int api_fail(int code, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -80,7 +104,7 @@ api_fail(int code, const char *fmt, ...)
 	g_vsnprintf(last_msg, sizeof last_msg, fmt, ap);
 	va_end(ap);
 	last_code = code;
-	return code;
+	return api_return_value(code);
 }
 
 static int
@@ -178,7 +202,7 @@ api_check_parent_dir(const char *what, const char *path)
 static gboolean
 api_has_allow_entries(const SbxConfig *cfg)
 {
-	return cfg->allow_entries->len > 0 || cfg->allow_files->len > 0;
+	return cfg->allow_entries->len > 0 || cfg->allow_files->len > 0 || cfg->profiles->len > 0;
 }
 
 static gboolean
@@ -257,16 +281,21 @@ mini_sandbox_setup_default(void)
 	return api_set_mode("mini_sandbox_setup_default", SBX_FS_DEFAULT, NULL, NULL);
 }
 
-/* An existing directory, or a path whose parent exists (the filesystem stage
- * creates it, as the original did). */
+/* An existing directory, or an absolute path that does not exist yet: the
+ * filesystem stage creates it with its parents, as the original did and as
+ * the CLI does with -o/-d. */
 static int
 api_check_dir_or_creatable(const char *what, const char *path)
 {
 	struct stat st;
 
-	if (path && path[0] == '/' && stat(path, &st) == 0)
+	if (!path || !*path)
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG, "%s: empty path", what);
+	if (path[0] != '/')
+		return api_fail(SBX_ERR_NOT_ABSOLUTE, "%s: %s: not an absolute path", what, path);
+	if (stat(path, &st) == 0 || errno != ENOENT)
 		return api_check_path(what, path, PATH_DIR);
-	return api_check_parent_dir(what, path);
+	return 0;
 }
 
 API_EXPORT int
@@ -287,7 +316,8 @@ mini_sandbox_setup_hermetic(const char *sandbox_root)
 	const char *what = "mini_sandbox_setup_hermetic";
 	int code;
 
-	if ((code = api_check_dir_or_creatable(what, sandbox_root)) < 0)
+	/* Must exist, as for -h: hermetic mode shows DIR itself. */
+	if ((code = api_check_path(what, sandbox_root, PATH_DIR)) < 0)
 		return code;
 	return api_set_mode(what, SBX_FS_HERMETIC, sandbox_root, NULL);
 }
@@ -495,12 +525,18 @@ mini_sandbox_allow_ipv4(const char *ip)
 	return api_add_entry("mini_sandbox_allow_ipv4", ip);
 }
 
+/* A bare address is a /32, as the original took it (its own tests pass
+ * bare addresses). */
 API_EXPORT int
 mini_sandbox_allow_ipv4_subnet(const char *subnet)
 {
+	g_autofree char *host = NULL;
+
+	if (subnet && is_ipv4(subnet))
+		subnet = host = g_strconcat(subnet, "/32", NULL);
 	if (!subnet || !is_ipv4_cidr(subnet))
 		return api_fail(SBX_ERR_ILLEGAL_NETWORK, "mini_sandbox_allow_ipv4_subnet: \"%s\": "
-				"not an IPv4 CIDR (ADDRESS/BITS)", subnet ? subnet : "(null)");
+				"not an IPv4 CIDR (ADDRESS/BITS) or address", subnet ? subnet : "(null)");
 	return api_add_entry("mini_sandbox_allow_ipv4_subnet", subnet);
 }
 
@@ -546,6 +582,28 @@ mini_sandbox_learn_allowlist(const char *path)
 		return code;
 	g_free(cfg->learn_file);
 	cfg->learn_file = g_strdup(path);
+	return api_commit(cfg, what);
+}
+
+API_EXPORT int
+mini_sandbox_allow_profile(const char *name)
+{
+	const char *what = "mini_sandbox_allow_profile";
+	gboolean known = FALSE;
+	int code = 0;
+	SbxConfig *cfg;
+
+	for (const char *const *n = profile_names(); name && *n; n++)
+		known = known || strcmp(*n, name) == 0;
+	if (!known) {
+		g_autofree char *names = profile_names_joined();
+
+		return api_fail(SBX_ERR_ILLEGAL_CONFIG, "%s: \"%s\": unknown profile; known "
+				"profiles: %s", what, name ? name : "(null)", names);
+	}
+	if (!(cfg = api_begin_allow(what, TRUE, &code)))
+		return code;
+	g_ptr_array_add(cfg->profiles, g_strdup(name));
 	return api_commit(cfg, what);
 }
 
@@ -669,6 +727,20 @@ mini_sandbox_reset(void)
 
 /* ---- running ------------------------------------------------------------- */
 
+/* libmini-tapbox: nothing allowed means everything allowed, as in
+ * mini-tapbox(1) without -F (the network code warns on stderr); a shared
+ * host network stays what it is. */
+static void
+api_apply_tapbox_default(SbxConfig *cfg)
+{
+	if (cfg->net_mode != SBX_NET_NONE && cfg->net_mode != SBX_NET_TAP)
+		return;
+	if (api_has_allow_entries(cfg))
+		return;
+	cfg->net_mode = SBX_NET_TAP;
+	cfg->allow_all = TRUE;
+}
+
 /* The configuration to run: the current one, plus the settings kept aside
  * when the mini-tapbox network is chosen, plus ARGV (NULL for start()),
  * validated as a whole.  Called with the lock held. */
@@ -680,6 +752,8 @@ api_config_for_run(const char *const argv[], GError **error)
 	if (!api_cfg)
 		api_cfg = sbx_config_new();
 	cfg = sbx_config_copy(api_cfg);
+	if (SBX_API_TAPBOX_DEFAULT)
+		api_apply_tapbox_default(cfg);
 	if (cfg->net_mode == SBX_NET_TAP) {
 		cfg->resolver = g_strdup(api_resolver);
 		cfg->max_connections = api_max_connections;
@@ -787,7 +861,6 @@ mini_sandbox_spawn_fds(const char *const argv[], int stdin_fd, int stdout_fd, in
 
 		return api_fail(SBX_ERR_OS, "%s: fork: %s", what, g_strerror(saved));
 	}
-	api_ok();
 	return pid;
 }
 

@@ -14,6 +14,7 @@
  * SIGKILL, pid 1's parent-death signal takes the whole pid namespace down.
  */
 #include "src/launcher.h"
+#include "net/profile/profile-host.h"
 #include "common/loop-epoll.h"
 #include "common/error.h"
 #include "common/fdutil.h"
@@ -341,20 +342,35 @@ report_discarded(Launcher *l)
 {
 	if (!l->plan || l->plan->keep_overlay)
 		return;
+	/* An overlay split around mounts below it (mount-apply.c) has several
+	 * upper directories for one op: one line for the op. */
 	for (guint i = 0; i < l->uppers->len; i++) {
 		UpperWatch *w = &g_array_index(l->uppers, UpperWatch, i);
 		const MountOp *op = g_ptr_array_index(l->plan->ops, w->op_index);
 		g_autofree char *line = NULL;
-		DiscardCount count;
+		DiscardCount total = { 0 };
 		gint64 start = g_get_monotonic_time();
 
-		if (op->kind != MOUNT_OP_OVERLAY)
+		if (w->fd < 0 || op->kind != MOUNT_OP_OVERLAY)
 			continue;
-		discard_count_dir(w->fd, &count);
-		sbx_debug("launcher: %s upper: %" G_GUINT64_FORMAT " files counted in %" G_GINT64_FORMAT " us",
-			  op->dest, count.files, g_get_monotonic_time() - start);
-		discard_count_subtract(&count, &w->baseline);
-		line = discard_describe(op->dest, op->why, &count);
+		for (guint j = i; j < l->uppers->len; j++) {
+			UpperWatch *u = &g_array_index(l->uppers, UpperWatch, j);
+			DiscardCount count;
+
+			if (u->fd < 0 || u->op_index != w->op_index)
+				continue;
+			discard_count_dir(u->fd, &count);
+			discard_count_subtract(&count, &u->baseline);
+			total.files += count.files;
+			total.bytes += count.bytes;
+			total.deletions += count.deletions;
+			total.partial |= count.partial;
+			if (u != w)
+				sbx_close_fdp(&u->fd);
+		}
+		sbx_debug("launcher: %s upper: %" G_GUINT64_FORMAT " files counted in %"
+			  G_GINT64_FORMAT " us", op->dest, total.files, g_get_monotonic_time() - start);
+		line = discard_describe(op->dest, op->why, &total);
 		if (line)
 			fprintf(stderr, "%s: %s\n", sbx_log_prog(), line);
 		sbx_close_fdp(&w->fd);
@@ -728,9 +744,14 @@ launch_wait(Launcher *l)
 int
 sbx_run(const SbxConfig *cfg, GError **error)
 {
-	g_autoptr(Launcher) l = launcher_new(cfg);
+	g_autoptr(SbxConfig) expanded = NULL;
+	g_autoptr(Launcher) l = NULL;
 
 	g_return_val_if_fail(cfg->argv && cfg->argv[0], SBX_EXIT_SETUP);
+	/* --profile: read the tools' settings before anything is planned */
+	if (!sbx_profiles_expand(cfg, &expanded, error))
+		return SBX_EXIT_SETUP;
+	l = launcher_new(expanded ? expanded : cfg);
 	switch (launcher_start(l, FALSE, error)) {
 	case LAUNCH_RUNNING:
 		return launch_wait(l);
@@ -745,8 +766,13 @@ sbx_run(const SbxConfig *cfg, GError **error)
 gboolean
 sbx_enter(const SbxConfig *cfg, GError **error)
 {
-	g_autoptr(Launcher) l = launcher_new(cfg);
+	g_autoptr(SbxConfig) expanded = NULL;
+	g_autoptr(Launcher) l = NULL;
 	int status;
+
+	if (!sbx_profiles_expand(cfg, &expanded, error))
+		return FALSE;
+	l = launcher_new(expanded ? expanded : cfg);
 
 	switch (launcher_start(l, TRUE, error)) {
 	case LAUNCH_IN_SANDBOX:

@@ -21,17 +21,19 @@
  *  - configuration calls check their arguments at once: a relative path, a
  *    path that does not exist or a malformed allowlist entry is an error
  *    (the original accepted some of them silently);
- *  - after a failed mini_sandbox_start() the error code is < 0 and
+ *  - after a failed mini_sandbox_start() the error code is set and
  *    mini_sandbox_is_running() is 0 (the original reported 0 and "running");
  *  - a caller with threads is supported and the rule is documented (see
  *    mini_sandbox_start()), threads are not silently lost;
  *  - nothing in the environment can switch the sandbox off (see
  *    MINI_SANDBOX_ERR_NESTED).
  *
- * All functions return 0 (or a pid / a flag where stated) on success and a
- * negative MINI_SANDBOX_ERR_* code on failure; the code and a message naming
- * the operation and the object are then also available from
- * mini_sandbox_get_last_error_code() / mini_sandbox_get_last_error_msg().
+ * All functions return 0 (or a pid / a flag where stated) on success and,
+ * as the original did, -1 on failure (-2 when the failure is recoverable:
+ * MINI_SANDBOX_ERR_NESTED, a start() inside a sandbox already); the
+ * MINI_SANDBOX_ERR_* code and a message naming the operation and the object
+ * are then available from mini_sandbox_get_last_error_code() /
+ * mini_sandbox_get_last_error_msg() until the next failure.
  * A failed configuration call leaves the configuration as it was.
  *
  * The configuration is one per process, guarded by a lock, so calls from
@@ -80,8 +82,11 @@ extern "C" {
 /* Default mode (mini-sandbox -x): fresh root, system directories read-only,
  * the working directory writable, $HOME an empty scratch, private /tmp. */
 int mini_sandbox_setup_default(void);
-/* Custom mode (-o SANDBOX_ROOT -d OVERLAYFS_DIR): absolute paths; an
- * existing SANDBOX_ROOT must be a directory. */
+/* Custom mode (-o SANDBOX_ROOT -d OVERLAYFS_DIR): absolute paths, existing
+ * directories or created at start (as the original did); an empty
+ * SANDBOX_ROOT gives a fresh root (OVERLAYFS_DIR may then be the same
+ * directory), one with content is the lower layer of /.  $HOME is an empty
+ * writable scratch. */
 int mini_sandbox_setup_custom(const char *overlayfs_dir, const char *sandbox_root);
 /* Hermetic mode (-h SANDBOX_ROOT): only what is mounted explicitly. */
 int mini_sandbox_setup_hermetic(const char *sandbox_root);
@@ -122,7 +127,9 @@ int mini_sandbox_allow_userns(void);
 
 /* ---- network -------------------------------------------------------------
  * The rule, decided by the calls made before start():
- *  - no network call:            a private network namespace with only lo;
+ *  - no network call:            a private network namespace with only lo
+ *                                 (libmini-tapbox, the original's tapbox
+ *                                 library: the unrestricted tap network);
  *  - mini_sandbox_share_network(): the host's network (-N);
  *  - any allow call (allow, allow_connections, allow_ipv4, allow_ipv4_subnet,
  *    allow_domain, allow_host_port): the mini-tapbox user-mode network whose
@@ -145,10 +152,14 @@ int mini_sandbox_allow(const char *entry);
 int mini_sandbox_allow_connections(const char *path);
 /* One IPv4 address (dotted quad). */
 int mini_sandbox_allow_ipv4(const char *ip);
-/* One IPv4 CIDR ("10.1.0.0/16"). */
+/* One IPv4 CIDR ("10.1.0.0/16"); a bare address ("10.1.2.3") is a /32. */
 int mini_sandbox_allow_ipv4_subnet(const char *subnet);
 /* One domain name (resolved on the host at start, pinned in /etc/hosts). */
 int mini_sandbox_allow_domain(const char *domain);
+/* The package-manager profile NAME ("npm", "pip", "apt", "git", "go", "cargo";
+ * --profile): the hosts the tool's own settings name, read on the host at
+ * start, its settings files read-only inside.  mini-tapbox(1), PROFILES. */
+int mini_sandbox_allow_profile(const char *name);
 /* mini-tapbox network without an allowlist: any destination. */
 int mini_sandbox_allow_all_domains(void);
 /* Write the allowlist the run needed to PATH when the sandbox ends
@@ -163,7 +174,9 @@ int mini_sandbox_allow_host_port(int port);
 /* Upstream DNS server for resolving allowlisted domains, "ADDR[:PORT]"
  * (--resolver); default: the host's system resolver. */
 int mini_sandbox_set_resolver(const char *addr);
-/* Limit of simultaneous connections the sandbox may open (> 0). */
+/* Limit of simultaneous connections the sandbox may open (> 0); DNS queries
+ * to the sandbox's resolver do not count.  (The original counted every
+ * connection of the sandbox's life; see libminisandbox(3), COMPATIBILITY.) */
 int mini_sandbox_allow_max_connections(int max_connections);
 /* Turn the name gate off (--no-name-check): a domain entry then admits
  * every connection to its addresses, whatever site it names — every site
@@ -214,10 +227,10 @@ int mini_sandbox_set_max_procs(int max_procs);
  * stderr, an open log file).
  *
  * Buffered C stdio output is flushed before the fork (so nothing is printed
- * twice).  Calls after a successful start() return
+ * twice).  Calls after a successful start() fail (-2) with
  * MINI_SANDBOX_ERR_ALREADY_STARTED, so does a second start().  Inside a
- * sandbox that was started by mini-sandbox or this library,
- * MINI_SANDBOX_ERR_NESTED is returned: that happens only when the process
+ * sandbox that was started by mini-sandbox or this library, it fails (-2)
+ * with MINI_SANDBOX_ERR_NESTED: that happens only when the process
  * really is confined (user namespace, no capabilities, no-new-privs,
  * seccomp) — the MINI_SANDBOX_INSIDE environment marker alone is never
  * enough, so the environment cannot switch the sandbox off. */
@@ -242,14 +255,15 @@ pid_t mini_sandbox_spawn_fds(const char *const argv[], int stdin_fd, int stdout_
 			     int stderr_fd);
 
 /* Forget the whole configuration (back to read-only mode, no network).
- * MINI_SANDBOX_ERR_ALREADY_STARTED after start(). */
+ * Fails with MINI_SANDBOX_ERR_ALREADY_STARTED after start(). */
 int mini_sandbox_reset(void);
 
-/* Result code of the most recent call of this library in this thread:
- * 0 if it succeeded, its negative MINI_SANDBOX_ERR_* code if it failed. */
+/* MINI_SANDBOX_ERR_* code of the most recent failed call of this library in
+ * this thread (0 before any failure); as in the original, a later successful
+ * call does not clear it. */
 int mini_sandbox_get_last_error_code(void);
-/* Message of that call ("" if it succeeded); valid until the next call of
- * this library in the same thread. */
+/* Message of that failure ("" before any); valid until the next failed call
+ * of this library in the same thread. */
 const char *mini_sandbox_get_last_error_msg(void);
 
 #ifdef __cplusplus

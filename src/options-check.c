@@ -73,6 +73,15 @@ sbx_config_set_fs_mode(SbxConfig *cfg, SbxFsMode mode, const char *dir, GError *
 			    dir ? dir : "?", flag);
 		return FALSE;
 	}
+	/* As in the original: -h after -x or -o is a second root (its default
+	 * and custom modes make a root too), not a second mode. */
+	if (mode == SBX_FS_HERMETIC &&
+	    (cfg->fs_mode == SBX_FS_DEFAULT || cfg->fs_mode == SBX_FS_CUSTOM)) {
+		g_set_error(error, SBX_ERROR, SBX_ERR_ROOT_NOT_UNIQUE,
+			    "%s and %s: both make the sandbox's root; a sandbox has one root, "
+			    "choose one", fs_mode_option(cfg->fs_mode), flag);
+		return FALSE;
+	}
 	if (cfg->fs_mode != SBX_FS_READONLY || mode == SBX_FS_READONLY) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_INVALID_MODE,
 			    "%s and %s: two filesystem modes; choose one",
@@ -221,17 +230,6 @@ path_key(const char *path)
 }
 
 static gboolean
-path_is_under(const char *child, const char *parent)
-{
-	g_autofree char *c = path_key(child), *p = path_key(parent);
-	size_t plen = strlen(p);
-
-	if (strcmp(p, "/") == 0)
-		return TRUE;
-	return strncmp(c, p, plen) == 0 && (c[plen] == '\0' || c[plen] == '/');
-}
-
-static gboolean
 check_absolute(const char *flag, const char *path, GError **error)
 {
 	if (!path)
@@ -319,13 +317,9 @@ validate_mode(const SbxConfig *cfg, GError **error)
 			    "-d DIR (without it, overlay changes live in memory and vanish)");
 		return FALSE;
 	}
-	if (cfg->overlay_dir && cfg->custom_root &&
-	    path_is_under(cfg->overlay_dir, cfg->custom_root)) {
-		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
-			    "-d %s is inside -o %s; put the overlay directory outside the "
-			    "sandbox root", cfg->overlay_dir, cfg->custom_root);
-		return FALSE;
-	}
+	/* -d inside -o is judged when the filesystem is planned: fine when
+	 * ROOT is empty (the original's usage, -o DIR -d DIR), not when ROOT
+	 * is a lower layer (mounts/mount-plan.c). */
 	if (cfg->mount_proc && cfg->fs_mode != SBX_FS_HERMETIC) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
 			    "--proc is for hermetic mode (-h DIR); the other modes always "

@@ -19,7 +19,9 @@
  */
 #include "src/options.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/safepath.h"
+#include "net/profile/profile-host.h"
 #include "src/resource-limits.h"
 #include "sbx-build-config.h"
 
@@ -41,7 +43,9 @@ typedef enum {
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
 	OPT_ALLOW_HOST_PORT,
 	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG, OPT_LEARN,
+	OPT_PROFILE, OPT_PRINT_PROFILE, OPT_PROFILE_CACHE,
 	OPT_HELP, OPT_VERSION,
+	OPT_COMPAT_PTY, OPT_COMPAT_IGNORED,
 	OPT_COUNT
 } OptId;
 
@@ -54,7 +58,7 @@ enum {
 };
 
 typedef struct {
-	const char *name;       /* long name without "--" */
+	const char *name;       /* long name without "--"; NULL: short only */
 	char letter;            /* short letter or 0 */
 	guint flags;
 	OptId id;
@@ -101,8 +105,20 @@ static const OptDef opt_table[] = {
 	{ "log",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LOG },
 	{ "learn",              0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LEARN },
 	{ "quiet",              'q', OPTF_TAPBOX,              OPT_QUIET },
+	{ "profile",            0,   OPTF_VALUE | OPTF_TAPBOX, OPT_PROFILE },
+	{ "print-profile",      0,   OPTF_VALUE | OPTF_TAPBOX, OPT_PRINT_PROFILE },
+	{ "profile-cache",      0,   OPTF_TAPBOX,              OPT_PROFILE_CACHE },
 	{ "help",               0,   0,                        OPT_HELP },
 	{ "version",            0,   0,                        OPT_VERSION },
+	/* The original's letters that change nothing here (a notice says so),
+	 * so its users' scripts keep working: -P (gid tty, writable
+	 * /dev/pts), and -m -S -G -l -L, which it accepted and ignored. */
+	{ NULL,                 'P', 0,                        OPT_COMPAT_PTY },
+	{ NULL,                 'm', OPTF_VALUE,               OPT_COMPAT_IGNORED },
+	{ NULL,                 'S', OPTF_VALUE,               OPT_COMPAT_IGNORED },
+	{ NULL,                 'G', OPTF_VALUE,               OPT_COMPAT_IGNORED },
+	{ NULL,                 'l', OPTF_VALUE,               OPT_COMPAT_IGNORED },
+	{ NULL,                 'L', OPTF_VALUE,               OPT_COMPAT_IGNORED },
 };
 
 const char *const *
@@ -110,9 +126,13 @@ sbx_options_long_names(void)
 {
 	static const char *names[G_N_ELEMENTS(opt_table) + 1];
 
-	if (!names[0])
+	if (!names[0]) {
+		gsize n = 0;
+
 		for (gsize i = 0; i < G_N_ELEMENTS(opt_table); i++)
-			names[i] = opt_table[i].name;
+			if (opt_table[i].name)
+				names[n++] = opt_table[i].name;
+	}
 	return names;
 }
 
@@ -121,7 +141,9 @@ static const char help_sandbox[] =
 static const char help_tapbox[] =
 	"Network: -F FILE / --allow ENTRY limit egress (none given: unrestricted);\n"
 	"         --allow-host-port PORT, --publish, --log FILE, --resolver ADDR;\n"
-	"         --learn FILE writes the allowlist a run needs; -q: denials only at exit\n";
+	"         --learn FILE writes the allowlist a run needs; -q: denials only at exit;\n"
+	"         --profile NAME (npm pip apt git go cargo), --print-profile\n"
+	"         NAME, --profile-cache\n";
 
 /* --help: short on purpose; the man page is the reference (STYLE 15). */
 static void
@@ -283,7 +305,8 @@ static const OptDef *
 find_long(const char *name, size_t len)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(opt_table); i++)
-		if (strlen(opt_table[i].name) == len && strncmp(opt_table[i].name, name, len) == 0)
+		if (opt_table[i].name && strlen(opt_table[i].name) == len &&
+		    strncmp(opt_table[i].name, name, len) == 0)
 			return &opt_table[i];
 	return NULL;
 }
@@ -522,11 +545,40 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 	case OPT_QUIET:
 		cfg->quiet = TRUE;
 		return TRUE;
+	case OPT_PROFILE: {
+		g_autofree char *known = profile_names_joined();
+		gboolean found = FALSE;
+
+		for (const char *const *name = profile_names(); *name; name++)
+			found = found || strcmp(*name, value) == 0;
+		if (!found) {
+			g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_CONFIG,
+				    "%s %s: unknown profile; known profiles: %s", as, value, known);
+			return FALSE;
+		}
+		g_ptr_array_add(cfg->profiles, g_strdup(value));
+		return TRUE;
+	}
+	case OPT_PRINT_PROFILE:
+		return sbx_profile_print(value, error);
+	case OPT_PROFILE_CACHE:
+		cfg->profile_cache = TRUE;
+		return TRUE;
 	case OPT_HELP:
 		print_help(p->prog, p->is_tapbox);
 		return TRUE;
 	case OPT_VERSION:
 		printf("%s %s\n", p->prog, PACKAGE_VERSION);
+		return TRUE;
+	case OPT_COMPAT_PTY:
+		/* The new devpts instance already lets the command use the ptys
+		 * it opens; gid tty cannot be mapped without privilege. */
+		sbx_warn("%s has no effect: /dev/pts is already a private instance the "
+			 "command can write (the tty group cannot be mapped rootless)", as);
+		return TRUE;
+	case OPT_COMPAT_IGNORED:
+		sbx_warn("%s %s ignored: accepted for scripts written for the original "
+			 "mini-sandbox, which ignores it too", as, value);
 		return TRUE;
 	case OPT_COUNT:
 	default:
@@ -588,7 +640,7 @@ parse_long(Parser *p, const char *arg, gboolean *stop, GError **error)
 	}
 	if (!apply_option(p, def, as, value, error))
 		return FALSE;
-	*stop = def->id == OPT_HELP || def->id == OPT_VERSION;
+	*stop = def->id == OPT_HELP || def->id == OPT_VERSION || def->id == OPT_PRINT_PROFILE;
 	return TRUE;
 }
 
@@ -659,7 +711,8 @@ parse_all(Parser *p, GError **error)
 	}
 	/* mini-tapbox with nothing to allow keeps the original's behaviour:
 	 * unrestricted egress (the network code says so on stderr). */
-	if (p->is_tapbox && cfg->allow_files->len == 0 && cfg->allow_entries->len == 0)
+	if (p->is_tapbox && cfg->allow_files->len == 0 && cfg->allow_entries->len == 0 &&
+	    cfg->profiles->len == 0)
 		cfg->allow_all = TRUE;
 	return sbx_config_validate(cfg, error) ? SBX_PARSE_RUN : SBX_PARSE_ERROR;
 }

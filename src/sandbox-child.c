@@ -169,6 +169,21 @@ exists_on_path(const char *name)
 	return FALSE;
 }
 
+/* The environment the profiles decided (their cache, a loopback proxy
+ * as 10.0.2.2): this process is the payload (or its continuation) and has
+ * one thread, so setenv() is safe here. */
+static void
+set_profile_env(const SbxConfig *cfg)
+{
+	for (guint i = 0; i < cfg->env_set->len; i++) {
+		const char *kv = cfg->env_set->pdata[i];
+		const char *eq = strchr(kv, '=');
+		g_autofree char *name = g_strndup(kv, (gsize)(eq - kv));
+
+		setenv(name, eq + 1, 1);
+	}
+}
+
 G_GNUC_NORETURN static void
 exec_payload(char **argv)
 {
@@ -236,6 +251,7 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	send_report(a->sync_fd, 0, "set-up OK");
 	close(a->sync_fd);
 	sbx_log_close_debug();
+	set_profile_env(a->cfg);
 	if (a->continuation)
 		return;
 	exec_payload(a->cfg->argv);

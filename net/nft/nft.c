@@ -405,7 +405,7 @@ add_nd_rule(NftObjects *o)
 
 /* ct state established,related accept — also without an allowlist:
  * replies of --publish'ed (inbound) connections go to the gateway and would
- * hit its deny rule.  Then the optional "ct count over N" limit. */
+ * hit its deny rule. */
 static void
 add_conntrack_rules(NftObjects *o, const NftPolicy *p)
 {
@@ -421,16 +421,26 @@ add_conntrack_rules(NftObjects *o, const NftPolicy *p)
 	add_bitwise(r, &ct_bits, 4);
 	add_cmp(r, NFT_CMP_NEQ, &zero, 4);
 	add_verdict(r, NF_ACCEPT, NULL);
-	if (p->max_connections) {
-		struct nftnl_expr *e = nftnl_expr_alloc("connlimit");
+}
 
-		/* "ct count over N": new connections beyond N are denied */
-		r = new_rule(o, NFT_CHAIN_OUTPUT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT, p->max_connections);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV);
-		add_expr(r, e);
-		add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
-	}
+/* "ct count over N": new connections beyond N are denied.  After the
+ * resolver rules, so DNS queries to the sandbox's own resolver never count:
+ * whether a libc sends A and AAAA from one socket or two must not decide
+ * whether the first connection is refused. */
+static void
+add_connlimit_rule(NftObjects *o, const NftPolicy *p)
+{
+	struct nftnl_expr *e;
+	struct nftnl_rule *r;
+
+	if (!p->max_connections)
+		return;
+	e = nftnl_expr_alloc("connlimit");
+	r = new_rule(o, NFT_CHAIN_OUTPUT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT, p->max_connections);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS, NFT_CONNLIMIT_F_INV);
+	add_expr(r, e);
+	add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
 }
 
 /* Without an allowlist and a connection limit, nothing else needs
@@ -512,6 +522,7 @@ nft_objects_build(const NftPolicy *p)
 	add_nd_rule(o);
 	add_resolver_rule(o, 4);
 	add_resolver_rule(o, 6);
+	add_connlimit_rule(o, p);
 	if (!fast)
 		add_host_port_rules(o, p);
 	add_gateway_pair_rules(o, NFT_CMP_EQ, NFT_JUMP, NFT_CHAIN_DENY);

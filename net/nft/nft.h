@@ -19,9 +19,10 @@
  *   chain output  hook output, policy drop:
  *       oifname "lo" accept
  *       ct state established,related accept
- *       [ct count over MAX → jump deny]               (max_connections)
  *       icmpv6 type 133-137 accept                     (neighbour discovery)
  *       udp dport 53 to 10.0.2.3 / fd00::3 accept      (built-in resolver)
+ *       [ct count over MAX → jump deny]               (max_connections; DNS
+ *                                                      above does not count)
  *       tcp dport @host_ports to 10.0.2.2 accept
  *       daddr in 10.0.2.2/31 or fd00::2/127 → jump deny (gateway, resolver:
  *                                            nothing else, even if a CIDR covers it)

@@ -164,6 +164,12 @@ class Sandbox:
         """Every entry of an allowlist file (-F)."""
         return self._add("mini_sandbox_allow_connections", path)
 
+    def profile(self, name):
+        """The package-manager profile NAME ("npm", "pip", "apt", "git", "go", "cargo"):
+        egress to the hosts the tool's own settings name, its settings
+        files read-only inside (mini-tapbox --profile)."""
+        return self._add("mini_sandbox_allow_profile", name)
+
     def allow_host_port(self, port):
         """Host loopback port PORT, reachable inside as 10.0.2.2:PORT."""
         return self._add("mini_sandbox_allow_host_port", int(port))

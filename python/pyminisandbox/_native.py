@@ -10,6 +10,11 @@ Where the library comes from, in order:
    ``LD_LIBRARY_PATH``, /lib, /usr/lib) and ``ctypes.util.find_library``;
 4. the standard directories /usr/local/lib[/MULTIARCH], /usr/lib[/MULTIARCH].
 
+The tapbox flavour (``pyminitapbox``) loads ``libmini-tapbox.so.0`` the
+same way (next to the file ``$PYMINISANDBOX_LIBRARY`` names): the original's
+tapbox library, where a sandbox with no network call gets the unrestricted
+tap network, like mini-tapbox(1) without -F.
+
 Anything else is an exception: on a platform other than Linux
 :class:`UnsupportedPlatformError`, without the library
 :class:`LibraryNotFoundError` — never a silent "success" that would let the
@@ -26,11 +31,15 @@ from ._errors import LibraryNotFoundError, UnsupportedPlatformError
 
 ENV_LIBRARY = "PYMINISANDBOX_LIBRARY"
 SONAME = "libminisandbox.so.0"
+# flavour -> (soname, name for find_library)
+FLAVOURS = {"sandbox": (SONAME, "minisandbox"),
+            "tapbox": ("libmini-tapbox.so.0", "mini-tapbox")}
 
 _lib = None          # CDLL: configuration calls (release the GIL)
 _lib_gil = None      # PyDLL: start() keeps the GIL held across the fork
 _load_lock = threading.Lock()
 _loaded_from = None
+_tapbox = None       # (CDLL, PyDLL, path) of the tapbox flavour, once loaded
 
 
 def is_platform_supported():
@@ -38,29 +47,32 @@ def is_platform_supported():
     return sys.platform.startswith("linux")
 
 
-def _candidates():
+def _candidates(flavour="sandbox"):
+    soname, short = FLAVOURS[flavour]
     env = os.environ.get(ENV_LIBRARY)
     if env:
         if os.path.isdir(env):
-            yield os.path.join(env, "src", SONAME)
-            yield os.path.join(env, SONAME)
-        else:
+            yield os.path.join(env, "src", soname)
+            yield os.path.join(env, soname)
+        elif flavour == "sandbox":
             yield env
+        else:
+            yield os.path.join(os.path.dirname(env), soname)
         return  # an explicit choice is not second-guessed
     try:
         from . import _paths  # written by meson install
-        yield os.path.join(_paths.LIBDIR, SONAME)
+        yield os.path.join(_paths.LIBDIR, soname)
     except ImportError:
         pass
-    yield SONAME
-    found = ctypes.util.find_library("minisandbox")
+    yield soname
+    found = ctypes.util.find_library(short)
     if found:
         yield found
     multiarch = sysconfig.get_config_var("MULTIARCH") or ""
     for base in ("/usr/local/lib", "/usr/local/lib64", "/usr/lib", "/usr/lib64"):
         if multiarch:
-            yield os.path.join(base, multiarch, SONAME)
-        yield os.path.join(base, SONAME)
+            yield os.path.join(base, multiarch, soname)
+        yield os.path.join(base, soname)
 
 
 def _declare(lib):
@@ -88,6 +100,7 @@ def _declare(lib):
         "mini_sandbox_allow_domain": (c_int, [c_char_p]),
         "mini_sandbox_allow_all_domains": (c_int, []),
         "mini_sandbox_learn_allowlist": (c_int, [c_char_p]),
+        "mini_sandbox_allow_profile": (c_int, [c_char_p]),
         "mini_sandbox_allow_host_port": (c_int, [c_int]),
         "mini_sandbox_set_resolver": (c_int, [c_char_p]),
         "mini_sandbox_allow_max_connections": (c_int, [c_int]),
@@ -106,43 +119,55 @@ def _declare(lib):
         fn.argtypes = argtypes
 
 
-def load():
+def load(flavour="sandbox"):
     """Load the library (once) and return the ctypes handle."""
-    global _lib, _lib_gil, _loaded_from
+    global _lib, _lib_gil, _loaded_from, _tapbox
+    if flavour == "tapbox":
+        if _tapbox is None:
+            with _load_lock:
+                if _tapbox is None:
+                    _tapbox = _open(flavour)
+        return _tapbox[0]
     if _lib is not None:
         return _lib
     with _load_lock:
-        if _lib is not None:
-            return _lib
-        if not is_platform_supported():
-            raise UnsupportedPlatformError(
-                "mini-sandbox needs Linux (user namespaces); this is %s" % sys.platform)
-        tried = []
-        for path in _candidates():
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError as e:
-                tried.append("%s (%s)" % (path, e))
-                continue
-            _declare(lib)
-            gil = ctypes.PyDLL(path)
-            gil.mini_sandbox_start.restype = ctypes.c_int
-            gil.mini_sandbox_start.argtypes = []
-            _lib_gil, _loaded_from, _lib = gil, path, lib
-            return _lib
-        raise LibraryNotFoundError(
-            "libminisandbox not found; install mini-sandbox (meson install) or set "
-            "%s to the library or the build directory. Tried: %s"
-            % (ENV_LIBRARY, "; ".join(tried)))
+        if _lib is None:
+            _lib, _lib_gil, _loaded_from = _open(flavour)
+        return _lib
 
 
-def lib():
-    return _lib if _lib is not None else load()
+def _open(flavour):
+    """(CDLL, PyDLL, path) of the first candidate that loads."""
+    if not is_platform_supported():
+        raise UnsupportedPlatformError(
+            "mini-sandbox needs Linux (user namespaces); this is %s" % sys.platform)
+    tried = []
+    for path in _candidates(flavour):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as e:
+            tried.append("%s (%s)" % (path, e))
+            continue
+        _declare(lib)
+        gil = ctypes.PyDLL(path)
+        gil.mini_sandbox_start.restype = ctypes.c_int
+        gil.mini_sandbox_start.argtypes = []
+        return lib, gil, path
+    raise LibraryNotFoundError(
+        "%s not found; install mini-sandbox (meson install) or set "
+        "%s to the library or the build directory. Tried: %s"
+        % (FLAVOURS[flavour][0], ENV_LIBRARY, "; ".join(tried)))
 
 
-def lib_holding_gil():
-    load()
-    return _lib_gil
+def lib(flavour="sandbox"):
+    if flavour == "sandbox" and _lib is not None:
+        return _lib
+    return load(flavour)
+
+
+def lib_holding_gil(flavour="sandbox"):
+    load(flavour)
+    return _tapbox[1] if flavour == "tapbox" else _lib_gil
 
 
 def loaded_from():
@@ -157,14 +182,14 @@ def encode(path):
     return os.fsencode(path)
 
 
-def last_error():
+def last_error(flavour="sandbox"):
     """(code, message) of the last failed call in this thread."""
-    lib_ = lib()
+    lib_ = lib(flavour)
     msg = lib_.mini_sandbox_get_last_error_msg()
     return lib_.mini_sandbox_get_last_error_code(), (msg or b"").decode("utf-8", "replace")
 
 
-def start_with_fork_protocol():
+def start_with_fork_protocol(flavour="sandbox"):
     """mini_sandbox_start() with Python's fork protocol around it.
 
     The library forks inside this call.  Holding the GIL across it (PyDLL)
@@ -175,7 +200,7 @@ def start_with_fork_protocol():
     launcher with the GIL held, so the caller's other Python threads stay
     stopped there instead of running unsandboxed.
     """
-    gil = lib_holding_gil()
+    gil = lib_holding_gil(flavour)
     api = ctypes.pythonapi
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -508,11 +508,12 @@ def test_custom_mode(workdir, tmp_path):
     r = sandbox("-o", str(root), "-d", str(ovl), "-k", "/usr", "-k", "/etc",
                 "-M", "/lib", "-M", "/lib64", "--", "/usr/bin/sh", "-c", """
         ls /; echo x > /usr/msbx-custom && echo USR-OVERLAY
-        echo y > /marker && cat /marker; test -e /home || echo NO-HOME
+        echo y > /marker && cat /marker
+        test -z "$(ls -A "$HOME")" && echo h > "$HOME/f" && echo EMPTY-HOME
         """, cwd=workdir, timeout=60)
     assert r.returncode == 0, r.stderr
     out = r.stdout.split()
-    assert "USR-OVERLAY" in out and "NO-HOME" in out and "y" in out
+    assert "USR-OVERLAY" in out and "EMPTY-HOME" in out and "y" in out
     assert "var" not in out and "opt" not in out
     assert not os.path.exists("/usr/msbx-custom")
     assert (root / "marker").read_text() == "root\n"

@@ -91,25 +91,37 @@ def free_port():
 # ---- C API ---------------------------------------------------------------
 
 def test_configuration_calls_check_their_arguments(workdir):
+    """The original's convention: a failing call returns -1 (-2 for a start
+    inside a sandbox, -201) and keeps its code for mini_sandbox_get_last_error_code(), which
+    a later successful call does not clear."""
     r = report(client("config", cwd=workdir))
-    assert r["relative"] == "-6"
-    assert r["missing"] == "-5"
+
+    def fails(key, code):
+        assert r[key] == "%d %d" % (-2 if code == -201 else -1, code), (key, r[key])
+
+    def ok(key):
+        assert r[key].split()[0] == "0", (key, r[key])
+
+    fails("relative", -6)
+    fails("missing", -5)
     assert "/nonexistent/mini-sandbox-test" in r["missing-msg"]
-    assert r["workdir-missing"] == "-5"
-    assert r["tmpfs-file"] == "-3"
-    assert r["ok"] == "0" and r["ok-code"] == "0"
-    assert r["read-and-write"] == "-9"
-    assert r["default"] == "0" and r["default-again"] == "0"
-    assert r["hermetic-after-default"] == "-1"
-    assert r["tmp-in-default"] == "-11"
-    assert r["log"] == "0" and r["log-again"] == "-7"
+    fails("workdir-missing", -5)
+    fails("tmpfs-file", -3)
+    assert r["ok"] == "0 -3" and r["ok-code"] == "-3"      # sticky
+    fails("read-and-write", -9)
+    ok("default")
+    ok("default-again")
+    fails("hermetic-after-default", -2)                    # a second root, as there
+    fails("tmp-in-default", -11)
+    ok("log")
+    fails("log-again", -7)
     for key in ("bad-ipv4", "bad-subnet", "bad-domain", "bad-entry", "bad-port",
                 "share-after-allow", "all-after-allow", "resolver-bad", "max-conn-bad",
                 "allow-after-share"):
-        assert r[key] == "-10", key
-    assert r["ipv4"] == "0" and r["resolver"] == "0" and r["reset"] == "0"
-    assert r["share"] == "0"
-    assert r["spawn-empty"] == "-8"
+        fails(key, -10)
+    for key in ("ipv4", "subnet-bare", "resolver", "reset", "share"):
+        ok(key)
+    fails("spawn-empty", -8)
     assert r["is-running"] == "0"
 
 
@@ -140,10 +152,8 @@ def test_start_twice_and_configuration_after_start(workdir):
     p = client("twice", cwd=workdir)
     r = report(p)
     assert p.returncode == 0, p.stderr
-    assert r["second-start"] == "-202"
-    assert r["mount-after"] == "-202"
-    assert r["allow-after"] == "-202"
-    assert r["reset-after"] == "-202"
+    for key in ("second-start", "mount-after", "allow-after", "reset-after"):
+        assert r[key] == "-1 -202", (key, r[key])      # as the original: -1, code kept
     assert r["last-code"] == "-202"
 
 
@@ -155,7 +165,7 @@ def test_failed_setup_returns_in_the_caller_and_nothing_ran(workdir, tmp_path):
     r = report(p)
     assert p.returncode == 3, (p.stdout, p.stderr)    # start() returned in the caller
     code, _, msg = r["start-failed"].partition(" ")
-    assert int(code) < 0
+    assert int(code) < 0 and r["start-rc"] == "-1"       # the original's -1, code kept
     assert str(gone) in msg
     assert r["is-running"] == "0"
     assert not marker.exists()
@@ -322,6 +332,7 @@ def test_nested_start_is_refused(workdir):
     assert "marker 1" in lines
     failed = [l for l in lines if l.startswith("start-failed")]
     assert failed and failed[0].split()[1] == "-201", (p.stdout, p.stderr)
+    assert "start-rc -2" in lines                          # recoverable: -2, as there
 
 
 def test_forged_marker_does_not_switch_the_sandbox_off(workdir, tmp_path):
@@ -351,7 +362,7 @@ def test_python_original_api_start(workdir, tmp_path):
     p = python("""
         import os, sys
         from pyminisandbox import pyminisandbox as m
-        assert m.mini_sandbox_mount_write("relative") == -6
+        assert m.mini_sandbox_mount_write("relative") == -1
         assert m.mini_sandbox_get_last_error_code() == -6
         assert "relative" in m.mini_sandbox_get_last_error_msg()
         assert m.mini_sandbox_setup_default() == 0
@@ -363,12 +374,13 @@ def test_python_original_api_start(workdir, tmp_path):
             open(sys.argv[1], "w").write("leak")
         except OSError:
             pass
-        print("again", m.mini_sandbox_start(), m.mini_sandbox_mount_bind("/etc"))
+        print("again", m.mini_sandbox_start(), m.mini_sandbox_mount_bind("/etc"),
+              m.mini_sandbox_get_last_error_code())
         sys.exit(17)
         """.replace("sys.argv[1]", repr(str(outside))), cwd=workdir)
     assert p.returncode == 17, (p.stdout, p.stderr)
     assert "start 0 True" in p.stdout
-    assert "again -202 -202" in p.stdout
+    assert "again -1 -1 -202" in p.stdout
     assert (workdir / "inside.txt").read_text() == "py\n"
     assert not outside.exists()
 
@@ -389,9 +401,12 @@ def test_python_tapbox_module_has_the_original_names():
                  "mini_sandbox_get_last_error_code", "mini_sandbox_get_last_error_msg"]
         missing = [n for n in names if not (hasattr(t, n) and hasattr(s, n))]
         assert not missing, missing
-        assert t.mini_sandbox_allow_ipv4("10.0.0.256") == t.MiniSandboxErrors.ILLEGAL_NETWORK_CONFIGURATION
+        assert t.mini_sandbox_allow_ipv4("10.0.0.256") == -1
+        assert (t.mini_sandbox_get_last_error_code()
+                == t.MiniSandboxErrors.ILLEGAL_NETWORK_CONFIGURATION)
         assert t.mini_sandbox_allow_ipv4("10.0.0.1") == 0
-        assert t.mini_sandbox_share_network() == -10
+        assert t.mini_sandbox_share_network() == -1
+        assert t.mini_sandbox_get_last_error_code() == -10
         print("ok")
         """, cwd="/")
     assert p.returncode == 0 and "ok" in p.stdout, p.stderr

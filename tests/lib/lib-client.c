@@ -49,6 +49,13 @@ say(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* "NAME RETURN CODE": a call's return value and the last error code after it. */
+static void
+say_call(const char *name, long rc)
+{
+	say("%s %ld %d", name, rc, mini_sandbox_get_last_error_code());
+}
+
 /* Report a failed call and stop: the caller learned of it (exit 3). */
 static void
 check(int rc, const char *call)
@@ -66,6 +73,7 @@ start_or_report(void)
 	int rc = mini_sandbox_start();
 
 	if (rc < 0) {
+		say("start-rc %d", rc);
 		say("start-failed %d %s", mini_sandbox_get_last_error_code(),
 		    mini_sandbox_get_last_error_msg());
 		say("is-running %d", mini_sandbox_is_running());
@@ -142,10 +150,10 @@ scenario_twice(char **argv)
 	(void)argv;
 	check(mini_sandbox_setup_default(), "setup_default");
 	start_or_report();
-	say("second-start %d", mini_sandbox_start());
-	say("mount-after %d", mini_sandbox_mount_write("/tmp"));
-	say("allow-after %d", mini_sandbox_allow("10.0.0.1"));
-	say("reset-after %d", mini_sandbox_reset());
+	say_call("second-start", mini_sandbox_start());
+	say_call("mount-after", mini_sandbox_mount_write("/tmp"));
+	say_call("allow-after", mini_sandbox_allow("10.0.0.1"));
+	say_call("reset-after", mini_sandbox_reset());
 	say("last-code %d", mini_sandbox_get_last_error_code());
 	return 0;
 }
@@ -446,40 +454,42 @@ scenario_spawn(char **argv)
 	return 0;
 }
 
-/* config: the configuration calls' error codes, no start. */
+/* config: the configuration calls' return values and error codes ("NAME
+ * RETURN CODE"), no start. */
 static int
 scenario_config(char **argv)
 {
 	(void)argv;
-	say("relative %d", mini_sandbox_mount_write("relative/path"));
-	say("missing %d", mini_sandbox_mount_write("/nonexistent/mini-sandbox-test"));
+	say_call("relative", mini_sandbox_mount_write("relative/path"));
+	say_call("missing", mini_sandbox_mount_write("/nonexistent/mini-sandbox-test"));
 	say("missing-msg %s", mini_sandbox_get_last_error_msg());
-	say("workdir-missing %d", mini_sandbox_set_working_dir("/nonexistent/mini-sandbox-wd"));
-	say("tmpfs-file %d", mini_sandbox_mount_tmpfs("/etc/passwd"));
-	say("ok %d", mini_sandbox_mount_bind("/etc"));
+	say_call("workdir-missing", mini_sandbox_set_working_dir("/nonexistent/mini-sandbox-wd"));
+	say_call("tmpfs-file", mini_sandbox_mount_tmpfs("/etc/passwd"));
+	say_call("ok", mini_sandbox_mount_bind("/etc"));
 	say("ok-code %d", mini_sandbox_get_last_error_code());
-	say("read-and-write %d", mini_sandbox_mount_write("/etc"));
-	say("default %d", mini_sandbox_setup_default());
-	say("default-again %d", mini_sandbox_setup_default());
-	say("hermetic-after-default %d", mini_sandbox_setup_hermetic("/tmp"));
-	say("tmp-in-default %d", mini_sandbox_mount_write("/tmp"));
-	say("log %d", mini_sandbox_enable_log("/tmp/mini-sandbox-lib-test.log"));
-	say("log-again %d", mini_sandbox_enable_log("/tmp/mini-sandbox-lib-test2.log"));
-	say("bad-ipv4 %d", mini_sandbox_allow_ipv4("10.0.0.300"));
-	say("bad-subnet %d", mini_sandbox_allow_ipv4_subnet("10.0.0.0/33"));
-	say("bad-domain %d", mini_sandbox_allow_domain("exa mple.com"));
-	say("bad-entry %d", mini_sandbox_allow("a\nb"));
-	say("bad-port %d", mini_sandbox_allow_host_port(70000));
-	say("ipv4 %d", mini_sandbox_allow_ipv4("10.0.0.1"));
-	say("share-after-allow %d", mini_sandbox_share_network());
-	say("all-after-allow %d", mini_sandbox_allow_all_domains());
-	say("resolver-bad %d", mini_sandbox_set_resolver("not-an-address"));
-	say("resolver %d", mini_sandbox_set_resolver("127.0.0.1:5353"));
-	say("max-conn-bad %d", mini_sandbox_allow_max_connections(0));
-	say("reset %d", mini_sandbox_reset());
-	say("share %d", mini_sandbox_share_network());
-	say("allow-after-share %d", mini_sandbox_allow("10.0.0.1"));
-	say("spawn-empty %d", (int)mini_sandbox_spawn((const char *const[]){ NULL }));
+	say_call("read-and-write", mini_sandbox_mount_write("/etc"));
+	say_call("default", mini_sandbox_setup_default());
+	say_call("default-again", mini_sandbox_setup_default());
+	say_call("hermetic-after-default", mini_sandbox_setup_hermetic("/tmp"));
+	say_call("tmp-in-default", mini_sandbox_mount_write("/tmp"));
+	say_call("log", mini_sandbox_enable_log("/tmp/mini-sandbox-lib-test.log"));
+	say_call("log-again", mini_sandbox_enable_log("/tmp/mini-sandbox-lib-test2.log"));
+	say_call("bad-ipv4", mini_sandbox_allow_ipv4("10.0.0.300"));
+	say_call("bad-subnet", mini_sandbox_allow_ipv4_subnet("10.0.0.0/33"));
+	say_call("bad-domain", mini_sandbox_allow_domain("exa mple.com"));
+	say_call("bad-entry", mini_sandbox_allow("a\nb"));
+	say_call("bad-port", mini_sandbox_allow_host_port(70000));
+	say_call("ipv4", mini_sandbox_allow_ipv4("10.0.0.1"));
+	say_call("subnet-bare", mini_sandbox_allow_ipv4_subnet("198.51.100.7"));
+	say_call("share-after-allow", mini_sandbox_share_network());
+	say_call("all-after-allow", mini_sandbox_allow_all_domains());
+	say_call("resolver-bad", mini_sandbox_set_resolver("not-an-address"));
+	say_call("resolver", mini_sandbox_set_resolver("127.0.0.1:5353"));
+	say_call("max-conn-bad", mini_sandbox_allow_max_connections(0));
+	say_call("reset", mini_sandbox_reset());
+	say_call("share", mini_sandbox_share_network());
+	say_call("allow-after-share", mini_sandbox_allow("10.0.0.1"));
+	say_call("spawn-empty", (int)mini_sandbox_spawn((const char *const[]){ NULL }));
 	say("is-running %d", mini_sandbox_is_running());
 	return 0;
 }

@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Parse LINE; assert it gives exactly one entry whose canonical text is WANT. */
 static void
@@ -187,6 +188,84 @@ test_text_lines(void **state)
 	assert_false(allowlist_parse_file("/nonexistent/list", a, &err));
 	assert_int_equal(err->code, SBX_ERR_ILLEGAL_NETWORK);
 	assert_non_null(strstr(err->message, "/nonexistent/list"));
+}
+
+/* URL entries (issue 16): the scheme gives the port, an explicit port
+ * wins, credentials and the path are dropped. */
+static void
+test_url_entries(void **state)
+{
+	g_autofree char *entry = NULL;
+	g_autofree char *note = NULL;
+	g_autoptr(GError) err = NULL;
+
+	assert_entry("https://registry.example.com/some/path", "registry.example.com:443",
+		     ALLOW_DOMAIN);
+	assert_entry("http://Example.com", "example.com:80", ALLOW_DOMAIN);
+	assert_entry("HTTPS://example.com:8443/x?y=1", "example.com:8443", ALLOW_DOMAIN);
+	assert_entry("https://user:secret@example.com/", "example.com:443", ALLOW_DOMAIN);
+	assert_entry("https://example.com:/", "example.com:443", ALLOW_DOMAIN);
+	assert_entry("https://example.com/p#frag  # comment", "example.com:443", ALLOW_DOMAIN);
+	assert_entry("https://198.18.0.10:8080/simple", "198.18.0.10:8080", ALLOW_ADDR4);
+	assert_entry("https://[2001:db8::1]/", "[2001:db8::1]:443", ALLOW_ADDR6);
+	assert_entry("http://[fd42::10]:3128", "[fd42::10]:3128", ALLOW_ADDR6);
+	assert_entry("ssh://git@example.com/r.git", "example.com:22", ALLOW_DOMAIN);
+	assert_entry("git+ssh://example.com:2222/r", "example.com:2222", ALLOW_DOMAIN);
+	assert_entry("git://example.com/r", "example.com:9418", ALLOW_DOMAIN);
+	assert_entry("socks5h://127.0.0.1", "127.0.0.1:1080", ALLOW_ADDR4);
+	assert_entry("https://*.example.com/", "*.example.com:443", ALLOW_WILDCARD);
+
+	assert_bad("ftp://example.com/", "unknown URL scheme 'ftp'");
+	assert_bad("https:///path", "has no host");
+	assert_bad("https://[]/", "has no host");
+	assert_bad("https://example.com:99999/", "invalid port '99999'");
+	assert_bad("https://example.com:0/", "invalid port '0'");
+	assert_bad("https://example.com:44a/", "invalid port '44a'");
+	assert_bad("https://[2001:db8::1/", "missing ']'");
+	assert_bad("https://[2001:db8::1]x/", "unexpected 'x'");
+	assert_bad("https://bad_host!/", "invalid domain name 'bad_host!'");
+	assert_bad("https://a.org https://b.org", "unexpected space");
+
+	/* the shared conversion, as profiles use it: the note names the path
+	 * and never the password */
+	assert_true(allowlist_url_to_entry("https://u:pw@r.example/npm/", "w", &entry, &note, &err));
+	assert_string_equal(entry, "r.example:443");
+	assert_non_null(note);
+	assert_non_null(strstr(note, "'/npm/'"));
+	assert_null(strstr(note, "pw"));
+	g_clear_pointer(&entry, g_free);
+	g_clear_pointer(&note, g_free);
+	assert_true(allowlist_url_to_entry("https://r.example/", "w", &entry, &note, &err));
+	assert_null(note);
+	assert_false(allowlist_is_url("example.com:443"));
+	assert_false(allowlist_is_url("://x"));
+	assert_true(allowlist_is_url("git+ssh://x"));
+}
+
+/* "profile NAME" lines: collected from files, refused in --allow. */
+static void
+test_profile_lines(void **state)
+{
+	const char *text = "# list\nprofile npm\nexample.com:443\nprofile   pip # index\n";
+	g_autoptr(GArray) a = allowlist_new();
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) err = NULL;
+	g_autofree char *path = NULL;
+	int fd = g_file_open_tmp("test-allowlist-XXXXXX", &path, NULL);
+
+	assert_true(fd >= 0);
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+	close(fd);
+	assert_true(allowlist_parse_text(text, strlen(text), "f", a, &err));
+	assert_int_equal(a->len, 1);
+	assert_true(allowlist_file_profiles(path, names, &err));
+	assert_int_equal(names->len, 2);
+	assert_string_equal(names->pdata[0], "npm");
+	assert_string_equal(names->pdata[1], "pip");
+	unlink(path);
+	assert_bad("profile npm", "use --profile npm");
+	assert_false(allowlist_parse_text("profile n/p\n", 12, "f", a, &err));
+	assert_non_null(strstr(err->message, "f:1: invalid profile name 'n/p'"));
 }
 
 static void
@@ -379,6 +458,8 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_text_lines),
+		cmocka_unit_test(test_url_entries),
+		cmocka_unit_test(test_profile_lines),
 		cmocka_unit_test(test_wildcard_match),
 		cmocka_unit_test(test_cidr_math),
 		cmocka_unit_test(test_v6_and_contains),

@@ -708,6 +708,8 @@ test_custom_mode(void **state)
 	assert_non_null(find_op(plan, MOUNT_OP_DEV, "/dev", NULL));
 	assert_non_null(find_op(plan, MOUNT_OP_BIND, "/home/u/p", NULL));
 	assert_int_equal(plan->n_overlays, 2);
+	/* an empty writable $HOME, as in the original */
+	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/home/u", NULL));
 
 	{
 		g_autoptr(SbxConfig) bad = sbx_config_new();
@@ -724,6 +726,35 @@ test_custom_mode(void **state)
 		host_view_add_path(v, "/nope", NULL, HOST_TYPE_MISSING, ENOENT);
 		build_fails(bad, v, SBX_ERR_PATH_MISSING, "-o /nope", NULL);
 	}
+}
+
+/* The original's usage: -o DIR -d DIR, DIR empty (or new).  An empty ROOT
+ * is a fresh tmpfs root and -d may be inside it; a ROOT with content is a
+ * lower layer and -d inside it is refused. */
+static void
+test_custom_mode_empty_root(void **state)
+{
+	g_autoptr(HostView) v = debian_host("/home/u/p", "/home/u");
+	g_autoptr(SbxConfig) cfg = sbx_config_new();
+	g_autoptr(MountPlan) plan = NULL;
+	const MountOp *op;
+
+	cfg->fs_mode = SBX_FS_CUSTOM;
+	cfg->custom_root = g_strdup("/home/u/sbx");
+	cfg->overlay_dir = g_strdup("/home/u/sbx");
+	host_view_add_path(v, "/home/u/sbx", "/home/u/sbx", HOST_TYPE_DIR, 0);
+	host_view_add_path(v, "/usr", "/usr", HOST_TYPE_DIR, 0);
+	sbx_config_add_mount(cfg, SBX_MOUNT_OVERLAY, "/usr");
+	build_fails(cfg, v, SBX_ERR_ILLEGAL_CONFIG, "-d /home/u/sbx is inside -o", "not empty");
+
+	v->custom_root_empty = TRUE;
+	plan = build_ok(cfg, v);
+	op = first_op(plan);
+	assert_int_equal(op->kind, MOUNT_OP_TMPFS);
+	assert_string_equal(op->dest, "/");
+	assert_non_null(find_op(plan, MOUNT_OP_OVERLAY, "/usr", NULL));
+	assert_non_null(find_op(plan, MOUNT_OP_TMPFS, "/home/u", NULL));
+	assert_int_equal(plan->n_overlays, 1);
 }
 
 static void
@@ -918,6 +949,7 @@ main(void)
 		cmocka_unit_test(test_proc_host_flag),
 		cmocka_unit_test(test_validation_errors),
 		cmocka_unit_test(test_custom_mode),
+		cmocka_unit_test(test_custom_mode_empty_root),
 		cmocka_unit_test(test_hermetic_mode),
 		cmocka_unit_test(test_readonly_mode),
 		cmocka_unit_test(test_resolv_conf_and_generated_files),

@@ -573,6 +573,10 @@ test_allow_all_publish_and_limit(void **state)
 	c = nft_build_batch(q, 1);
 	msgs2 = decode(c);
 	assert_non_null(find_rule(msgs2, "output", "ct load state"));
+	/* the limit comes after the resolver rules, so DNS queries to the
+	 * sandbox's resolver never use it up (deterministic first request) */
+	assert_true(find_rule(msgs2, "output", "connlimit") >
+		    find_rule(msgs2, "output", "0x0302000a"));
 }
 
 static void

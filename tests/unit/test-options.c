@@ -555,6 +555,22 @@ test_help_and_version(void **state)
 	assert_string_equal(version, want);
 }
 
+/* The original's -P -m -S -G -l -L are accepted (with a notice) and
+ * change nothing: its users' scripts keep working. */
+static void
+test_original_compat_letters(void **state)
+{
+	g_autoptr(SbxConfig) cfg = PARSE_OK("-x", "-P", "-m", "/t", "-S", "/stats", "-G", "g",
+					    "-l", "/out", "-L", "/err", "--", "cmd");
+	g_autoptr(SbxConfig) tap = PARSE_TAP_OK("-Pm/t", "--", "cmd");
+
+	assert_int_equal(cfg->fs_mode, SBX_FS_DEFAULT);
+	assert_int_equal(cfg->mounts->len, 0);
+	assert_string_equal(cfg->argv[0], "cmd");
+	assert_null(cfg->argv[1]);
+	assert_string_equal(tap->argv[0], "cmd");
+}
+
 static void
 test_long_names_list(void **state)
 {
@@ -566,6 +582,7 @@ test_long_names_list(void **state)
 		"allowlist", "allow", "allow-host-port", "publish", "mtu", "resolver", "log", "learn", "quiet",
 		"allow-unresolved", "slirp-tcp", "no-name-check", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
 		"max-procs",
+		"profile", "print-profile", "profile-cache",
 		"help", "version", "allow-userns", "require-landlock",
 	};
 
@@ -582,6 +599,7 @@ main(void)
 		cmocka_unit_test(test_proc_host),
 		cmocka_unit_test(test_command_ends_options),
 		cmocka_unit_test(test_every_short_option),
+		cmocka_unit_test(test_original_compat_letters),
 		cmocka_unit_test(test_long_only_options),
 		cmocka_unit_test(test_long_short_equivalence),
 		cmocka_unit_test(test_clusters),
