@@ -96,6 +96,7 @@ def test_overlay_path_k_and_custom_root(workdir, tmp_path):
     root, ovl = tmp_path / "root", tmp_path / "ovl"
     root.mkdir()
     ovl.mkdir()
+    (root / "etc").mkdir()    # a ROOT with content is overlaid (an empty one is scratch)
     r = sandbox("-o", str(root), "-d", str(ovl), "-k", "/usr", "-M", "/lib", "-M", "/lib64",
                 "--", "/usr/bin/sh", "-c",
                 "echo x > /usr/msbx-a; echo y > /usr/msbx-b; echo z > /marker",
