@@ -250,3 +250,28 @@ def test_npm_install_learn_then_enforce_in_a_fresh_copy(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert (fresh / "node_modules" / "is-number").is_dir()
     assert "denied" not in r.stderr and "blocked" not in r.stderr, r.stderr
+
+
+def test_learn_with_a_base_list_records_the_name_the_gate_saw(stub, workdir):
+    # alpha.msbx.test:80 enforced; an HTTP request to its address naming
+    # beta.msbx.test in Host: is refused by the name gate and learned by
+    # that name (testhosts.sh: HTTP on 80 of every test host)
+    cdn = find_host("198.18.0.12")
+    dns = stub({"alpha.msbx.test": [cdn]})
+    learned = workdir / "gate.list"
+    client = textwrap.dedent(r'''
+        import socket
+        def get(host):
+            try:
+                with socket.create_connection(("alpha.msbx.test", 80), timeout=5) as s:
+                    s.sendall(b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % host)
+                    return s.recv(100).startswith(b"HTTP/")
+            except OSError:
+                return False
+        print(get(b"alpha.msbx.test"), get(b"beta.msbx.test"))
+    ''')
+    r = tapbox("--resolver", dns.addr, "--allow", "alpha.msbx.test:80", "--learn", str(learned),
+               "--", PY, "-c", client, workdir=workdir)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "False"], r.stdout + r.stderr
+    assert entries(learned) == ["beta.msbx.test:80"], learned.read_text()
