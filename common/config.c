@@ -61,6 +61,7 @@ sbx_config_free(SbxConfig *cfg)
 	g_array_unref(cfg->publish);
 	g_free(cfg->resolver);
 	g_free(cfg->log_file);
+	g_free(cfg->learn_file);
 	g_strfreev(cfg->argv);
 	g_free(cfg);
 }
@@ -113,6 +114,7 @@ sbx_config_copy(const SbxConfig *src)
 	dst->debug_log = g_strdup(src->debug_log);
 	dst->resolver = g_strdup(src->resolver);
 	dst->log_file = g_strdup(src->log_file);
+	dst->learn_file = g_strdup(src->learn_file);
 	dst->argv = g_strdupv(src->argv);
 	dst->allow_files = strv_array_copy(src->allow_files);
 	dst->arg_files = strv_array_copy(src->arg_files);

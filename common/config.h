@@ -98,6 +98,8 @@ typedef struct {
 	gboolean no_name_check;    /* --no-name-check: domain entries admit any name (weaker) */
 	char *resolver;            /* --resolver ADDR[:PORT] */
 	char *log_file;            /* --log FILE: JSON lines of denials */
+	char *learn_file;          /* --learn FILE: write an allowlist from the run (net/learn.h) */
+	gboolean quiet;            /* -q: no denial lines on stderr as they happen (denylog.h) */
 	guint max_connections;     /* library: mini_sandbox_allow_max_connections(); 0 = default */
 
 	/* --- package-manager profiles (net/profile/profile.h) --- */

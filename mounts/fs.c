@@ -46,22 +46,31 @@ resolve_config_paths(HostView *view, const SbxConfig *cfg)
 		host_view_resolve(view, cfg->debug_log, FALSE);
 	if (cfg->log_file)
 		host_view_resolve(view, cfg->log_file, FALSE);
+	if (cfg->learn_file)
+		host_view_resolve(view, cfg->learn_file, FALSE);
 }
 
-/* --log is written later, by the network stage; create it now, the same
- * safe way (common/safepath.h), so that the plan finds it and keeps it
- * read-only inside (issue 14).  -D is open already. */
+/* --log is written later, by the network stage, and --learn by the
+ * launcher at exit (net/learn.h); create them now, the same safe way
+ * (common/safepath.h), so that the plan finds them and keeps them
+ * read-only inside (issue 14): what the next run reads is never what the
+ * sandbox wrote.  An existing file is left as it is.  -D is open already. */
 static gboolean
 create_written_settings(const SbxConfig *cfg, GError **error)
 {
-	int fd;
+	const char *files[] = { cfg->log_file, cfg->learn_file };
+	const char *what[] = { "--log", "--learn" };
 
-	if (!cfg->log_file)
-		return TRUE;
-	fd = sbx_open_settings_file(cfg->log_file, O_WRONLY | O_CREAT | O_APPEND, "--log", error);
-	if (fd < 0)
-		return FALSE;
-	close(fd);
+	for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+		int fd;
+
+		if (!files[i])
+			continue;
+		fd = sbx_open_settings_file(files[i], O_WRONLY | O_CREAT | O_APPEND, what[i], error);
+		if (fd < 0)
+			return FALSE;
+		close(fd);
+	}
 	return TRUE;
 }
 
@@ -247,9 +256,9 @@ fs_plan_for_config(const SbxConfig *cfg, GError **error)
 }
 
 gboolean
-fs_apply_plan(const MountPlan *plan, GError **error)
+fs_apply_plan(const MountPlan *plan, GArray *uppers, GError **error)
 {
-	return mount_apply_plan(plan, error);
+	return mount_apply_plan(plan, uppers, error);
 }
 
 /* One directory on the way down: its name in its parent, and who it is, so

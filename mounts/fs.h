@@ -23,10 +23,20 @@ typedef struct MountPlan MountPlan;
  * this function only gathers the host facts they need. */
 MountPlan *fs_plan_for_config(const SbxConfig *cfg, GError **error);
 
+/* An overlay's upper directory, held open for the discarded-writes report
+ * (mounts/discarded.h): OP_INDEX is the overlay's op in plan->ops, FD an
+ * O_RDONLY|O_DIRECTORY|O_CLOEXEC fd of its upper directory. */
+typedef struct {
+	guint op_index;
+	int fd;
+} FsUpper;
+
 /* Child side: apply the plan, mount /proc (the caller is pid 1 of the new
  * pid namespace), pivot_root, detach the old root, chdir to the working
- * directory.  Returns FALSE + error naming the failing mount. */
-gboolean fs_apply_plan(const MountPlan *plan, GError **error);
+ * directory.  Returns FALSE + error naming the failing mount.  UPPERS (a
+ * GArray of FsUpper, or NULL) receives every overlay's upper directory;
+ * the caller closes the fds. */
+gboolean fs_apply_plan(const MountPlan *plan, GArray *uppers, GError **error);
 
 /* Launcher side, after the sandbox ended (also on error paths): remove what
  * the plan created on the host — only ever under a user-given -d directory. */

@@ -56,6 +56,8 @@ typedef struct {
 	guint n_scratch;
 	gboolean xattr_probed;
 	gboolean legacy;       /* no open_tree/mount_setattr: mount(2) fallback */
+	guint op_index;        /* of the op being applied */
+	GArray *uppers;        /* of FsUpper, or NULL (fs.h) */
 	guint split_depth;     /* apply_overlay_split() recursion */
 } ApplyCtx;
 
@@ -247,6 +249,23 @@ probe_tmpfs_user_xattr(GError **error)
 			     "on a disk filesystem — probe on " SCRATCH);
 }
 
+/* Hold the upper directory open for the discarded-writes report
+ * (mounts/discarded.h).  Without it only the report is lost. */
+static void
+keep_upper(ApplyCtx *ctx, const char *upper)
+{
+	FsUpper u = { .op_index = ctx->op_index };
+
+	if (!ctx->uppers)
+		return;
+	u.fd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (u.fd < 0) {
+		sbx_debug("open overlay upper %s: %s", upper, g_strerror(errno));
+		return;
+	}
+	g_array_append_val(ctx->uppers, u);
+}
+
 /* Overlay of a directory with mounts below it.
  *
  * In a user namespace the kernel refuses an overlay whose lower directory
@@ -388,6 +407,7 @@ apply_overlay(ApplyCtx *ctx, const MountOp *op, const char *dest, GError **error
 	work = g_strconcat(base, "/work", NULL);
 	if (g_mkdir_with_parents(upper, 0755) < 0 || g_mkdir_with_parents(work, 0700) < 0)
 		return sbx_set_errno(error, errno, "create overlay directories in %s", base);
+	keep_upper(ctx, upper);
 	lower = strcmp(op->source, "/") == 0 ? g_strdup(OLDROOT) : g_strconcat(OLDROOT, op->source, NULL);
 	e_lower = mount_escape_overlay_path(lower);
 	e_upper = mount_escape_overlay_path(upper);
@@ -739,9 +759,9 @@ stop_propagation(GError **error)
 }
 
 gboolean
-mount_apply_plan(const MountPlan *plan, GError **error)
+mount_apply_plan(const MountPlan *plan, GArray *uppers, GError **error)
 {
-	ApplyCtx ctx = { .plan = plan, .oldroot = -1, .legacy = force_legacy };
+	ApplyCtx ctx = { .plan = plan, .oldroot = -1, .legacy = force_legacy, .uppers = uppers };
 	autoclose int oldroot = -1;
 	gboolean ok = TRUE;
 
@@ -751,8 +771,10 @@ mount_apply_plan(const MountPlan *plan, GError **error)
 	if (oldroot < 0)
 		return sbx_set_errno(error, errno, "open " OLDROOT);
 	ctx.oldroot = oldroot;
-	for (guint i = 0; ok && i < plan->ops->len; i++)
+	for (guint i = 0; ok && i < plan->ops->len; i++) {
+		ctx.op_index = i;
 		ok = apply_op(&ctx, g_ptr_array_index(plan->ops, i), error);
+	}
 	if (!ok)
 		return FALSE;
 	if (!enter_newroot(error))

@@ -12,8 +12,9 @@
  * base tmpfs, pivot into it with the host at /oldroot, build the new root
  * at /newroot from PLAN's ops, detach the host, pivot into the new root and
  * chdir to PLAN->workdir.  FALSE + error naming the failing operation and
- * path; the mount namespace is then half built and must be abandoned. */
-gboolean mount_apply_plan(const MountPlan *plan, GError **error);
+ * path; the mount namespace is then half built and must be abandoned.
+ * UPPERS (or NULL) receives an FsUpper for every overlay (fs.h). */
+gboolean mount_apply_plan(const MountPlan *plan, GArray *uppers, GError **error);
 
 /* Escape , : \ for overlayfs' lowerdir/upperdir/workdir option values. */
 char *mount_escape_overlay_path(const char *path);

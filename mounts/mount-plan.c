@@ -638,7 +638,7 @@ protect_settings_file(MountPlan *plan, const HostView *view, const char *path)
 static void
 protect_settings_files(MountPlan *plan, const SbxConfig *cfg, const HostView *view)
 {
-	const char *single[] = { cfg->debug_log, cfg->log_file };
+	const char *single[] = { cfg->debug_log, cfg->log_file, cfg->learn_file };
 
 	for (guint i = 0; i < cfg->arg_files->len; i++)
 		protect_settings_file(plan, view, g_ptr_array_index(cfg->arg_files, i));

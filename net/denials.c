@@ -5,6 +5,7 @@
  */
 #include "net/denials.h"
 #include "net/denylog.h"
+#include "net/dns-msg.h"
 #include "net/nflog.h"
 #include "net/policy-int.h"
 #include "common/log.h"
@@ -20,6 +21,7 @@ struct Denials {
 	NflogReader *nflog;
 	DenyLog *log;
 	GHashTable *addr_names; /* GBytes(family byte + address) → name */
+	Learner *learner;       /* --learn, borrowed; or NULL */
 };
 
 static GBytes *
@@ -38,6 +40,8 @@ denials_remember(Denials *d, const char *name, int family, const void *addrs, si
 {
 	size_t alen = family == AF_INET6 ? 16 : 4;
 
+	if (d->learner)
+		learn_lookup(d->learner, name);
 	for (size_t i = 0; i < n; i++) {
 		/* bounded: forget everything rather than grow without limit */
 		if (g_hash_table_size(d->addr_names) >= DENIALS_MAX_ADDR_NAMES)
@@ -90,6 +94,15 @@ on_blocked(const NflogEvent *ev, gpointer data)
 		return;
 	denylog_connection(d->log, ev->family, &ev->daddr, ev->l4proto, ev->dport,
 			   denials_name_for(d, ev->family, &ev->daddr));
+	if (d->learner)
+		learn_connection(d->learner, ev->family, &ev->daddr, ev->l4proto, 0, ev->dport,
+				 denials_name_for(d, ev->family, &ev->daddr));
+}
+
+void
+denials_set_learner(Denials *d, Learner *learner)
+{
+	d->learner = learner;
 }
 
 /* EgressDynEvictFunc: the run-time table was full and ADDR, the oldest
@@ -110,6 +123,9 @@ void
 denials_refused_name(Denials *d, const char *name, guint16 qtype)
 {
 	denylog_name(d->log, name, qtype);
+	/* only lookups a connection needs; other types follow from them */
+	if (d->learner && (qtype == DNS_TYPE_A || qtype == DNS_TYPE_AAAA))
+		learn_refused_name(d->learner, name);
 }
 
 void
@@ -124,6 +140,9 @@ denials_refused_on_wire(Denials *d, int family, const void *addr, guint16 port,
 			const char *reason, const char *name)
 {
 	denylog_name_on_wire(d->log, family, addr, port, reason, name);
+	if (d->learner)
+		learn_connection(d->learner, family, addr, IPPROTO_TCP, 0, port,
+				 name[0] ? name : denials_name_for(d, family, addr));
 }
 
 Denials *
@@ -145,6 +164,7 @@ denials_new(EgressPolicy *policy, const SbxConfig *cfg, GMainContext *ctx, int n
 		d->log = denylog_new(sbx_log_prog(), NULL, cfg->verbose, NULL);
 	}
 	denylog_attach(d->log, ctx);
+	denylog_set_quiet(d->log, cfg->quiet);
 	if (nflog_sock >= 0)
 		d->nflog = nflog_reader_new(nflog_sock, ctx, on_blocked, d);
 	if (d->restricted)

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "common/config.h"
+#include "net/learn.h"
 #include "net/policy.h"
 
 #include <glib.h>
@@ -53,6 +54,10 @@ void denials_refused_answer(Denials *d, const char *name, int family, const void
  * "socks" or "protocol" (denylog.h denylog_name_on_wire). */
 void denials_refused_on_wire(Denials *d, int family, const void *addr, guint16 port,
 			     const char *reason, const char *name);
+
+/* --learn (net/learn.h): tell LEARNER (borrowed, or NULL) every answer,
+ * and with an enforced list every refused lookup and blocked connection. */
+void denials_set_learner(Denials *d, Learner *learner);
 
 /* At exit: read what NFLOG still has queued, then the summary line and
  * the log's last record (only when the policy restricts egress). */

@@ -45,6 +45,15 @@ struct DenyLog {
 	guint64 max_bytes;
 	guint64 file_bytes, stderr_bytes;   /* written by this run */
 	gboolean file_capped, stderr_capped;
+	gboolean quiet;         /* -q: no run-time lines without -v */
+	gint64 burst_start;     /* without -v: the current rate window (monotonic µs) */
+	guint burst_lines;      /* first-denial lines shown in it */
+	gboolean have_log;      /* --log given: the summary points there */
+	GHashTable *shown;      /* name-gate refusals shown once (keys), bounded */
+	GHashTable *summarized; /* the summary's texts of the destinations so far, bounded */
+	GPtrArray *named;       /* the first DENYLOG_SUMMARY_NAMED destinations, for the summary */
+	GPtrArray *suggested;   /* their allowlist entries, without duplicates */
+	guint64 distinct;       /* destinations blocked (names and connections) */
 };
 
 static void
@@ -68,6 +77,11 @@ denylog_new(const char *prog, const char *path, gboolean verbose, GError **error
 	l->verbose = verbose;
 	l->seen_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	l->dests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, deny_dest_free);
+	l->shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	l->summarized = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	l->named = g_ptr_array_new_with_free_func(g_free);
+	l->suggested = g_ptr_array_new_with_free_func(g_free);
+	l->have_log = path != NULL;
 	g_queue_init(&l->order);
 	l->max_bytes = DENYLOG_MAX_BYTES;
 	if (path) {
@@ -92,6 +106,10 @@ denylog_free(DenyLog *l)
 	sbx_close_fdp(&l->fd);
 	g_hash_table_unref(l->dests);   /* the queue's links live in its entries */
 	g_hash_table_unref(l->seen_names);
+	g_hash_table_unref(l->shown);
+	g_hash_table_unref(l->summarized);
+	g_ptr_array_unref(l->named);
+	g_ptr_array_unref(l->suggested);
 	g_free(l->prog);
 	g_free(l);
 }
@@ -143,6 +161,31 @@ denylog_set_max_bytes(DenyLog *l, guint64 max_bytes)
 	l->max_bytes = max_bytes;
 }
 
+void
+denylog_set_quiet(DenyLog *l, gboolean quiet)
+{
+	l->quiet = quiet;
+}
+
+/* A destination blocked for the first time: remember how to name it in the
+ * exit summary (SUMMARY: the first few; a name refused for A and for AAAA
+ * is one) and what to add to the allowlist for it. */
+static void
+note_blocked(DenyLog *l, const char *summary, const char *suggest)
+{
+	if (g_hash_table_contains(l->summarized, summary))
+		return;
+	if (g_hash_table_size(l->summarized) >= DENYLOG_MAX_DESTINATIONS)
+		g_hash_table_remove_all(l->summarized);
+	g_hash_table_add(l->summarized, g_strdup(summary));
+	l->distinct++;
+	if (l->named->len >= DENYLOG_SUMMARY_NAMED)
+		return;
+	g_ptr_array_add(l->named, g_strdup(summary));
+	if (suggest && !g_ptr_array_find_with_equal_func(l->suggested, suggest, g_str_equal, NULL))
+		g_ptr_array_add(l->suggested, g_strdup(suggest));
+}
+
 static void
 write_file(DenyLog *l, const GString *s)
 {
@@ -185,13 +228,41 @@ record_end(DenyLog *l, GString *s)
 	record_write(l, s, FALSE);
 }
 
-/* One -v line "PROG: TEXT", within the same cap as the file. */
+/* Without -v, at most DENYLOG_STDERR_BURST first-denial lines per
+ * DENYLOG_REPEAT_INTERVAL_SECS: a payload walking through thousands of
+ * destinations must neither flood the terminal nor slow the launcher down
+ * (writing to a slow stderr would make the kernel drop NFLOG reports). */
+static gboolean
+within_burst(DenyLog *l)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (now - l->burst_start >= DENYLOG_REPEAT_INTERVAL_SECS * G_USEC_PER_SEC) {
+		l->burst_start = now;
+		l->burst_lines = 0;
+	}
+	if (l->burst_lines < DENYLOG_STDERR_BURST) {
+		l->burst_lines++;
+		return TRUE;
+	}
+	if (l->burst_lines++ == DENYLOG_STDERR_BURST)
+		fprintf(stderr, "%s: more denials; not shown for %d s (the summary at exit names "
+			"them, -v shows each)\n", l->prog, DENYLOG_REPEAT_INTERVAL_SECS);
+	return FALSE;
+}
+
+/* One line "PROG: TEXT" on stderr, within the same cap as the file: every
+ * denial with -v; without it the FIRST denial of each destination only
+ * (issue 16: a blocked name must not leave the screen blank), unless -q,
+ * and at most DENYLOG_STDERR_BURST of them in an interval. */
 static void
-say(DenyLog *l, const char *text)
+say(DenyLog *l, const char *text, gboolean first)
 {
 	size_t len;
 
-	if (!l->verbose || l->stderr_capped)
+	if (!(l->verbose || (first && !l->quiet)) || l->stderr_capped)
+		return;
+	if (!l->verbose && !within_burst(l))
 		return;
 	len = strlen(l->prog) + strlen(text) + 3;
 	if (l->stderr_bytes + len > l->max_bytes) {
@@ -230,7 +301,7 @@ write_repeats(DenyLog *l, DenyDest *d)
 		return;
 	line = g_strdup_printf("denied again %" G_GUINT64_FORMAT " time%s: %s", d->repeats,
 			       d->repeats == 1 ? "" : "s", d->what);
-	say(l, line);
+	say(l, line, FALSE);
 	s = record_begin("repeat");
 	g_string_append_printf(s, ",\"of\":\"%s\",\"count\":%" G_GUINT64_FORMAT "%s", d->event,
 			       d->repeats, d->fields);
@@ -304,28 +375,39 @@ deny_first(DenyLog *l, const char *event, char *key, char *fields, char *what)
 	return TRUE;
 }
 
-/* Write the first record of a destination: the -v line WHAT and
- * {"time":…,"event":EVENT FIELDS}. */
+/* Write the first record of a destination: the -v line WHAT (SHOWN: also
+ * without -v) and {"time":…,"event":EVENT FIELDS}. */
 static void
-write_first(DenyLog *l, const char *event, const char *fields, const char *what)
+write_first(DenyLog *l, const char *event, const char *fields, const char *what, gboolean shown)
 {
 	g_autofree char *line = g_strdup_printf("denied: %s", what);
 	GString *s;
 
-	say(l, line);
+	say(l, line, shown);
 	s = record_begin(event);
 	g_string_append(s, fields);
 	record_end(l, s);
 }
 
+/* SUMMARY (taken, may be NULL): how the exit summary names it — a name or
+ * a connection the payload wanted; NULL for the resolver's own refusals of
+ * answers (a refused range, an eviction from the full table), which are
+ * only in -v and the --log file.  SUGGEST (taken, may be NULL): the
+ * allowlist entry for it. */
 static void
-deny(DenyLog *l, const char *event, char *key, GString *fields, char *what)
+deny(DenyLog *l, const char *event, char *key, GString *fields, char *what, char *summary,
+     char *suggest)
 {
 	g_autofree char *f = g_string_free(fields, FALSE);
 
-	if (deny_first(l, event, key, g_strdup(f), g_strdup(what)))
-		write_first(l, event, f, what);
+	if (deny_first(l, event, key, g_strdup(f), g_strdup(what))) {
+		write_first(l, event, f, what, summary != NULL);
+		if (summary)
+			note_blocked(l, summary, suggest);
+	}
 	g_free(what);
+	g_free(summary);
+	g_free(suggest);
 }
 
 void
@@ -342,8 +424,12 @@ denylog_name(DenyLog *l, const char *name, guint16 qtype)
 	}
 	denylog_json_string(f, name);
 	g_string_append_printf(f, ",\"qtype\":\"%s\"", type);
+	/* the port a name needs is unknown: no connection could follow */
 	deny(l, "name", g_strdup_printf("name %s %s", type, name), f,
-	     g_strdup_printf("name %s (%s): not in the allowlist", name, type));
+	     g_strdup_printf("name %s (%s): not in the allowlist", name, type),
+	     g_strdup_printf("name %s", name),
+	     qtype == DNS_TYPE_A || qtype == DNS_TYPE_AAAA ? g_strdup_printf("%s:PORT", name)
+							   : NULL);
 }
 
 void
@@ -361,7 +447,20 @@ denylog_answer(DenyLog *l, const char *name, int family, const void *addr, const
 	denylog_json_string(f, reason);
 	deny(l, "answer", g_strdup_printf("answer %s %s %s", abuf, name ? name : "", reason), f,
 	     g_strdup_printf("answer %s%s%s: %s", abuf, name ? " for " : "", name ? name : "",
-			     reason));
+			     reason), NULL, NULL);
+}
+
+/* The allowlist entry for a blocked connection: by the name that led to
+ * it (a domain entry admits UDP only with /udp), else by address. */
+static char *
+connection_entry(const char *where, const char *proto, guint8 l4proto, guint16 port,
+		 const char *name)
+{
+	if (!port)
+		return name ? g_strdup(name) : NULL;
+	if (name)
+		return g_strdup_printf("%s:%u%s", name, port, l4proto == IPPROTO_UDP ? "/udp" : "");
+	return g_strdup_printf("%s/%s", where, proto);
 }
 
 void
@@ -388,7 +487,10 @@ denylog_connection(DenyLog *l, int family, const void *addr, guint8 l4proto, gui
 	 * from, the destination is the same */
 	deny(l, "connection", g_strdup_printf("connection %s %s", proto, where), f,
 	     g_strdup_printf("%s to %s%s%s%s", proto, where, name ? " (" : "", name ? name : "",
-			     name ? ")" : ""));
+			     name ? ")" : ""),
+	     g_strdup_printf("%s to %s%s%s%s", proto, where, name ? " (" : "", name ? name : "",
+			     name ? ")" : ""),
+	     connection_entry(where, proto, l4proto, port, name));
 }
 
 void
@@ -398,18 +500,31 @@ denylog_name_on_wire(DenyLog *l, int family, const void *addr, guint16 port, con
 	char abuf[INET6_ADDRSTRLEN] = "?";
 	GString *s;
 
+	g_autofree char *where = NULL, *what = NULL, *key = NULL, *line = NULL;
+	gboolean first;
+
 	l->connections++;
 	inet_ntop(family, addr, abuf, sizeof(abuf));
-	if (l->verbose) {
-		if (name[0])
-			fprintf(stderr, "%s: denied: tcp to %s%s%s:%u: %s name %s is not in the "
-				"allowlist\n", l->prog, family == AF_INET6 ? "[" : "", abuf,
-				family == AF_INET6 ? "]" : "", port, reason, name);
-		else
-			fprintf(stderr, "%s: denied: tcp to %s%s%s:%u: no host name in the first "
-				"bytes (%s)\n", l->prog, family == AF_INET6 ? "[" : "", abuf,
-				family == AF_INET6 ? "]" : "", port, reason);
+	where = g_strdup_printf(family == AF_INET6 ? "[%s]:%u" : "%s:%u", abuf, port);
+	what = name[0] ? g_strdup_printf("tcp to %s: %s name %s is not in the allowlist", where,
+					 reason, name)
+		       : g_strdup_printf("tcp to %s: no host name in the first bytes (%s)", where,
+					 reason);
+	/* every record goes to the file; on stderr the first of each only */
+	key = g_strdup_printf("%s %s %s", where, reason, name);
+	first = !g_hash_table_contains(l->shown, key);
+	if (first) {
+		if (g_hash_table_size(l->shown) >= DENYLOG_MAX_DESTINATIONS)
+			g_hash_table_remove_all(l->shown);
+		g_hash_table_add(l->shown, g_steal_pointer(&key));
+		g_autofree char *summary = g_strdup_printf("tcp to %s (%s %s)", where, reason,
+							   name[0] ? name : "without a name");
+		g_autofree char *suggest = name[0] ? g_strdup_printf("%s:%u", name, port) : NULL;
+
+		note_blocked(l, summary, suggest);
 	}
+	line = g_strdup_printf("denied: %s", what);
+	say(l, line, first);
 	s = record_begin("connection");
 	g_string_append_printf(s, ",\"proto\":\"tcp\",\"addr\":\"%s\",\"port\":%u,\"name\":",
 			       abuf, port);
@@ -439,10 +554,46 @@ denylog_summary(const DenyLog *l)
 			       l->names, l->names == 1 ? "" : "s");
 }
 
+char *
+denylog_summary_details(const DenyLog *l)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < l->named->len; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : ": ",
+				       (const char *)g_ptr_array_index(l->named, i));
+	if (l->distinct > l->named->len)
+		g_string_append_printf(s, ", and %" G_GUINT64_FORMAT " more, see %s",
+				       l->distinct - l->named->len,
+				       l->have_log ? "the --log file" : "--log FILE or -v");
+	return g_string_free(s, FALSE);
+}
+
+char *
+denylog_suggestion(const DenyLog *l)
+{
+	GString *s;
+	gboolean port_unknown = FALSE;
+
+	if (l->suggested->len == 0)
+		return NULL;
+	s = g_string_new("add to the allowlist:");
+	for (guint i = 0; i < l->suggested->len; i++) {
+		const char *e = g_ptr_array_index(l->suggested, i);
+
+		g_string_append_printf(s, " %s", e);
+		port_unknown |= g_str_has_suffix(e, ":PORT");
+	}
+	if (port_unknown)
+		g_string_append(s, " (PORT: the port the name is used on, 443 for HTTPS)");
+	g_string_append(s, "; or let --learn FILE write the list");
+	return g_string_free(s, FALSE);
+}
+
 void
 denylog_finish(DenyLog *l)
 {
-	g_autofree char *line = NULL;
+	g_autofree char *line = NULL, *details = NULL, *suggestion = NULL;
 	GString *s;
 
 	if (l->finished)
@@ -450,8 +601,12 @@ denylog_finish(DenyLog *l)
 	denylog_flush(l);
 	l->finished = TRUE;
 	line = denylog_summary(l);
+	details = denylog_summary_details(l);
+	suggestion = denylog_suggestion(l);
 	if (l->verbose || l->connections || l->names)
-		fprintf(stderr, "%s: %s\n", l->prog, line);
+		fprintf(stderr, "%s: %s%s\n", l->prog, line, details);
+	if (suggestion)
+		fprintf(stderr, "%s: %s\n", l->prog, suggestion);
 	s = record_begin("summary");
 	g_string_append_printf(s, ",\"connections\":%" G_GUINT64_FORMAT ",\"names\":%"
 			       G_GUINT64_FORMAT, l->connections, l->names);

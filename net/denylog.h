@@ -28,8 +28,8 @@
  * carrying the fields of its first record.  At most
  * DENYLOG_MAX_DESTINATIONS destinations are remembered; the least recently
  * denied one makes room (its count written first), and is new again when
- * it comes back.  Issue 16's "first denial on stderr by default" is the
- * first-record path here.
+ * it comes back.  The first record is also the one line on stderr without
+ * -v (denylog_set_quiet).
  *
  * Size cap: at most DENYLOG_MAX_BYTES of denial records per run (the file
  * may hold older runs' lines: O_APPEND), then one "cap" record and nothing
@@ -49,6 +49,8 @@
 #define DENYLOG_MAX_DESTINATIONS 4096
 #define DENYLOG_REPEAT_INTERVAL_SECS 10
 #define DENYLOG_MAX_BYTES (16u * 1024 * 1024)
+#define DENYLOG_SUMMARY_NAMED 5
+#define DENYLOG_STDERR_BURST 20
 
 typedef struct DenyLog DenyLog;
 
@@ -70,6 +72,14 @@ void denylog_flush(DenyLog *l);
 
 /* The size cap (DENYLOG_MAX_BYTES by default).  For tests. */
 void denylog_set_max_bytes(DenyLog *l, guint64 max_bytes);
+
+/* Without -v the first denial of each destination is still shown on
+ * stderr as it happens (one "PROG: denied: …" line; repeats are counted,
+ * not shown): a blocked name must not leave the screen blank while the
+ * payload retries (issue 16); at most DENYLOG_STDERR_BURST such lines per
+ * DENYLOG_REPEAT_INTERVAL_SECS, then one line says the rest is held back.
+ * QUIET (-q) turns them off. */
+void denylog_set_quiet(DenyLog *l, gboolean quiet);
 
 /* A query for NAME (presentation form, see dns-msg.h) of type QTYPE was
  * refused. */
@@ -102,9 +112,19 @@ guint64 denylog_refused_names(const DenyLog *l);
 /* "blocked 3 connections, 2 names".  Caller frees. */
 char *denylog_summary(const DenyLog *l);
 
+/* What the summary names: ": name evil.test (A), tcp to 192.0.2.7:80
+ * (x.test)" — the first DENYLOG_SUMMARY_NAMED destinations, then ", and N
+ * more, see --log …"; "" when nothing was blocked.  Caller frees. */
+char *denylog_summary_details(const DenyLog *l);
+
+/* "add to the allowlist: x.test:80 evil.test:PORT …" for those
+ * destinations (a refused name's port is unknown: PORT), or NULL. */
+char *denylog_suggestion(const DenyLog *l);
+
 /* At exit: the pending repeat records, the summary line on stderr ("PROG:
- * blocked …") when anything was denied or -v was given, and the summary
- * record in the log file (written even past the size cap). */
+ * blocked …" and its details) when anything was denied or -v was given,
+ * the suggestion line, and the summary record in the log file (written
+ * even past the size cap). */
 void denylog_finish(DenyLog *l);
 
 /* Append S to OUT as a JSON string literal (quotes included), escaping

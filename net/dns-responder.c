@@ -304,6 +304,26 @@ finish_lookup(DnsResponder *r, DnsPending *p, const DnsUpstreamAnswer *ans)
 	g_hash_table_remove(r->pending, GUINT_TO_POINTER(p->up_id));
 }
 
+/* Unrestricted: nothing is refused, but the addresses a relayed answer
+ * handed out are tied to their name all the same, for --learn (denials.h). */
+static void
+remember_relayed(DnsResponder *r, const DnsPending *p, const guint8 *msg, size_t len)
+{
+	guint8 packed[DNS_UPSTREAM_MAX_ADDRS * 16];
+	DnsUpstreamAnswer ans;
+	size_t alen;
+
+	if (p->q.qtype != DNS_TYPE_A && p->q.qtype != DNS_TYPE_AAAA)
+		return;
+	if (!dns_parse_upstream_reply(msg, len, p->up_id, p->q.name, p->q.qtype, &ans) ||
+	    ans.rcode != DNS_RCODE_NOERROR || ans.n_addrs == 0)
+		return;
+	alen = ans.family == AF_INET6 ? 16 : 4;
+	for (size_t i = 0; i < ans.n_addrs; i++)
+		memcpy(packed + i * alen, &ans.addrs[i], alen);
+	denials_remember(r->denials, p->q.name, ans.family, packed, ans.n_addrs);
+}
+
 static void
 handle_upstream_datagram(DnsResponder *r, guint8 *msg, size_t len)
 {
@@ -318,6 +338,7 @@ handle_upstream_datagram(DnsResponder *r, guint8 *msg, size_t len)
 	if (p->relay) {
 		if (!dns_reply_matches(msg, len, p->up_id, p->q.name, p->q.qtype))
 			return;
+		remember_relayed(r, p, msg, len);
 		if (len > r->max_relay) {
 			/* does not fit the link: tell the client it was cut */
 			len = dns_build_reply(&p->q, msg[3] & 0xf, AF_INET, NULL, 0, 0, msg,
@@ -450,6 +471,25 @@ refuse_name(DnsResponder *r, const DnsClient *c, const DnsQuery *q)
 	reply(r, c, q, DNS_RCODE_NXDOMAIN, AF_INET, NULL, 0, 0);
 }
 
+/* A probe for a record of an allowed name: `_service._proto.NAME` (apt's
+ * `_http._tcp.MIRROR` SRV, TLSA `_443._tcp.NAME`, …) with NAME allowed.
+ * Nothing a connection needs: answered "no such name" without asking
+ * upstream, and not a denial — otherwise every apt run ends "blocked 1
+ * name" and users learn to ignore the summary (issue 16). */
+static gboolean
+is_probe_of_allowed_name(DnsResponder *r, const char *name)
+{
+	const char *rest = name;
+	GArray *a4 = NULL, *a6 = NULL;
+	gboolean wildcard = FALSE;
+
+	while (rest[0] == '_' && strchr(rest, '.'))
+		rest = strchr(rest, '.') + 1;
+	if (rest == name || !*rest)
+		return FALSE;
+	return egress_policy_lookup_name(r->policy, rest, &a4, &a6, &wildcard);
+}
+
 static void
 handle_query(DnsResponder *r, const DnsClient *c, const guint8 *msg, size_t len)
 {
@@ -477,6 +517,11 @@ handle_query(DnsResponder *r, const DnsClient *c, const guint8 *msg, size_t len)
 	 * inside must not match an entry by its text form. */
 	if (!q.name_is_hostname ||
 	    !egress_policy_lookup_name(r->policy, q.name, &a4, &a6, &wildcard)) {
+		if (q.name_is_hostname && is_probe_of_allowed_name(r, q.name)) {
+			sbx_debug("dns: %s: a probe of an allowed name, answered NXDOMAIN", q.name);
+			reply(r, c, &q, DNS_RCODE_NXDOMAIN, AF_INET, NULL, 0, 0);
+			return;
+		}
 		refuse_name(r, c, &q);
 		return;
 	}

@@ -26,6 +26,7 @@
 #include "net/dns.h"
 #include "net/frame.h"
 #include "net/hostgate.h"
+#include "net/learn.h"
 #include "net/netconf.h"
 #include "net/nflog.h"
 #include "net/policy.h"
@@ -38,6 +39,7 @@
 #include "common/fdutil.h"
 #include "common/log.h"
 #include "common/loop-epoll.h"
+#include "common/safepath.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,6 +87,7 @@ struct SbxNet {
 	TcpRelay *relay;            /* NULL: all TCP through slirp */
 	DnsResponder *dns;
 	Denials *denials;
+	Learner *learner;           /* --learn, or NULL */
 	GSource *tap_source;        /* the tap's watch: a GSource, or */
 	LoopEpollQueue *tap_events; /* a direct watch served in the wait */
 	LoopEpollWatch tap_watch;
@@ -106,9 +109,14 @@ net_prepare(const SbxConfig *cfg, GError **error)
 	net->policy = egress_policy_load(cfg, error);
 	if (!net->policy)
 		return NULL;
-	if (cfg->allow_all)
+	if (cfg->allow_all && cfg->learn_file)
+		sbx_warn("learning an allowlist (--learn) without one to enforce: egress from "
+			 "the sandbox is unrestricted");
+	else if (cfg->allow_all)
 		sbx_warn("no allowlist given (-F/--allow): egress from the sandbox is "
 			 "unrestricted");
+	if (cfg->learn_file)
+		net->learner = learn_new(egress_policy_is_restricted(net->policy));
 	/* options-check.c refuses this for --allow; -F files are known now */
 	if (cfg->slirp_tcp && !cfg->no_name_check && egress_policy_has_names(net->policy)) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_ILLEGAL_NETWORK,
@@ -300,6 +308,35 @@ net_dns_send(const uint8_t *frame, size_t len, gpointer opaque)
 	return n < 0 ? (int)n : 0;
 }
 
+/* The gateway and the resolver are slirp's own addresses: host ports
+ * (--allow-host-port) and DNS, not destinations an allowlist names. */
+static gboolean
+net_is_own_address(const FrameInfo *fi)
+{
+	static const guint8 own4[][4] = { { 10, 0, 2, 2 }, { 10, 0, 2, 3 } };
+	static const guint8 own6_prefix[8] = { 0xfd, 0, 0, 0, 0, 0, 0, 0 };
+
+	if (fi->family == AF_INET)
+		return memcmp(fi->daddr, own4[0], 4) == 0 || memcmp(fi->daddr, own4[1], 4) == 0;
+	return memcmp(fi->daddr, own6_prefix, 8) == 0;   /* fd00::/64: slirp's */
+}
+
+/* --learn with egress open: every new connection the payload makes (a TCP
+ * SYN, a UDP datagram), with the name the resolver handed its address out
+ * for (net/learn.h). */
+static void
+net_learn_frame(SbxNet *net, const FrameInfo *fi)
+{
+	if (!fi->has_ports || fi->fragment || net_is_own_address(fi) ||
+	    egress_addr_is_refused_range(fi->family, fi->daddr))
+		return;
+	if (fi->l4proto == IPPROTO_TCP &&
+	    (fi->l4_caplen < 14 || (fi->l4[13] & 0x12) != 0x02))   /* SYN without ACK */
+		return;
+	learn_connection(net->learner, fi->family, fi->daddr, fi->l4proto, fi->sport, fi->dport,
+			 denials_name_for(net->denials, fi->family, fi->daddr));
+}
+
 /* One frame from the guest, LEN bytes at FRAME; FI: what frame_parse()
  * found in it, NULL if it could not be parsed — parsed once here for every
  * check below.  TRUE if only the TCP relay saw it: nothing a GLib source
@@ -329,6 +366,8 @@ net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo 
 	if (!egress_policy_allows_frame(net->policy, fi))
 		return FALSE;
 	/* past the gate, FI is set */
+	if (net->learner && !egress_policy_is_restricted(net->policy))
+		net_learn_frame(net, fi);
 	if (net->relay && tcp_relay_handle_frame(net->relay, frame, len, fi))
 		return TRUE;
 	slirp_loop_input(net->slirp, frame, len);
@@ -631,6 +670,7 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 				  g_strerror(errno));
 	}
 	net->denials = denials_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nflog));
+	denials_set_learner(net->denials, net->learner);
 	net->dns = dns_responder_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nft),
 				     net->denials, net_dns_send, net);
 	if (!net_start_name_gate(net, error))
@@ -673,6 +713,52 @@ net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	return TRUE;
 }
 
+/* Is PATH one of the -F lists?  Then --learn grows it: what it held, then
+ * what this run adds. */
+static gboolean
+net_learn_grows_base(const SbxConfig *cfg)
+{
+	g_autofree char *learn = g_canonicalize_filename(cfg->learn_file, "/");
+
+	for (guint i = 0; i < cfg->allow_files->len; i++) {
+		g_autofree char *f = g_canonicalize_filename(g_ptr_array_index(cfg->allow_files, i), "/");
+
+		if (strcmp(f, learn) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* --learn: the launcher writes the list after the sandbox is gone (so
+ * nothing inside can race the write; the file is read-only inside while
+ * it runs, mount-plan.c), atomically (net/learn.h). */
+static void
+net_write_learned(SbxNet *net)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *prefix = NULL;
+	g_autofree char *command = NULL;
+	const char *file = net->cfg->learn_file;
+	gsize len;
+
+	if (!net->learner)
+		return;
+	if (net_learn_grows_base(net->cfg)) {
+		prefix = sbx_read_settings_file(file, "--learn", 4 << 20, &len, &error);
+		if (!prefix) {
+			sbx_warn("%s; the learned list is not written", error->message);
+			return;
+		}
+	}
+	if (net->cfg->argv && net->cfg->argv[0])
+		command = g_path_get_basename(net->cfg->argv[0]);
+	if (!learn_write_file(net->learner, file, prefix, command, &error)) {
+		sbx_warn("%s", error->message);
+		return;
+	}
+	sbx_debug("learned allowlist written to %s", file);
+}
+
 void
 net_finish(SbxNet *net)
 {
@@ -682,6 +768,7 @@ net_finish(SbxNet *net)
 	if (net->dns)
 		dns_responder_print_summary(net->dns);
 	denials_finish(net->denials);
+	net_write_learned(net);
 	if (net->gate && host_gate_refused(net->gate))
 		sbx_debug("host gate refused %" G_GUINT64_FORMAT " frames to the host's loopback",
 			  host_gate_refused(net->gate));
@@ -704,6 +791,7 @@ net_free(SbxNet *net)
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
 	sbx_close_fdp(&net->tap_fd);
+	g_clear_pointer(&net->learner, learn_free);
 	g_clear_pointer(&net->gate, host_gate_free);
 	g_clear_pointer(&net->policy, egress_policy_free);
 	g_free(net->resolv_conf);

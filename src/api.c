@@ -570,6 +570,22 @@ mini_sandbox_allow_connections(const char *path)
 }
 
 API_EXPORT int
+mini_sandbox_learn_allowlist(const char *path)
+{
+	const char *what = "mini_sandbox_learn_allowlist";
+	int code = 0;
+	SbxConfig *cfg;
+
+	if ((code = api_check_parent_dir(what, path)) < 0)
+		return code;
+	if (!(cfg = api_begin_allow(what, FALSE, &code)))
+		return code;
+	g_free(cfg->learn_file);
+	cfg->learn_file = g_strdup(path);
+	return api_commit(cfg, what);
+}
+
+API_EXPORT int
 mini_sandbox_allow_profile(const char *name)
 {
 	const char *what = "mini_sandbox_allow_profile";
@@ -743,6 +759,10 @@ api_config_for_run(const char *const argv[], GError **error)
 		cfg->max_connections = api_max_connections;
 		cfg->no_name_check = api_no_name_check;
 	}
+	/* Learning without a list to enforce: egress open, as mini-tapbox
+	 * --learn without -F (net/learn.h). */
+	if (cfg->learn_file && !api_has_allow_entries(cfg))
+		cfg->allow_all = TRUE;
 	cfg->is_tapbox = cfg->net_mode == SBX_NET_TAP;
 	cfg->argv = argv ? g_strdupv((char **)argv) : NULL;
 	if (!sbx_config_validate(cfg, error))

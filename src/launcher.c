@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
+#include "mounts/discarded.h"
 #include "mounts/fs.h"
 #include "mounts/mount-plan.h"
 #include "src/init.h"
@@ -81,7 +82,22 @@ typedef struct {
 	gboolean signals_blocked; /* forwarded_signals blocked since before clone */
 	sigset_t saved_mask;      /* the caller's mask, restored at the end */
 	gboolean terminating;     /* SIGTERM sent, SIGKILL scheduled */
+	GArray *uppers;           /* of UpperWatch: overlays whose writes are discarded */
 } Launcher;
+
+/* An overlay's upper directory, received from the set-up child
+ * (sandbox-child.h) and counted once pid 1 is gone (discarded.h). */
+typedef struct {
+	guint op_index;
+	int fd;
+	DiscardCount baseline;
+} UpperWatch;
+
+static void
+upper_watch_clear(gpointer p)
+{
+	sbx_close_fdp(&((UpperWatch *)p)->fd);
+}
 
 typedef enum {
 	LAUNCH_FAILED,            /* *error set, nothing of the payload ran */
@@ -99,6 +115,8 @@ launcher_new(const SbxConfig *cfg)
 	l->procs.child_fd = l->procs.pid1_fd = -1;
 	l->ctx = g_main_context_new();
 	l->loop = g_main_loop_new(l->ctx, FALSE);
+	l->uppers = g_array_new(FALSE, FALSE, sizeof(UpperWatch));
+	g_array_set_clear_func(l->uppers, upper_watch_clear);
 	return l;
 }
 
@@ -111,6 +129,7 @@ launcher_free(Launcher *l)
 		/* A copy of the launcher's bookkeeping: the plan and the network
 		 * belong to the launcher; releasing them here could undo its
 		 * work.  Only drop what is ours. */
+		g_array_unref(l->uppers);
 		g_main_loop_unref(l->loop);
 		g_main_context_unref(l->ctx);
 		g_free(l);
@@ -130,6 +149,7 @@ launcher_free(Launcher *l)
 	sbx_close_fdp(&l->sync_fd);
 	sbx_close_fdp(&l->net_chan);
 	sbx_close_fdp(&l->jobctl_fd);
+	g_array_unref(l->uppers);
 	if (l->plan) {
 		fs_cleanup_after(l->plan);
 		mount_plan_free(l->plan);
@@ -219,32 +239,142 @@ add_userns_hint(GError **error, int errnum)
 	return FALSE;
 }
 
-/* The one report the sandbox sends before the payload runs. */
+/* One message on the sync socket, with the fds it carries (at most
+ * SBX_UPPERS_PER_MSG; more are closed).  Returns its length or -errno. */
+static ssize_t
+recv_sync_message(int fd, void *buf, size_t len, int *fds, unsigned *nfds)
+{
+	char ctrl[CMSG_SPACE(sizeof(int) * SBX_UPPERS_PER_MSG)];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+	ssize_t n;
+
+	*nfds = 0;
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		unsigned k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (unsigned i = 0; i < k; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+			if (*nfds < SBX_UPPERS_PER_MSG)
+				fds[(*nfds)++] = got;
+			else
+				close(got);
+		}
+	}
+	return n;
+}
+
+/* Keep the upper directories of an SbxUppersMsg (takes FDS). */
+static void
+take_uppers(Launcher *l, const SbxUppersMsg *msg, int *fds, unsigned nfds)
+{
+	for (unsigned i = 0; i < nfds; i++) {
+		UpperWatch w = { .fd = fds[i] };
+
+		if (i >= msg->n || msg->op_index[i] >= l->plan->ops->len) {
+			close(fds[i]);
+			continue;
+		}
+		w.op_index = msg->op_index[i];
+		w.baseline = msg->baseline[i];
+		g_array_append_val(l->uppers, w);
+	}
+}
+
+/* The one report the sandbox sends before the payload runs, after the
+ * overlays' upper directories (sandbox-child.h). */
 static gboolean
 read_setup_report(Launcher *l, GError **error)
 {
-	SbxSetupReport report = { 0 };
+	union {
+		SbxSetupReport report;
+		SbxUppersMsg uppers;
+	} m;
+	SbxSetupReport *report = &m.report;
+	int fds[SBX_UPPERS_PER_MSG];
+	unsigned nfds;
 	ssize_t n;
 
-	do
-		n = recv(l->sync_fd, &report, sizeof report, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return sbx_set_errno(error, errno, "read the sandbox's set-up report");
-	if (n < (ssize_t)sizeof report.code + 1) {
+	for (;;) {
+		memset(&m, 0, sizeof m);
+		n = recv_sync_message(l->sync_fd, &m, sizeof m, fds, &nfds);
+		if (n < 0)
+			return sbx_set_errno(error, (int)-n, "read the sandbox's set-up report");
+		if (n == (ssize_t)sizeof m.uppers && m.uppers.code == SBX_REPORT_UPPERS) {
+			take_uppers(l, &m.uppers, fds, nfds);
+			continue;
+		}
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+		break;
+	}
+	if (n < (ssize_t)sizeof report->code + 1) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
 			    "the sandbox's set-up ended without a report (see -D for details)");
 		return FALSE;
 	}
-	report.message[sizeof report.message - 1] = '\0';
-	if (report.code == 0) {
-		sbx_debug("launcher: sandbox reports %s", report.message);
+	report->message[sizeof report->message - 1] = '\0';
+	if (report->code == 0) {
+		sbx_debug("launcher: sandbox reports %s", report->message);
 		return TRUE;
 	}
-	g_set_error(error, SBX_ERROR, report.code, "%s", report.message);
-	if (strstr(report.message, g_strerror(EPERM)))
+	g_set_error(error, SBX_ERROR, report->code, "%s", report->message);
+	if (strstr(report->message, g_strerror(EPERM)))
 		add_userns_hint(error, EPERM);
 	return FALSE;
+}
+
+/* Once pid 1 is gone: one line per overlay whose writes are thrown away
+ * (discarded.h).  Not with --keep-overlay: then they are kept in -d. */
+static void
+report_discarded(Launcher *l)
+{
+	if (!l->plan || l->plan->keep_overlay)
+		return;
+	/* An overlay split around mounts below it (mount-apply.c) has several
+	 * upper directories for one op: one line for the op. */
+	for (guint i = 0; i < l->uppers->len; i++) {
+		UpperWatch *w = &g_array_index(l->uppers, UpperWatch, i);
+		const MountOp *op = g_ptr_array_index(l->plan->ops, w->op_index);
+		g_autofree char *line = NULL;
+		DiscardCount total = { 0 };
+		gint64 start = g_get_monotonic_time();
+
+		if (w->fd < 0 || op->kind != MOUNT_OP_OVERLAY)
+			continue;
+		for (guint j = i; j < l->uppers->len; j++) {
+			UpperWatch *u = &g_array_index(l->uppers, UpperWatch, j);
+			DiscardCount count;
+
+			if (u->fd < 0 || u->op_index != w->op_index)
+				continue;
+			discard_count_dir(u->fd, &count);
+			discard_count_subtract(&count, &u->baseline);
+			total.files += count.files;
+			total.bytes += count.bytes;
+			total.deletions += count.deletions;
+			total.partial |= count.partial;
+			if (u != w)
+				sbx_close_fdp(&u->fd);
+		}
+		sbx_debug("launcher: %s upper: %" G_GUINT64_FORMAT " files counted in %"
+			  G_GINT64_FORMAT " us", op->dest, total.files, g_get_monotonic_time() - start);
+		line = discard_describe(op->dest, op->why, &total);
+		if (line)
+			fprintf(stderr, "%s: %s\n", sbx_log_prog(), line);
+		sbx_close_fdp(&w->fd);
+	}
 }
 
 /* Job control across the pid namespace (init.h): a pipe from pid 1, only
@@ -605,6 +735,7 @@ launch_wait(Launcher *l)
 	sigprocmask(SIG_SETMASK, &l->saved_mask, NULL);
 	l->signals_blocked = FALSE;
 	net_finish(l->net);
+	report_discarded(l);
 	if (l->wait_failed)
 		return SBX_EXIT_SETUP;
 	return sbx_status_to_exit_code(l->wait_status);

@@ -162,6 +162,12 @@ int mini_sandbox_allow_domain(const char *domain);
 int mini_sandbox_allow_profile(const char *name);
 /* mini-tapbox network without an allowlist: any destination. */
 int mini_sandbox_allow_all_domains(void);
+/* Write the allowlist the run needed to PATH when the sandbox ends
+ * (mini-tapbox --learn PATH); PATH's directory must exist.  Chooses the
+ * mini-tapbox network; without any allow call egress is unrestricted
+ * while learning, with them they are enforced and PATH gets only what they
+ * denied. */
+int mini_sandbox_learn_allowlist(const char *path);
 /* TCP port PORT (1..65535) of the host's loopback, reachable from the
  * sandbox as 10.0.2.2:PORT (--allow-host-port). */
 int mini_sandbox_allow_host_port(int port);

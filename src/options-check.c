@@ -256,7 +256,8 @@ validate_paths(const SbxConfig *cfg, GError **error)
 	    !check_absolute("-h", cfg->hermetic_dir, error) ||
 	    !check_absolute("-W", cfg->workdir, error) ||
 	    !check_absolute("-D", cfg->debug_log, error) ||
-	    !check_absolute("--log", cfg->log_file, error))
+	    !check_absolute("--log", cfg->log_file, error) ||
+	    !check_absolute("--learn", cfg->learn_file, error))
 		return FALSE;
 	for (guint i = 0; i < cfg->mounts->len; i++) {
 		const SbxMountOpt *m = &g_array_index(cfg->mounts, SbxMountOpt, i);
@@ -422,6 +423,8 @@ tapbox_only_setting(const SbxConfig *cfg)
 		return "--resolver";
 	if (cfg->log_file)
 		return "--log";
+	if (cfg->learn_file)
+		return "--learn";
 	if (cfg->max_connections)
 		return "mini_sandbox_allow_max_connections()";
 	return NULL;

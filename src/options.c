@@ -39,10 +39,10 @@ typedef enum {
 	OPT_FAKE_ROOT, OPT_NOBODY, OPT_HOSTNAME_LOCALHOST, OPT_ALLOW_USERNS,
 	OPT_REQUIRE_LANDLOCK,
 	OPT_TIMEOUT, OPT_MAX_PROCS, OPT_KILL_DELAY, OPT_SIGINT_TERM, OPT_KEEP_FD,
-	OPT_DEBUG_LOG, OPT_VERBOSE,
+	OPT_DEBUG_LOG, OPT_VERBOSE, OPT_QUIET,
 	OPT_ALLOWLIST, OPT_ALLOW, OPT_ALLOW_UNRESOLVED, OPT_SLIRP_TCP, OPT_NO_NAME_CHECK,
 	OPT_ALLOW_HOST_PORT,
-	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG,
+	OPT_PUBLISH, OPT_MTU, OPT_RESOLVER, OPT_LOG, OPT_LEARN,
 	OPT_PROFILE, OPT_PRINT_PROFILE, OPT_PROFILE_CACHE,
 	OPT_HELP, OPT_VERSION,
 	OPT_COMPAT_PTY, OPT_COMPAT_IGNORED,
@@ -103,6 +103,8 @@ static const OptDef opt_table[] = {
 	{ "mtu",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_MTU },
 	{ "resolver",           0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_RESOLVER },
 	{ "log",                0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LOG },
+	{ "learn",              0,   OPTF_VALUE | OPTF_TAPBOX | OPTF_ONCE, OPT_LEARN },
+	{ "quiet",              'q', OPTF_TAPBOX,              OPT_QUIET },
 	{ "profile",            0,   OPTF_VALUE | OPTF_TAPBOX, OPT_PROFILE },
 	{ "print-profile",      0,   OPTF_VALUE | OPTF_TAPBOX, OPT_PRINT_PROFILE },
 	{ "profile-cache",      0,   OPTF_TAPBOX,              OPT_PROFILE_CACHE },
@@ -139,6 +141,7 @@ static const char help_sandbox[] =
 static const char help_tapbox[] =
 	"Network: -F FILE / --allow ENTRY limit egress (none given: unrestricted);\n"
 	"         --allow-host-port PORT, --publish, --log FILE, --resolver ADDR;\n"
+	"         --learn FILE writes the allowlist a run needs; -q: denials only at exit;\n"
 	"         --profile NAME (npm pip apt git go cargo), --print-profile\n"
 	"         NAME, --profile-cache\n";
 
@@ -535,6 +538,12 @@ apply_option(Parser *p, const OptDef *def, const char *as, const char *value, GE
 		return TRUE;
 	case OPT_LOG:
 		cfg->log_file = host_file_path(value);
+		return TRUE;
+	case OPT_LEARN:
+		cfg->learn_file = host_file_path(value);
+		return TRUE;
+	case OPT_QUIET:
+		cfg->quiet = TRUE;
 		return TRUE;
 	case OPT_PROFILE: {
 		g_autofree char *known = profile_names_joined();

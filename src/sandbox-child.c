@@ -49,6 +49,34 @@ fail(const SbxChildArgs *a, const char *stage, GError *error)
 	_exit(SBX_EXIT_SETUP);
 }
 
+/* The overlays' upper directories go to the launcher (sandbox-child.h), with
+ * what set-up itself put there (mount points created in an -o root).  Then
+ * they are closed here: neither pid 1 nor the payload keeps them.  A failure
+ * costs only the report. */
+static void
+send_uppers(int sync_fd, GArray *uppers)
+{
+	for (guint i = 0; i < uppers->len; i += SBX_UPPERS_PER_MSG) {
+		SbxUppersMsg msg = { .code = SBX_REPORT_UPPERS };
+		int fds[SBX_UPPERS_PER_MSG];
+		int r;
+
+		for (guint j = i; j < uppers->len && msg.n < SBX_UPPERS_PER_MSG; j++) {
+			const FsUpper *u = &g_array_index(uppers, FsUpper, j);
+
+			msg.op_index[msg.n] = u->op_index;
+			discard_count_dir(u->fd, &msg.baseline[msg.n]);
+			fds[msg.n++] = u->fd;
+		}
+		r = sbx_send_fds(sync_fd, &msg, sizeof msg, fds, msg.n);
+		if (r < 0)
+			sbx_debug("child: send the overlay upper directories: %s", g_strerror(-r));
+	}
+	for (guint i = 0; i < uppers->len; i++)
+		close(g_array_index(uppers, FsUpper, i).fd);
+	g_array_set_size(uppers, 0);
+}
+
 /* If the launcher dies, so does pid 1 — and with it the whole pid
  * namespace.  The race (launcher died before prctl) is closed by the next
  * stage: the launcher's end of the sync socket is then already closed, so
@@ -174,6 +202,7 @@ void
 sbx_sandbox_child(const SbxChildArgs *a)
 {
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) uppers = g_array_new(FALSE, FALSE, sizeof(FsUpper));
 	int proc_fd, landlock_fd;
 
 	/* --- set-up child: pid 1, root of the new user namespace --- */
@@ -188,8 +217,9 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	if (!open_proc_for_payload(&proc_fd, &error))
 		fail(a, "procfs", error);
 	sbx_debug("child: filesystem stage");
-	if (!fs_apply_plan(a->plan, &error))
+	if (!fs_apply_plan(a->plan, uppers, &error))
 		fail(a, "filesystem", error);
+	send_uppers(a->sync_fd, uppers);
 	if (!set_hostname(a->cfg, &error))
 		fail(a, "hostname", error);
 	/* Before init forks the payload and before the payload's nested

@@ -9,10 +9,15 @@
  *                      (sent by the payload right before exec, after the
  *                      privilege drop and seccomp), or an SBX_ERR_* code and
  *                      the error text (nothing of the payload ran).
+ *   child → launcher   before the report, after the filesystem stage: zero
+ *                      or more SbxUppersMsg (code SBX_REPORT_UPPERS) carrying
+ *                      the overlays' upper directories as SCM_RIGHTS fds, for
+ *                      the discarded-writes report (mounts/discarded.h).
  */
 #pragma once
 
 #include "common/config.h"
+#include "mounts/discarded.h"
 #include "mounts/fs.h"
 #include "net/net.h"
 
@@ -37,6 +42,16 @@ typedef struct {
 	gint32 code;           /* 0 = set-up OK, else an SbxErrorCode */
 	char message[SBX_REPORT_MAX - sizeof(gint32)];
 } SbxSetupReport;
+
+#define SBX_REPORT_UPPERS (-1)
+#define SBX_UPPERS_PER_MSG 8
+
+typedef struct {
+	gint32 code;           /* SBX_REPORT_UPPERS */
+	guint32 n;             /* fds attached, <= SBX_UPPERS_PER_MSG */
+	guint32 op_index[SBX_UPPERS_PER_MSG];        /* the overlay's op in plan->ops */
+	DiscardCount baseline[SBX_UPPERS_PER_MSG];   /* what set-up put there (mount points) */
+} SbxUppersMsg;
 
 /* Run in the clone()d child.  Never returns, except in the payload when
  * ARGS->continuation is set (library mode): then the sandbox is complete

@@ -178,6 +178,12 @@ class Sandbox:
         """The user-mode network without a filter."""
         return self._add("mini_sandbox_allow_all_domains")
 
+    def learn(self, path):
+        """Write the allowlist the run needed to PATH at exit (mini-tapbox
+        --learn): egress open while learning, or, with allow calls, those
+        enforced and PATH getting only what they denied."""
+        return self._add("mini_sandbox_learn_allowlist", path)
+
     def resolver(self, addr):
         """DNS server used to resolve allowed domains ("ADDR[:PORT]")."""
         return self._add("mini_sandbox_set_resolver", addr)

@@ -99,6 +99,7 @@ def _declare(lib):
         "mini_sandbox_allow_ipv4_subnet": (c_int, [c_char_p]),
         "mini_sandbox_allow_domain": (c_int, [c_char_p]),
         "mini_sandbox_allow_all_domains": (c_int, []),
+        "mini_sandbox_learn_allowlist": (c_int, [c_char_p]),
         "mini_sandbox_allow_profile": (c_int, [c_char_p]),
         "mini_sandbox_allow_host_port": (c_int, [c_int]),
         "mini_sandbox_set_resolver": (c_int, [c_char_p]),

@@ -214,8 +214,10 @@ def test_summary_line_without_verbose(stub, workdir):
     r = tapbox(["--resolver", dns.addr, "--allow", "good.test:443"],
                py(RAW_QUERY + "q('evil.test', 1)\n"), workdir)
     assert r.returncode == 0, r.stderr
-    assert "mini-tapbox: blocked 0 connections, 1 name" in r.stderr
-    assert "denied:" not in r.stderr     # details only with -v / --log
+    assert "mini-tapbox: blocked 0 connections, 1 name: name evil.test" in r.stderr
+    # without -v: the first denial of each destination, once (issue 16)
+    assert [l for l in r.stderr.splitlines() if "denied:" in l] == [
+        "mini-tapbox: denied: name evil.test (A): not in the allowlist"]
 
 
 def test_wildcard_resolved_on_demand_and_connects(stub, workdir):

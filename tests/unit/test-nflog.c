@@ -296,6 +296,46 @@ test_denylog_bad_path(void **state)
 	assert_non_null(strstr(error->message, "/nonexistent/dir/log"));
 }
 
+/* Issue 16: the summary names what was blocked and what to add for it. */
+static void
+test_denylog_summary_names_and_suggests(void **state)
+{
+	g_autoptr(DenyLog) l = denylog_new("mini-tapbox", NULL, FALSE, NULL);
+	g_autofree char *details = NULL, *suggestion = NULL, *none = NULL;
+	struct in_addr a;
+	struct in6_addr a6;
+
+	(void)state;
+	assert_non_null(l);
+	denylog_set_quiet(l, TRUE);           /* no stderr lines from the test */
+	none = denylog_summary_details(l);
+	assert_string_equal(none, "");
+	assert_null(denylog_suggestion(l));
+	inet_pton(AF_INET, "192.0.2.7", &a);
+	inet_pton(AF_INET6, "2001:db8::7", &a6);
+	denylog_name(l, "evil.test", 1);
+	denylog_name(l, "evil.test", 28);     /* another destination, same entry */
+	denylog_name(l, "evil.test", 1);      /* a repeat: named once */
+	denylog_connection(l, AF_INET, &a, IPPROTO_TCP, 80, "good.test");
+	denylog_connection(l, AF_INET, &a, IPPROTO_UDP, 53, NULL);
+	denylog_connection(l, AF_INET6, &a6, IPPROTO_TCP, 443, NULL);
+	denylog_name_on_wire(l, AF_INET, &a, 443, "sni", "other.test");
+	denylog_name_on_wire(l, AF_INET, &a, 443, "sni", "other.test");
+	details = denylog_summary_details(l);
+	assert_string_equal(details, ": name evil.test, tcp to 192.0.2.7:80 (good.test), "
+				     "udp to 192.0.2.7:53, tcp to [2001:db8::7]:443, "
+				     "tcp to 192.0.2.7:443 (sni other.test)");
+	denylog_name(l, "more.test", 1);
+	g_free(details);
+	details = denylog_summary_details(l);
+	assert_true(g_str_has_suffix(details, "(sni other.test), and 1 more, see --log FILE or -v"));
+	suggestion = denylog_suggestion(l);
+	assert_string_equal(suggestion, "add to the allowlist: evil.test:PORT good.test:80 "
+					"192.0.2.7:53/udp [2001:db8::7]:443/tcp other.test:443 (PORT: "
+					"the port the name is used on, 443 for HTTPS); or let --learn "
+					"FILE write the list");
+}
+
 int
 main(void)
 {
@@ -310,6 +350,7 @@ main(void)
 		cmocka_unit_test(test_denylog_destination_table_is_bounded),
 		cmocka_unit_test(test_denylog_size_cap),
 		cmocka_unit_test(test_denylog_bad_path),
+		cmocka_unit_test(test_denylog_summary_names_and_suggests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -579,7 +579,7 @@ test_long_names_list(void **state)
 		"default", "root", "overlay-dir", "overlay", "hermetic", "write", "read-only",
 		"empty", "workdir", "share-network", "no-loopback", "fake-root", "nobody",
 		"hostname-localhost", "timeout", "kill-delay", "sigint-term", "debug-log",
-		"allowlist", "allow", "allow-host-port", "publish", "mtu", "resolver", "log",
+		"allowlist", "allow", "allow-host-port", "publish", "mtu", "resolver", "log", "learn", "quiet",
 		"allow-unresolved", "slirp-tcp", "no-name-check", "keep-fd", "tmpfs-size", "keep-overlay", "proc", "verbose",
 		"max-procs",
 		"profile", "print-profile", "profile-cache",
