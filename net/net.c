@@ -218,15 +218,20 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	if (net->mode != SBX_NET_TAP)
 		return TRUE;
 
+	sbx_debug("net: loopback up; open %s", TAP_NAME);
 	tap = tap_open(TAP_NAME, error);
 	if (tap < 0)
 		return FALSE;
+	sbx_debug("net: configure %s", TAP_NAME);
 	if (!net_child_configure_tap(net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU, error))
 		return sbx_prefix_error(error, "configure %s", TAP_NAME);
+	sbx_debug("net: install the egress ruleset");
 	if (!egress_policy_install(net->policy, error))
 		return sbx_prefix_error(error, "install the egress ruleset");
+	sbx_debug("net: open the resolver's netlink sockets");
 	if (!net_open_netns_sockets(&nflog, &nft, error))
 		return sbx_prefix_error(error, "open the resolver's netlink sockets");
+	sbx_debug("net: hand %s to the launcher", TAP_NAME);
 
 	fds[hello.nfds++] = tap;
 	if (nflog >= 0) {
