@@ -40,10 +40,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -683,6 +685,49 @@ net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	return TRUE;
 }
 
+/* Closing the last reference to a tun device unregisters it, and the
+ * kernel does that synchronously in close(): RCU grace periods under the
+ * RTNL lock, 10–20 ms on a 2-vCPU VM.  The launcher's exit status reaches
+ * the user only after its own exit has closed every fd, so the user would
+ * wait for the device's teardown.  net_finish() is the launcher's last
+ * network act (it exits right after), so the last reference goes to a
+ * child that holds nothing else: it waits on a pipe until we have closed
+ * our copy (so its close is the last one, whatever the scheduling), closes
+ * the tap and exits.  It runs no code but async-signal-safe syscalls, holds
+ * no other fd (a reader of our stdout sees EOF at our exit), and lives as
+ * long as the kernel's unregistration; init (or the caller's subreaper)
+ * reaps it.  If it cannot be started, we close it here and wait. */
+static void
+net_close_tap_detached(int tap)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		sbx_debug("net: pipe for the tap's closer: %s", g_strerror(errno));
+		close(tap);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char byte;
+		int lo = MIN(tap, p[0]), hi = MAX(tap, p[0]);
+
+		syscall(SYS_close_range, 0U, (unsigned)lo - 1, 0U);
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0U);
+		syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
+		while (read(p[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		close(tap);
+		_exit(0);
+	}
+	if (pid < 0)
+		sbx_debug("net: fork the tap's closer: %s", g_strerror(errno));
+	close(p[0]);
+	close(tap);
+	close(p[1]);     /* the closer reads EOF: its copy is now the last */
+}
+
 void
 net_finish(SbxNet *net)
 {
@@ -700,7 +745,8 @@ net_finish(SbxNet *net)
 	g_clear_pointer(&net->denials, denials_free);
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
-	sbx_close_fdp(&net->tap_fd);
+	if (net->tap_fd >= 0)
+		net_close_tap_detached(sbx_steal_fd(&net->tap_fd));
 }
 
 void
