@@ -40,13 +40,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <glib-unix.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -690,70 +687,6 @@ net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	return TRUE;
 }
 
-/* Closing the last reference to a tun device unregisters it, and the
- * kernel does that synchronously in close(): RCU grace periods under the
- * RTNL lock, 10–20 ms on a 2-vCPU VM.  The launcher's exit status reaches
- * the user only after its own exit has closed every fd, so the user would
- * wait for the device's teardown.  net_finish() is the launcher's last
- * network act (it exits right after), so the last reference goes to a
- * short-lived closer process that holds nothing else: it waits on a pipe
- * until we have closed our copy (so its close is the last one, whatever
- * the scheduling), closes the tap and exits.  It holds no other fd (a
- * reader of our stdout sees EOF at our exit) and lives as long as the
- * kernel's unregistration; init (or the caller's subreaper) reaps it.
- *
- * CLONE_VM: no page-table copy and no copy-on-write faults in the exiting
- * launcher (a fork() cost ~1 ms of CPU here).  The closer therefore shares
- * our memory while we exit: it runs on a static stack nobody else uses,
- * touches nothing else, and makes only raw syscalls that cannot fail with
- * the arguments given (a failure would write errno, which is ours).  Its
- * fd table is its own (no CLONE_FILES).  If it cannot be started, we close
- * the tap here and wait. */
-typedef struct {
-	int tap;
-	int eof_fd;      /* read end of the pipe: EOF once we closed the tap */
-} TapCloser;
-
-static TapCloser tap_closer;
-static guint8 tap_closer_stack[16 * 1024] __attribute__((aligned(16)));
-
-static int
-tap_closer_main(void *arg)
-{
-	const TapCloser *c = arg;
-	unsigned lo = (unsigned)MIN(c->tap, c->eof_fd), hi = (unsigned)MAX(c->tap, c->eof_fd);
-	char byte;
-
-	if (lo > 0)
-		syscall(SYS_close_range, 0U, lo - 1, 0U);
-	if (hi > lo + 1)
-		syscall(SYS_close_range, lo + 1, hi - 1, 0U);
-	syscall(SYS_close_range, hi + 1, ~0U, 0U);
-	syscall(SYS_read, c->eof_fd, &byte, 1);
-	syscall(SYS_close, c->tap);
-	return 0;
-}
-
-static void
-net_close_tap_detached(int tap)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		sbx_debug("net: pipe for the tap's closer: %s", g_strerror(errno));
-		close(tap);
-		return;
-	}
-	tap_closer.tap = tap;
-	tap_closer.eof_fd = p[0];
-	if (clone(tap_closer_main, tap_closer_stack + sizeof tap_closer_stack,
-		  CLONE_VM | SIGCHLD, &tap_closer) < 0)
-		sbx_debug("net: start the tap's closer: %s", g_strerror(errno));
-	close(p[0]);
-	close(tap);
-	close(p[1]);     /* the closer reads EOF: its copy is now the last */
-}
-
 void
 net_finish(SbxNet *net)
 {
@@ -771,8 +704,8 @@ net_finish(SbxNet *net)
 	g_clear_pointer(&net->denials, denials_free);
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
-	if (net->tap_fd >= 0)
-		net_close_tap_detached(sbx_steal_fd(&net->tap_fd));
+	/* Not the last reference to tap0 any more: cheap (tap_open()). */
+	sbx_close_fdp(&net->tap_fd);
 }
 
 void
