@@ -165,7 +165,7 @@ net_child_configure_tap(guint mtu, GError **error)
 	/* The queueing discipline first, while the link is down: replacing
 	 * the root qdisc of a running device deactivates it and waits for an
 	 * RCU grace period (qdisc_graft → dev_deactivate → synchronize_net),
-	 * 5–12 ms of the network stage on a 2-vCPU VM. */
+	 * 0.1–4 ms on a loaded 2-vCPU VM (strace), against 0.02 ms down. */
 	if (!netconf_qdisc_noqueue(nc, TAP_NAME, error) ||
 	    !netconf_link_set(nc, TAP_NAME, TRUE, mtu, error) ||
 	    !netconf_addr_add(nc, TAP_NAME, AF_INET, &a4, 24, error) ||
