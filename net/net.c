@@ -164,8 +164,12 @@ net_child_configure_tap(guint mtu, GError **error)
 	inet_pton(AF_INET6, VNET_GUEST6_TEXT, &a6);
 	inet_pton(AF_INET6, VNET_GATEWAY6_TEXT, &gw6);
 
-	if (!netconf_link_set(nc, TAP_NAME, TRUE, mtu, error) ||
-	    !netconf_qdisc_noqueue(nc, TAP_NAME, error) ||
+	/* The queueing discipline first, while the link is down: replacing
+	 * the root qdisc of a running device deactivates it and waits for an
+	 * RCU grace period (qdisc_graft → dev_deactivate → synchronize_net),
+	 * 0.1–4 ms on a loaded 2-vCPU VM (strace), against 0.02 ms down. */
+	if (!netconf_qdisc_noqueue(nc, TAP_NAME, error) ||
+	    !netconf_link_set(nc, TAP_NAME, TRUE, mtu, error) ||
 	    !netconf_addr_add(nc, TAP_NAME, AF_INET, &a4, VNET_NET4_PREFIX, error) ||
 	    !netconf_route_add_default(nc, TAP_NAME, AF_INET, &gw4, error))
 		return FALSE;
@@ -220,15 +224,20 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	if (net->mode != SBX_NET_TAP)
 		return TRUE;
 
+	sbx_debug("net: loopback up; open %s", TAP_NAME);
 	tap = tap_open(TAP_NAME, error);
 	if (tap < 0)
 		return FALSE;
+	sbx_debug("net: configure %s", TAP_NAME);
 	if (!net_child_configure_tap(net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU, error))
 		return sbx_prefix_error(error, "configure %s", TAP_NAME);
+	sbx_debug("net: install the egress ruleset");
 	if (!egress_policy_install(net->policy, error))
 		return sbx_prefix_error(error, "install the egress ruleset");
+	sbx_debug("net: open the resolver's netlink sockets");
 	if (!net_open_netns_sockets(&nflog, &nft, error))
 		return sbx_prefix_error(error, "open the resolver's netlink sockets");
+	sbx_debug("net: hand %s to the launcher", TAP_NAME);
 
 	fds[hello.nfds++] = tap;
 	if (nflog >= 0) {
@@ -777,6 +786,7 @@ net_finish(SbxNet *net)
 	g_clear_pointer(&net->denials, denials_free);
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
+	/* Not the last reference to tap0 any more: cheap (tap_open()). */
 	sbx_close_fdp(&net->tap_fd);
 }
 

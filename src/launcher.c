@@ -431,6 +431,7 @@ launch_prepare(Launcher *l, SbxChildArgs *args, GError **error)
 		fs_plan_add_file(l->plan, "/etc/resolv.conf", net_resolv_conf(l->net));
 	if (net_hosts_file(l->net))
 		fs_plan_add_file(l->plan, "/etc/hosts", net_hosts_file(l->net));
+	sbx_debug("launcher: compile the seccomp filter");
 	l->seccomp = sbx_seccomp_compile(cfg->allow_userns, error);
 	if (!l->seccomp)
 		return FALSE;
@@ -524,6 +525,7 @@ launch_handshake(Launcher *l, GError **error)
 		add_userns_hint(error, EPERM);
 		return FALSE;
 	}
+	sbx_debug("launcher: maps written; go");
 	r = sbx_write_all(l->sync_fd, &go, 1);
 	if (r < 0)
 		return sbx_set_errno(error, -r, "start the sandbox's set-up");
@@ -736,6 +738,7 @@ launch_wait(Launcher *l)
 	l->signals_blocked = FALSE;
 	net_finish(l->net);
 	report_discarded(l);
+	sbx_debug("launcher: network closed; exit");
 	if (l->wait_failed)
 		return SBX_EXIT_SETUP;
 	return sbx_status_to_exit_code(l->wait_status);

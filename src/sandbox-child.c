@@ -214,6 +214,7 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	if (!net_child_setup(a->net, a->net_chan, &error))
 		fail(a, "network", error);
 	close(a->net_chan);
+	sbx_debug("child: network stage done");
 	if (!open_proc_for_payload(&proc_fd, &error))
 		fail(a, "procfs", error);
 	sbx_debug("child: filesystem stage");
@@ -227,6 +228,7 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	 * ceiling (resource-limits.c). */
 	if (!sbx_limits_cap_tasks(a->cfg, proc_fd, &error))
 		fail(a, "task limit", error);
+	sbx_debug("child: landlock ruleset");
 	/* Built here, after the pivot, because its rules name the new root's
 	 * paths; pid 1 closes it, the payload enforces it last. */
 	if (!sbx_landlock_prepare(a->plan, a->cfg, proc_fd, &landlock_fd, &error))
@@ -241,6 +243,7 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	close(proc_fd);
 	if (!close_stray_fds(a, landlock_fd, &error))
 		fail(a, "close fds", error);
+	sbx_debug("payload: fds closed; drop privileges");
 	if (!sbx_drop_privileges(&error))
 		fail(a, "privilege drop", error);
 	if (!sbx_landlock_enforce(landlock_fd, &error))

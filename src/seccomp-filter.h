@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
- * seccomp-filter.h — the payload's default seccomp filter (libseccomp).
+ * seccomp-filter.h — the payload's default seccomp filter (built by
+ * seccomp-rules.c with libseccomp at build time, served from its BPF).
  *
  * Default action: allow.  Refused with EPERM (the list is documented in
  * mini-sandbox(1), "SECCOMP FILTER"; keep both in sync):
@@ -28,10 +29,10 @@
 
 #include <glib.h>
 
-/* Launcher side, before the fork: compile the filter to classic BPF
- * (libseccomp), so that a compile error stops the start before any process
- * exists and the payload only has to load it.  ALLOW_USERNS (--allow-userns)
- * leaves clone/clone3/unshare alone.  NULL + error on failure. */
+/* Launcher side, before the fork: the filter as classic BPF, compiled at
+ * build time (seccomp-rules.h), so the payload only has to load it.
+ * ALLOW_USERNS (--allow-userns) leaves clone/clone3/unshare alone.  NULL +
+ * error on failure (only a broken build). */
 GBytes *sbx_seccomp_compile(gboolean allow_userns, GError **error);
 
 /* Payload side: load PROGRAM (from sbx_seccomp_compile) into the calling

@@ -9,6 +9,7 @@
 #include "src/init.h"
 #include "src/privdrop.h"
 #include "src/seccomp-filter.h"
+#include "src/seccomp-rules.h"
 #include "src/userns.h"
 
 #include <errno.h>
@@ -144,6 +145,21 @@ test_seccomp_refusals(void **state)
 	assert_int_equal(in_child(seccomp_child), 0);
 }
 
+/* The BPF the launcher serves was generated at build time: it must still
+ * be exactly what libseccomp builds from the rules, in both variants. */
+static void
+test_seccomp_built_in_matches_rules(void **state)
+{
+	for (int allow_userns = 0; allow_userns <= 1; allow_userns++) {
+		g_autoptr(GBytes) built_in = sbx_seccomp_compile(allow_userns, NULL);
+		g_autoptr(GBytes) fresh = sbx_seccomp_build(allow_userns, NULL);
+
+		assert_non_null(built_in);
+		assert_non_null(fresh);
+		assert_true(g_bytes_equal(built_in, fresh));
+	}
+}
+
 static void
 test_exit_codes(void **state)
 {
@@ -176,6 +192,7 @@ main(void)
 		cmocka_unit_test(test_close_fds_except),
 		cmocka_unit_test(test_drop_privileges),
 		cmocka_unit_test(test_seccomp_refusals),
+		cmocka_unit_test(test_seccomp_built_in_matches_rules),
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_userns_explanations),
 	};
