@@ -217,6 +217,22 @@ int mini_sandbox_set_max_procs(int max_procs);
  * enough, so the environment cannot switch the sandbox off. */
 int mini_sandbox_start(void);
 
+/* Functions mini_sandbox_start() calls around its fork, as pthread_atfork(3)
+ * handlers are called around fork(2): PREPARE first thing in start(),
+ * PARENT in the caller just before a failed start() returns, CHILD in the
+ * continuation just before start() returns 0 — before any code of the
+ * caller runs inside.  Each may be NULL; a new call replaces all three;
+ * mini_sandbox_reset() keeps them.  Handlers of pthread_atfork(3) are no
+ * substitute: the sandbox's processes are made with clone(2) and fork(2) in
+ * between, so they may run elsewhere, or not at all.  A language runtime
+ * with threads needs these: pyminisandbox passes PyOS_BeforeFork,
+ * PyOS_AfterFork_Parent and PyOS_AfterFork_Child (returning to the
+ * interpreter first can hang the continuation: another thread's pending
+ * request for the interpreter lock is copied in, and that thread is not).
+ * MINI_SANDBOX_ERR_ALREADY_STARTED after start(). */
+int mini_sandbox_set_fork_hooks(void (*prepare)(void), void (*parent)(void),
+				void (*child)(void));
+
 /* 1 in the continuation after a successful mini_sandbox_start(), else 0. */
 int mini_sandbox_is_running(void);
 

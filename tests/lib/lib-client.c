@@ -415,6 +415,65 @@ scenario_threads(char **argv)
 	return atoi(argv[1]);
 }
 
+/* The fork hooks record where they ran: "NAME@caller" or "NAME@other". */
+static char hook_trace[256];
+static pid_t hook_caller;
+
+static void
+hook_note(const char *name)
+{
+	size_t len = strlen(hook_trace);
+
+	snprintf(hook_trace + len, sizeof hook_trace - len, "%s%s@%s", len ? "," : "", name,
+		 getpid() == hook_caller ? "caller" : "other");
+}
+
+static void
+hook_prepare(void)
+{
+	hook_note("prepare");
+}
+
+/* A library call that fails inside the hook must not replace the code
+ * and message of the failed start(). */
+static void
+hook_parent(void)
+{
+	hook_note("parent");
+	(void)mini_sandbox_mount_write("relative/path");
+}
+
+static void
+hook_child(void)
+{
+	hook_note(mini_sandbox_is_running() ? "child-running" : "child");
+}
+
+/* hooks DIR|-: fork hooks around start; with DIR, DIR is gone at start so
+ * start fails in the caller. */
+static int
+scenario_hooks(char **argv)
+{
+	hook_caller = getpid();
+	check(mini_sandbox_set_fork_hooks(hook_prepare, hook_parent, hook_child), "set_fork_hooks");
+	if (strcmp(argv[0], "-") != 0) {
+		check(mini_sandbox_mount_write(argv[0]), "mount_write");
+		if (rmdir(argv[0]) < 0) {
+			perror("rmdir");
+			return 99;
+		}
+	}
+	if (mini_sandbox_start() < 0) {
+		say("hooks %s", hook_trace);
+		say("start-failed %d %s", mini_sandbox_get_last_error_code(),
+		    mini_sandbox_get_last_error_msg());
+		return 3;
+	}
+	say("hooks %s", hook_trace);
+	say("hooks-after-start %d", mini_sandbox_set_fork_hooks(NULL, NULL, NULL));
+	return 0;
+}
+
 /* net ALLOWED_PORT OTHER_PORT: only the allowed host port is reachable. */
 static int
 scenario_net(char **argv)
@@ -503,6 +562,7 @@ static const struct {
 	{ "wait", 1, scenario_wait },
 	{ "nested", 1, scenario_nested },
 	{ "threads", 2, scenario_threads },
+	{ "hooks", 1, scenario_hooks },
 	{ "net", 2, scenario_net },
 	{ "spawn", 1, scenario_spawn },
 	{ "config", 0, scenario_config },
