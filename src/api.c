@@ -721,7 +721,7 @@ api_start(void)
 	/* The continuation, inside the sandbox. */
 	api_started = TRUE;
 	api_close_host_reaching_fds();
-	setenv(SBX_INSIDE_ENV, "1", 1);
+	api_mark_inside();
 	g_mutex_unlock(&api_lock);
 	return api_ok();
 }

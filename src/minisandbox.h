@@ -195,7 +195,11 @@ int mini_sandbox_set_max_procs(int max_procs);
  * outer (launcher) process, unsandboxed, until it exits with the sandbox.
  * Start the sandbox before creating threads, or make sure they do nothing
  * that needs sandboxing.  (Python: pyminisandbox holds the interpreter lock
- * in the outer process, so other Python threads stop there.)
+ * in the outer process, so other Python threads stop there.)  As after
+ * fork(2), a lock another thread held at the start stays taken in the
+ * continuation unless libc resets it: glibc does for malloc and stdio, not
+ * for setenv/putenv/unsetenv — avoid those in the continuation if other
+ * threads change the environment.
  *
  * File descriptors: the continuation keeps what the caller had open, except
  * descriptors that could reach the host: every directory fd and every

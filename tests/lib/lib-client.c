@@ -415,6 +415,46 @@ scenario_threads(char **argv)
 	return atoi(argv[1]);
 }
 
+/* Churns what libc guards with locks: malloc, a stdio stream, setenv. */
+static void *
+libc_locks_thread(void *arg)
+{
+	FILE *sink = fopen("/dev/null", "we");
+	unsigned long i = (unsigned long)(uintptr_t)arg;
+
+	for (;; i++) {
+		char value[32], *p = malloc(64 + i % 4096);
+
+		if (p)
+			p[0] = (char)i;
+		free(p);
+		if (sink)
+			fprintf(sink, "%lu churn\n", i);
+		snprintf(value, sizeof value, "%lu", i);
+		setenv("LIB_CLIENT_CHURN", value, 1);
+	}
+	return NULL;
+}
+
+/* threads-libc N: N threads busy in malloc, stdio and setenv while start()
+ * forks; the continuation must come out of start() with the marker set. */
+static int
+scenario_threads_libc(char **argv)
+{
+	int n = atoi(argv[0]);
+
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, libc_locks_thread, (void *)(uintptr_t)i) != 0)
+			return 99;
+	}
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	say("marker %s", getenv("MINI_SANDBOX_INSIDE") ? getenv("MINI_SANDBOX_INSIDE") : "-");
+	return 0;
+}
+
 /* The fork hooks record where they ran: "NAME@caller" or "NAME@other". */
 static char hook_trace[256];
 static pid_t hook_caller;
@@ -562,6 +602,7 @@ static const struct {
 	{ "wait", 1, scenario_wait },
 	{ "nested", 1, scenario_nested },
 	{ "threads", 2, scenario_threads },
+	{ "threads-libc", 1, scenario_threads_libc },
 	{ "hooks", 1, scenario_hooks },
 	{ "net", 2, scenario_net },
 	{ "spawn", 1, scenario_spawn },
