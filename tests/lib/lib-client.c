@@ -13,6 +13,8 @@
  */
 #include <minisandbox.h>
 
+#include <glib.h>
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -455,6 +457,48 @@ scenario_threads_libc(char **argv)
 	return 0;
 }
 
+/* A GLib user's thread: g_strerror(), GErrors, quarks, slices — each
+ * behind a GLib lock at times. */
+static gint glib_rounds;
+
+static void *
+glib_locks_thread(void *arg)
+{
+	for (unsigned long i = (unsigned long)(uintptr_t)arg;; i++) {
+		GError *e = g_error_new(G_FILE_ERROR, 1, "churn %s", g_strerror((int)(i % 134)));
+		char *name = g_strdup_printf("churn-%lu", i % 5000);
+		gpointer slice = g_slice_alloc(32 + i % 200);
+
+		(void)g_quark_from_string(name);
+		g_slice_free1(32 + i % 200, slice);
+		g_free(name);
+		g_error_free(e);
+		g_atomic_int_inc(&glib_rounds);
+	}
+	return NULL;
+}
+
+/* threads-glib N: N threads in GLib while start() forks (the sandbox's
+ * set-up uses GLib too; fork() does not reset GLib's locks). */
+static int
+scenario_threads_glib(char **argv)
+{
+	int n = atoi(argv[0]);
+
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, glib_locks_thread, (void *)(uintptr_t)i) != 0)
+			return 99;
+	}
+	/* Start only once the threads are at it. */
+	while (g_atomic_int_get(&glib_rounds) < 1000 * n)
+		sched_yield();
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	return 0;
+}
+
 /* The fork hooks record where they ran: "NAME@caller" or "NAME@other". */
 static char hook_trace[256];
 static pid_t hook_caller;
@@ -603,6 +647,7 @@ static const struct {
 	{ "nested", 1, scenario_nested },
 	{ "threads", 2, scenario_threads },
 	{ "threads-libc", 1, scenario_threads_libc },
+	{ "threads-glib", 1, scenario_threads_glib },
 	{ "hooks", 1, scenario_hooks },
 	{ "net", 2, scenario_net },
 	{ "spawn", 1, scenario_spawn },
