@@ -6,6 +6,14 @@
 
 G_DEFINE_QUARK(sbx-error-quark, sbx_error)
 
+const char *
+sbx_strerror(int errnum)
+{
+	const char *desc = strerrordesc_np(errnum);
+
+	return desc ? desc : "Unknown error";
+}
+
 gboolean
 sbx_set_errno(GError **error, int errnum, const char *fmt, ...)
 {
@@ -15,7 +23,7 @@ sbx_set_errno(GError **error, int errnum, const char *fmt, ...)
 	va_start(ap, fmt);
 	what = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_set_error(error, SBX_ERROR, SBX_ERR_OS, "%s: %s", what, g_strerror(errnum));
+	g_set_error(error, SBX_ERROR, SBX_ERR_OS, "%s: %s", what, sbx_strerror(errnum));
 	return FALSE;
 }
 

@@ -50,5 +50,12 @@ enum {
  * first when anything (a close() on the way out) runs in between. */
 gboolean sbx_set_errno(GError **error, int errnum, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
+/* strerror() for code that may run between the sandbox's clone and its
+ * exec or the library's continuation (and everywhere sbx_set_errno runs).
+ * g_strerror() takes a GLib lock that fork(2) does not reset: held by
+ * another thread of a library caller at the clone, it never came free in
+ * pid 1.  strerrordesc_np() takes no lock (untranslated, static text). */
+const char *sbx_strerror(int errnum);
+
 /* Prefix an error message with context; returns FALSE. */
 gboolean sbx_prefix_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

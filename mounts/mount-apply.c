@@ -441,7 +441,7 @@ bind_host_node(ApplyCtx *ctx, const char *host, const char *dest, gboolean is_fi
 	autoclose int fd = open_beneath(ctx->oldroot, host, O_PATH, 0);
 
 	if (fd < 0) {
-		sbx_debug("no %s on the host: %s", host, g_strerror(errno));
+		sbx_debug("no %s on the host: %s", host, sbx_strerror(errno));
 		return TRUE;
 	}
 	if (!ensure_mountpoint(dest, is_file, error))
@@ -516,7 +516,7 @@ readonly_in_place(ApplyCtx *ctx, const char *dest)
 	GError *err = NULL;
 
 	if (fd < 0 || !attach_clone(ctx, fd, dest, dest, TRUE, &err)) {
-		sbx_debug("cannot make %s read-only: %s", dest, err ? err->message : g_strerror(errno));
+		sbx_debug("cannot make %s read-only: %s", dest, err ? err->message : sbx_strerror(errno));
 		g_clear_error(&err);
 	}
 }
@@ -783,7 +783,7 @@ mount_apply_plan(const MountPlan *plan, GArray *uppers, GError **error)
 		return FALSE;
 	if (plan->workdir && chdir(plan->workdir) < 0) {
 		sbx_warn("cannot enter %s inside the sandbox (%s); starting in /", plan->workdir,
-			 g_strerror(errno));
+			 sbx_strerror(errno));
 	}
 	return TRUE;
 }

@@ -29,7 +29,7 @@ tap_explain_open_failure(int errnum, GError **error)
 	if (stat(TUN_PATH, &st) < 0) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
 			    "cannot open %s: %s; load the tun module (`modprobe tun` as root)",
-			    TUN_PATH, g_strerror(errnum));
+			    TUN_PATH, sbx_strerror(errnum));
 		return FALSE;
 	}
 	if (errnum == EACCES || errnum == EPERM)
@@ -40,7 +40,7 @@ tap_explain_open_failure(int errnum, GError **error)
 		fix = "mini-tapbox needs a working tun device";
 	/* The owner is not shown: inside our user namespace root is 65534. */
 	g_set_error(error, SBX_ERROR, SBX_ERR_OS, "cannot open %s: %s (mode %04o); %s", TUN_PATH,
-		    g_strerror(errnum), (unsigned)(st.st_mode & 07777), fix);
+		    sbx_strerror(errnum), (unsigned)(st.st_mode & 07777), fix);
 	return FALSE;
 }
 

@@ -86,6 +86,37 @@ api_inside_sandbox(void)
 	return FALSE;
 }
 
+/* Set the nesting marker in the continuation without setenv(3).  glibc's
+ * fork(2) resets the malloc and stdio locks in the child but not the lock
+ * of setenv/putenv: when another thread of the caller was inside setenv()
+ * at the fork, the lock stays taken for good in the continuation, and
+ * setenv() here hung (tests/lib/lib-client.c "threads"; 19 of 20 starts
+ * with threads calling setenv in a loop).  The continuation is
+ * single-threaded, so a new environ array needs no lock; later setenv()
+ * calls take it over like any environ the program assigned. */
+void
+api_mark_inside(void)
+{
+	static char marker[] = SBX_INSIDE_ENV "=1";
+	/* Kept here too: a later setenv() moves environ to a copy, and the
+	 * array would look leaked (LeakSanitizer). */
+	static char **ours;
+	size_t name_len = strlen(SBX_INSIDE_ENV), n = 0, kept = 0;
+	char **env;
+
+	for (char **e = environ; e && *e; e++)
+		n++;
+	env = g_new(char *, n + 2);
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, SBX_INSIDE_ENV, name_len) != 0 || (*e)[name_len] != '=')
+			env[kept++] = *e;
+	env[kept++] = marker;
+	env[kept] = NULL;
+	environ = env;
+	g_free(ours); /* only ever ours: no longer environ, nothing points to it */
+	ours = env;
+}
+
 /* ---- the continuation's fds ---------------------------------------------- */
 
 /* Identity (device, inode) of the network namespace socket SOCK lives in. */

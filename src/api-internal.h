@@ -29,6 +29,9 @@ gboolean api_inside_sandbox(void);
  * Keep regular files, pipes, terminals and the sandbox's own sockets.
  * 0, 1, 2 are never closed: one that reaches the host becomes /dev/null. */
 void api_close_host_reaching_fds(void);
+/* In the continuation: MINI_SANDBOX_INSIDE=1 in environ, without setenv(3)
+ * (whose lock a thread of the caller may have held at the fork). */
+void api_mark_inside(void);
 
 /* Child side of mini_sandbox_spawn_fds(): PDEATHSIG, FDS[0..2] (-1 =
  * inherit) as 0/1/2, every other fd closed, then sbx_run(CFG) and _exit with

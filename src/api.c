@@ -62,6 +62,14 @@ static char *api_resolver;          /* mini_sandbox_set_resolver() */
 static guint api_max_connections;   /* mini_sandbox_allow_max_connections() */
 static gboolean api_no_name_check;  /* mini_sandbox_disable_name_check() */
 
+/* mini_sandbox_set_fork_hooks(): pthread_atfork(3) for start()'s fork. */
+typedef struct {
+	void (*prepare)(void);
+	void (*parent)(void);
+	void (*child)(void);
+} ApiForkHooks;
+static ApiForkHooks api_fork_hooks;
+
 static __thread int last_code;
 static __thread char last_msg[1024];
 
@@ -770,8 +778,9 @@ api_config_for_run(const char *const argv[], GError **error)
 	return g_steal_pointer(&cfg);
 }
 
-API_EXPORT int
-mini_sandbox_start(void)
+/* start() proper, between the fork hooks. */
+static int
+api_start(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(SbxConfig) cfg = NULL;
@@ -806,9 +815,60 @@ mini_sandbox_start(void)
 	/* The continuation, inside the sandbox. */
 	api_started = TRUE;
 	api_close_host_reaching_fds();
-	setenv(SBX_INSIDE_ENV, "1", 1);
+	api_mark_inside();
 	g_mutex_unlock(&api_lock);
 	return api_ok();
+}
+
+/* Run HOOK (may be NULL) and give back RC: a library call made by the
+ * hook (a runtime's at-fork callbacks run the caller's code) must not
+ * replace start()'s own error code and message. */
+static int
+api_run_fork_hook(void (*hook)(void), int rc)
+{
+	int code = last_code;
+	char msg[sizeof last_msg];
+
+	if (!hook)
+		return rc;
+	memcpy(msg, last_msg, sizeof msg);
+	hook();
+	last_code = code;
+	memcpy(last_msg, msg, sizeof msg);
+	return rc;
+}
+
+API_EXPORT int
+mini_sandbox_set_fork_hooks(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+	g_mutex_lock(&api_lock);
+	if (api_started) {
+		g_mutex_unlock(&api_lock);
+		return api_fail(SBX_ERR_ALREADY_STARTED,
+				"mini_sandbox_set_fork_hooks: the sandbox is already started");
+	}
+	api_fork_hooks = (ApiForkHooks){ prepare, parent, child };
+	g_mutex_unlock(&api_lock);
+	return api_ok();
+}
+
+/* The hooks run outside api_lock: they may call back into the library
+ * (mini_sandbox_is_running() from a Python at-fork callback).  The child
+ * hook runs before start() returns, so before any of the caller's code
+ * runs in the continuation (minisandbox.h says why that matters). */
+API_EXPORT int
+mini_sandbox_start(void)
+{
+	ApiForkHooks hooks;
+	int rc;
+
+	g_mutex_lock(&api_lock);
+	hooks = api_fork_hooks;
+	g_mutex_unlock(&api_lock);
+	if (hooks.prepare)
+		hooks.prepare();
+	rc = api_start();
+	return api_run_fork_hook(rc == 0 ? hooks.child : hooks.parent, rc);
 }
 
 API_EXPORT int

@@ -82,7 +82,7 @@ sbx_init_reclaim_terminal(int fd)
 	if (fd < 0 || tcgetpgrp(fd) == getpgrp())
 		return;
 	if (set_foreground(fd, getpgrp()) < 0)
-		sbx_debug("launcher: take the terminal back: %s", g_strerror(errno));
+		sbx_debug("launcher: take the terminal back: %s", sbx_strerror(errno));
 }
 
 /* In the payload, before anything of the caller's runs: its own process
@@ -91,9 +91,9 @@ static void
 payload_own_group(void)
 {
 	if (setpgid(0, 0) < 0)
-		sbx_warn("payload: own process group: %s", g_strerror(errno));
+		sbx_warn("payload: own process group: %s", sbx_strerror(errno));
 	else if (foreground_tty >= 0 && set_foreground(foreground_tty, getpid()) < 0)
-		sbx_warn("payload: take over the terminal: %s", g_strerror(errno));
+		sbx_warn("payload: take over the terminal: %s", sbx_strerror(errno));
 }
 
 int
@@ -118,7 +118,7 @@ payload_stopped(void)
 		return;
 	sbx_debug("init: payload stopped; telling the launcher");
 	if (sbx_write_all(jobctl_write, &stopped, 1) < 0)
-		sbx_debug("init: tell the launcher the payload stopped: %s", g_strerror(errno));
+		sbx_debug("init: tell the launcher the payload stopped: %s", sbx_strerror(errno));
 }
 
 /* The launcher was continued (fg): give the terminal back to the payload's
@@ -127,7 +127,7 @@ static void
 payload_continue(pid_t payload)
 {
 	if (foreground_tty >= 0 && set_foreground(foreground_tty, payload) < 0)
-		sbx_debug("init: give the terminal back to the payload: %s", g_strerror(errno));
+		sbx_debug("init: give the terminal back to the payload: %s", sbx_strerror(errno));
 	kill(-payload, SIGCONT);
 }
 
@@ -315,7 +315,7 @@ sbx_init_start(int payload_only_fd, GError **error)
 	 * launcher's forwarded copy could merge with ours while pending —
 	 * one of them must not be dropped, so only the launcher gets it. */
 	if (setpgid(0, 0) < 0)
-		sbx_warn("init: own process group: %s", g_strerror(errno));
+		sbx_warn("init: own process group: %s", sbx_strerror(errno));
 
 	payload = fork();
 	if (payload < 0) {
@@ -339,7 +339,7 @@ sbx_init_start(int payload_only_fd, GError **error)
 	 * the payload is in it before it execs or we forward a signal.
 	 * EACCES: it has exec'd already; ESRCH: it is gone. */
 	if (setpgid(payload, payload) < 0 && errno != EACCES && errno != ESRCH)
-		sbx_warn("init: payload's process group: %s", g_strerror(errno));
+		sbx_warn("init: payload's process group: %s", sbx_strerror(errno));
 	if (payload_only_fd >= 0)
 		close(payload_only_fd);
 	sbx_debug("init: payload is pid %d", (int)payload);

@@ -207,7 +207,7 @@ add_plan_rules(int ruleset_fd, const MountPlan *plan, int abi, GError **error)
 			 * tree): the payload cannot reach it by name either, so
 			 * no rule — writes stay refused, never allowed. */
 			sbx_debug("landlock: %s (%s): %s; no rule", rule->path, rule->why,
-				  g_strerror(errno));
+				  sbx_strerror(errno));
 			continue;
 		}
 		if (fd < 0)

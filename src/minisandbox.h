@@ -214,7 +214,11 @@ int mini_sandbox_set_max_procs(int max_procs);
  * outer (launcher) process, unsandboxed, until it exits with the sandbox.
  * Start the sandbox before creating threads, or make sure they do nothing
  * that needs sandboxing.  (Python: pyminisandbox holds the interpreter lock
- * in the outer process, so other Python threads stop there.)
+ * in the outer process, so other Python threads stop there.)  As after
+ * fork(2), a lock another thread held at the start stays taken in the
+ * continuation unless libc resets it: glibc does for malloc and stdio, not
+ * for setenv/putenv/unsetenv — avoid those in the continuation if other
+ * threads change the environment.
  *
  * File descriptors: the continuation keeps what the caller had open, except
  * descriptors that could reach the host: every directory fd and every
@@ -235,6 +239,22 @@ int mini_sandbox_set_max_procs(int max_procs);
  * seccomp) — the MINI_SANDBOX_INSIDE environment marker alone is never
  * enough, so the environment cannot switch the sandbox off. */
 int mini_sandbox_start(void);
+
+/* Functions mini_sandbox_start() calls around its fork, as pthread_atfork(3)
+ * handlers are called around fork(2): PREPARE first thing in start(),
+ * PARENT in the caller just before a failed start() returns, CHILD in the
+ * continuation just before start() returns 0 — before any code of the
+ * caller runs inside.  Each may be NULL; a new call replaces all three;
+ * mini_sandbox_reset() keeps them.  Handlers of pthread_atfork(3) are no
+ * substitute: the sandbox's processes are made with clone(2) and fork(2) in
+ * between, so they may run elsewhere, or not at all.  A language runtime
+ * with threads needs these: pyminisandbox passes PyOS_BeforeFork,
+ * PyOS_AfterFork_Parent and PyOS_AfterFork_Child (returning to the
+ * interpreter first can hang the continuation: another thread's pending
+ * request for the interpreter lock is copied in, and that thread is not).
+ * MINI_SANDBOX_ERR_ALREADY_STARTED after start(). */
+int mini_sandbox_set_fork_hooks(void (*prepare)(void), void (*parent)(void),
+				void (*child)(void));
 
 /* 1 in the continuation after a successful mini_sandbox_start(), else 0. */
 int mini_sandbox_is_running(void);

@@ -194,7 +194,7 @@ exec_payload(char **argv)
 	if (saved == EACCES && !strchr(argv[0], '/') && !exists_on_path(argv[0]))
 		saved = ENOENT;
 	fprintf(stderr, "%s: %s: %s\n", sbx_log_prog(), argv[0],
-		saved == ENOENT ? "command not found" : g_strerror(saved));
+		saved == ENOENT ? "command not found" : sbx_strerror(saved));
 	_exit(saved == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_NOT_EXECUTABLE);
 }
 

@@ -107,6 +107,7 @@ def _declare(lib):
         "mini_sandbox_disable_name_check": (c_int, []),
         "mini_sandbox_set_max_procs": (c_int, [c_int]),
         "mini_sandbox_start": (c_int, []),
+        "mini_sandbox_set_fork_hooks": (c_int, [ctypes.c_void_p] * 3),
         "mini_sandbox_is_running": (c_int, []),
         "mini_sandbox_spawn_fds": (pid_t, [ctypes.POINTER(c_char_p), c_int, c_int, c_int]),
         "mini_sandbox_reset": (c_int, []),
@@ -189,6 +190,14 @@ def last_error(flavour="sandbox"):
     return lib_.mini_sandbox_get_last_error_code(), (msg or b"").decode("utf-8", "replace")
 
 
+def _fork_hooks():
+    """Addresses of PyOS_BeforeFork / AfterFork_Parent / AfterFork_Child."""
+    api = ctypes.pythonapi
+    return [ctypes.cast(fn, ctypes.c_void_p).value
+            for fn in (api.PyOS_BeforeFork, api.PyOS_AfterFork_Parent,
+                       api.PyOS_AfterFork_Child)]
+
+
 def start_with_fork_protocol(flavour="sandbox"):
     """mini_sandbox_start() with Python's fork protocol around it.
 
@@ -199,18 +208,21 @@ def start_with_fork_protocol(flavour="sandbox"):
     outer process the call never returns on success: it becomes the
     launcher with the GIL held, so the caller's other Python threads stay
     stopped there instead of running unsandboxed.
+
+    The library calls the PyOS_* functions itself (its fork hooks), as
+    os.fork() does in C: PyOS_AfterFork_Child must run before the
+    interpreter executes the next bytecode in the continuation.  Back in
+    the eval loop first, a request for the GIL that another thread made in
+    the outer process before the fork (every switch interval while start()
+    holds the GIL) is still set; the continuation then hands the GIL over
+    and waits forever for a thread that is not there.
     """
     gil = lib_holding_gil(flavour)
-    api = ctypes.pythonapi
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:  # a closed or odd stream must not block start
             pass
-    api.PyOS_BeforeFork()
-    rc = gil.mini_sandbox_start()
-    if rc == 0:
-        api.PyOS_AfterFork_Child()
-    else:
-        api.PyOS_AfterFork_Parent()
-    return rc
+    # Fails only after a start, and then start() fails too, with its message.
+    lib(flavour).mini_sandbox_set_fork_hooks(*_fork_hooks())
+    return gil.mini_sandbox_start()

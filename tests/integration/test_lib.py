@@ -312,6 +312,50 @@ def test_multithreaded_caller_can_start(workdir):
     assert report(p)["threads-inside"] == "1"
 
 
+def test_threads_holding_libc_locks_do_not_hang_the_continuation(workdir):
+    # Threads in malloc, stdio and setenv while start() forks.  glibc's fork
+    # resets the malloc and stdio locks, not setenv's: the library's own
+    # setenv(MINI_SANDBOX_INSIDE) in the continuation hung (19 of 20 runs).
+    for _ in range(5):
+        p = client("threads-libc", 4, cwd=workdir, timeout=30)
+        r = report(p)
+        assert p.returncode == 0, (p.stdout, p.stderr)
+        assert r["inside"].endswith("running=1")
+        assert r["marker"] == "1"
+
+
+def test_threads_holding_glib_locks_do_not_hang_the_sandbox(workdir):
+    # A GLib program's threads in g_strerror() while start() forks: pid 1's
+    # set-up used g_strerror() too, and its lock was never free there (a
+    # race: about 1 start in 20 hung here; 20 starts take about 2 s).
+    for _ in range(20):
+        p = client("threads-glib", 4, cwd=workdir, timeout=30)
+        assert p.returncode == 0, (p.stdout, p.stderr)
+        assert report(p)["inside"].endswith("running=1")
+
+
+def test_fork_hooks_run_like_pthread_atfork(workdir):
+    p = client("hooks", "-", cwd=workdir)
+    r = report(p)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    # prepare in the caller, child in the continuation before start() returns
+    assert r["hooks"] == "prepare@caller,child-running@other"
+    assert r["hooks-after-start"] == "-202"
+
+
+def test_fork_hooks_on_failed_start_keep_the_error(workdir):
+    gone = workdir / "gone"
+    gone.mkdir()
+    p = client("hooks", gone, cwd=workdir)
+    r = report(p)
+    assert p.returncode == 3, (p.stdout, p.stderr)
+    assert r["hooks"] == "prepare@caller,parent@caller"
+    # the parent hook's own failing call (-6, a relative path) did not
+    # replace start()'s error
+    assert r["start-failed"].startswith("-5 mini_sandbox_start: -w "), r
+    assert str(gone) in r["start-failed"]
+
+
 def test_spawn_runs_a_command_sandboxed_and_caller_waits(workdir):
     p = client("spawn", 9, cwd=workdir)
     r = report(p)
@@ -445,6 +489,35 @@ def test_python_sandbox_builder_start_with_threads(workdir, tmp_path):
     assert "launcher:" in (tmp_path / "setup.log").read_text()     # enable_log / -D
     assert (workdir / "b.txt").read_text() == "b"
     assert not outside.exists()
+
+
+def test_python_start_with_threads_wanting_the_gil_does_not_hang(workdir):
+    # Busy threads and the shortest switch interval: when the library forks,
+    # a thread has asked the holder for the GIL.  If the continuation ran
+    # bytecode before PyOS_AfterFork_Child, it would honour that copied
+    # request, hand the GIL to nobody and wait forever (it did, every time).
+    # The at-fork callback shows that the child protocol ran, before start()
+    # returned, in the continuation.
+    script = """
+        import os, sys, threading
+        import pyminisandbox
+        sys.setswitchinterval(1e-6)
+        def busy():
+            while True:
+                pass
+        for _ in range(3):
+            threading.Thread(target=busy, daemon=True).start()
+        outer = os.getpid()
+        seen = []
+        os.register_at_fork(after_in_child=lambda: seen.append(os.getpid() != outer))
+        pyminisandbox.Sandbox().start()
+        print("inside", pyminisandbox.is_running(), threading.active_count(), seen, flush=True)
+        sys.exit(23)
+        """
+    for _ in range(3):
+        p = python(script, cwd=workdir, timeout=30)
+        assert p.returncode == 23, (p.stdout, p.stderr)
+        assert "inside True 1 [True]" in p.stdout
 
 
 def test_python_sandbox_start_failure_raises_and_nothing_ran(workdir):

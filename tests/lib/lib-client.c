@@ -13,6 +13,8 @@
  */
 #include <minisandbox.h>
 
+#include <glib.h>
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -423,6 +425,147 @@ scenario_threads(char **argv)
 	return atoi(argv[1]);
 }
 
+/* Churns what libc guards with locks: malloc, a stdio stream, setenv. */
+static void *
+libc_locks_thread(void *arg)
+{
+	FILE *sink = fopen("/dev/null", "we");
+	unsigned long i = (unsigned long)(uintptr_t)arg;
+
+	for (;; i++) {
+		char value[32], *p = malloc(64 + i % 4096);
+
+		if (p)
+			p[0] = (char)i;
+		free(p);
+		if (sink)
+			fprintf(sink, "%lu churn\n", i);
+		snprintf(value, sizeof value, "%lu", i);
+		setenv("LIB_CLIENT_CHURN", value, 1);
+	}
+	return NULL;
+}
+
+/* threads-libc N: N threads busy in malloc, stdio and setenv while start()
+ * forks; the continuation must come out of start() with the marker set. */
+static int
+scenario_threads_libc(char **argv)
+{
+	int n = atoi(argv[0]);
+
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, libc_locks_thread, (void *)(uintptr_t)i) != 0)
+			return 99;
+	}
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	say("marker %s", getenv("MINI_SANDBOX_INSIDE") ? getenv("MINI_SANDBOX_INSIDE") : "-");
+	return 0;
+}
+
+/* A GLib user's thread: g_strerror(), GErrors, quarks, slices — each
+ * behind a GLib lock at times. */
+static gint glib_rounds;
+
+static void *
+glib_locks_thread(void *arg)
+{
+	for (unsigned long i = (unsigned long)(uintptr_t)arg;; i++) {
+		GError *e = g_error_new(G_FILE_ERROR, 1, "churn %s", g_strerror((int)(i % 134)));
+		char *name = g_strdup_printf("churn-%lu", i % 5000);
+		gpointer slice = g_slice_alloc(32 + i % 200);
+
+		(void)g_quark_from_string(name);
+		g_slice_free1(32 + i % 200, slice);
+		g_free(name);
+		g_error_free(e);
+		g_atomic_int_inc(&glib_rounds);
+	}
+	return NULL;
+}
+
+/* threads-glib N: N threads in GLib while start() forks (the sandbox's
+ * set-up uses GLib too; fork() does not reset GLib's locks). */
+static int
+scenario_threads_glib(char **argv)
+{
+	int n = atoi(argv[0]);
+
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, glib_locks_thread, (void *)(uintptr_t)i) != 0)
+			return 99;
+	}
+	/* Start only once the threads are at it. */
+	while (g_atomic_int_get(&glib_rounds) < 1000 * n)
+		sched_yield();
+	check(mini_sandbox_setup_default(), "setup_default");
+	start_or_report();
+	return 0;
+}
+
+/* The fork hooks record where they ran: "NAME@caller" or "NAME@other". */
+static char hook_trace[256];
+static pid_t hook_caller;
+
+static void
+hook_note(const char *name)
+{
+	size_t len = strlen(hook_trace);
+
+	snprintf(hook_trace + len, sizeof hook_trace - len, "%s%s@%s", len ? "," : "", name,
+		 getpid() == hook_caller ? "caller" : "other");
+}
+
+static void
+hook_prepare(void)
+{
+	hook_note("prepare");
+}
+
+/* A library call that fails inside the hook must not replace the code
+ * and message of the failed start(). */
+static void
+hook_parent(void)
+{
+	hook_note("parent");
+	(void)mini_sandbox_mount_write("relative/path");
+}
+
+static void
+hook_child(void)
+{
+	hook_note(mini_sandbox_is_running() ? "child-running" : "child");
+}
+
+/* hooks DIR|-: fork hooks around start; with DIR, DIR is gone at start so
+ * start fails in the caller. */
+static int
+scenario_hooks(char **argv)
+{
+	hook_caller = getpid();
+	check(mini_sandbox_set_fork_hooks(hook_prepare, hook_parent, hook_child), "set_fork_hooks");
+	if (strcmp(argv[0], "-") != 0) {
+		check(mini_sandbox_mount_write(argv[0]), "mount_write");
+		if (rmdir(argv[0]) < 0) {
+			perror("rmdir");
+			return 99;
+		}
+	}
+	if (mini_sandbox_start() < 0) {
+		say("hooks %s", hook_trace);
+		say("start-failed %d %s", mini_sandbox_get_last_error_code(),
+		    mini_sandbox_get_last_error_msg());
+		return 3;
+	}
+	say("hooks %s", hook_trace);
+	say("hooks-after-start %d", mini_sandbox_set_fork_hooks(NULL, NULL, NULL));
+	return 0;
+}
+
 /* net ALLOWED_PORT OTHER_PORT: only the allowed host port is reachable. */
 static int
 scenario_net(char **argv)
@@ -513,6 +656,9 @@ static const struct {
 	{ "wait", 1, scenario_wait },
 	{ "nested", 1, scenario_nested },
 	{ "threads", 2, scenario_threads },
+	{ "threads-libc", 1, scenario_threads_libc },
+	{ "threads-glib", 1, scenario_threads_glib },
+	{ "hooks", 1, scenario_hooks },
 	{ "net", 2, scenario_net },
 	{ "spawn", 1, scenario_spawn },
 	{ "config", 0, scenario_config },

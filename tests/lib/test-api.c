@@ -263,6 +263,31 @@ test_forged_marker_ignored(void **state)
 	assert_false(api_inside_sandbox());
 }
 
+/* The marker replaces an old one, keeps everything else, and setenv()
+ * afterwards still works on the new environ. */
+static void
+test_mark_inside_keeps_the_environment(void **state)
+{
+	size_t markers = 0;
+
+	(void)state;
+	setenv(SBX_INSIDE_ENV, "0", 1);
+	setenv("API_TEST_KEEP", "kept", 1);
+	api_mark_inside();
+	assert_string_equal(getenv(SBX_INSIDE_ENV), "1");
+	assert_string_equal(getenv("API_TEST_KEEP"), "kept");
+	for (char **e = environ; *e; e++)
+		markers += g_str_has_prefix(*e, SBX_INSIDE_ENV "=");
+	assert_int_equal(markers, 1);
+	assert_int_equal(setenv("API_TEST_AFTER", "yes", 1), 0);
+	assert_string_equal(getenv("API_TEST_AFTER"), "yes");
+	assert_string_equal(getenv(SBX_INSIDE_ENV), "1");
+	unsetenv(SBX_INSIDE_ENV);
+	unsetenv("API_TEST_KEEP");
+	unsetenv("API_TEST_AFTER");
+	assert_null(getenv(SBX_INSIDE_ENV));
+}
+
 static gboolean
 fd_is_open(int fd)
 {
@@ -430,6 +455,7 @@ main(void)
 		cmocka_unit_test_setup(test_spawn_arguments, reset),
 		cmocka_unit_test_setup(test_threads, reset),
 		cmocka_unit_test_setup(test_forged_marker_ignored, reset),
+		cmocka_unit_test_setup(test_mark_inside_keeps_the_environment, reset),
 		cmocka_unit_test_setup(test_continuation_closes_host_reaching_fds, reset),
 		cmocka_unit_test_setup(test_continuation_closes_every_kind, reset),
 		cmocka_unit_test_setup(test_continuation_neuters_host_reaching_stdio, reset),
