@@ -562,7 +562,11 @@ scenario_hooks(char **argv)
 		return 3;
 	}
 	say("hooks %s", hook_trace);
-	say("hooks-after-start %d", mini_sandbox_set_fork_hooks(NULL, NULL, NULL));
+	{
+		int rv = mini_sandbox_set_fork_hooks(NULL, NULL, NULL);
+
+		say("hooks-after-start %d %d", rv, mini_sandbox_get_last_error_code());
+	}
 	return 0;
 }
 
