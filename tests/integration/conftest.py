@@ -52,3 +52,19 @@ def workdir(tmp_path):
     d = tmp_path / "work"
     d.mkdir()
     return d
+
+
+# A stub resolver on 127.0.0.1 (stubdns.py) for --resolver: stub(RECORDS)
+# starts one; every one started is closed after the test.
+@pytest.fixture
+def stub():
+    from stubdns import StubResolver
+    servers = []
+
+    def make(records):
+        s = StubResolver(records)
+        servers.append(s)
+        return s
+    yield make
+    for s in servers:
+        s.close()

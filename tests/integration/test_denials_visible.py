@@ -14,7 +14,6 @@ import time
 import pytest
 
 from conftest import TAPBOX, sandbox
-from stubdns import StubResolver
 
 PY = "/usr/bin/python3"
 DOC4 = "192.0.2.10"      # an answer only: connections to it are refused inside
@@ -33,19 +32,6 @@ def q(name, qtype):
         return "timeout"
     return "%d %d" % (r[3] & 15, struct.unpack(">H", r[6:8])[0])
 '''
-
-
-@pytest.fixture
-def stub():
-    servers = []
-
-    def make(records):
-        s = StubResolver(records)
-        servers.append(s)
-        return s
-    yield make
-    for s in servers:
-        s.close()
 
 
 def tapbox(*args, workdir, timeout=60):

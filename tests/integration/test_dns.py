@@ -30,19 +30,7 @@ DOC4 = "192.0.2.10"
 DOC6 = "2001:db8::10"
 
 
-# --- a recording stub resolver -------------------------------------------------
-
-@pytest.fixture
-def stub():
-    servers = []
-
-    def make(records):
-        s = StubResolver(records)
-        servers.append(s)
-        return s
-    yield make
-    for s in servers:
-        s.close()
+# The recording stub resolver is conftest.py's `stub` fixture (stubdns.py).
 
 
 # --- the test hosts of testhosts.sh ---------------------------------------------

@@ -12,25 +12,11 @@ import textwrap
 import pytest
 
 from conftest import BUILD, TAPBOX, run, sandbox
-from stubdns import StubResolver
 
 PY = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 PORT = 9000   # testhosts.sh: banner on tcp 9000, echo on udp 9000
-
-
-@pytest.fixture
-def stub():
-    servers = []
-
-    def make(records):
-        s = StubResolver(records)
-        servers.append(s)
-        return s
-    yield make
-    for s in servers:
-        s.close()
 
 
 def find_host(addr):
