@@ -16,7 +16,6 @@ import urllib.parse
 import pytest
 
 from conftest import run, sandbox
-from stubdns import StubResolver
 
 PY = "/usr/bin/python3"
 HOST_A = "198.18.0.10"       # outside 198.18.0.16/28
@@ -73,21 +72,6 @@ def assert_refused(r, fast=True):
         # after 1 s (and ECONNREFUSED excludes a timeout).  Below 900 ms
         # keeps that distinction on a loaded machine (155 ms seen at load 9).
         assert r["ms"] < 900, r
-
-
-# --- a stub resolver on 127.0.0.1 (stubdns.py) -----------------------------------
-
-@pytest.fixture
-def resolver():
-    stubs = []
-
-    def make(records):
-        s = StubResolver(records)
-        stubs.append(s)
-        return s
-    yield make
-    for s in stubs:
-        s.close()
 
 
 # --- reachability ---------------------------------------------------------------
@@ -234,8 +218,8 @@ def test_without_allowlist_egress_is_open_but_host_loopback_closed(workdir):
 
 # --- domains -----------------------------------------------------------------------
 
-def test_domain_resolved_via_resolver_and_pinned_in_hosts(workdir, resolver):
-    dns = resolver({"th.msbx.test": [HOST_B, HOST_V6_B], "other.msbx.test": [HOST_A]})
+def test_domain_resolved_via_resolver_and_pinned_in_hosts(workdir, stub):
+    dns = stub({"th.msbx.test": [HOST_B, HOST_V6_B], "other.msbx.test": [HOST_A]})
     script = "cat /etc/hosts; %s -c '%s' th.msbx.test:8080 %s:8080" % (
         PY, PROBE.replace("'", "'\\''"), HOST_A)
     p = sandbox("--resolver", dns.addr, "--allow", "TH.msbx.test:8080", "--", "sh", "-c",
@@ -251,8 +235,8 @@ def test_domain_resolved_via_resolver_and_pinned_in_hosts(workdir, resolver):
     assert not any(q[0] == "other.msbx.test" for q in dns.queries)
 
 
-def test_unresolvable_domain_is_an_error_naming_it(workdir, resolver):
-    dns = resolver({})
+def test_unresolvable_domain_is_an_error_naming_it(workdir, stub):
+    dns = stub({})
     marker = workdir / "ran"
     p = sandbox("--resolver", dns.addr, "--allow", "nowhere.msbx.test", "--", "touch",
                 str(marker), tapbox=True, cwd=workdir)
@@ -267,8 +251,8 @@ def test_unresolvable_domain_is_an_error_naming_it(workdir, resolver):
     assert marker.exists()
 
 
-def test_answers_in_refused_ranges_are_not_allowed(workdir, resolver):
-    dns = resolver({"meta.msbx.test": ["169.254.169.254"],
+def test_answers_in_refused_ranges_are_not_allowed(workdir, stub):
+    dns = stub({"meta.msbx.test": ["169.254.169.254"],
                     "mixed.msbx.test": ["127.0.0.1", HOST_B]})
     p = sandbox("--resolver", dns.addr, "--allow", "meta.msbx.test", "--", "true",
                 tapbox=True, cwd=workdir)
