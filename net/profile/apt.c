@@ -320,18 +320,15 @@ static gboolean
 apt_sources_file(const ProfileHost *h, ProfileResult *r, const char *path, gboolean deb822,
 		 GError **error)
 {
-	g_autoptr(GError) local = NULL;
 	g_autoptr(GPtrArray) uris = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) lines = g_array_new(FALSE, FALSE, sizeof(guint));
 	gsize len;
-	g_autofree char *text = profile_read(h, r, path, &len, &local);
+	g_autofree char *text = NULL;
 
-	if (!text) {
-		if (!local)
-			return TRUE;
-		g_propagate_error(error, g_steal_pointer(&local));
+	if (!profile_read(h, r, path, TRUE, &text, &len, error))
 		return FALSE;
-	}
+	if (!text)
+		return TRUE;
 	if (!apt_sources_parse(text, len, path, deb822, uris, lines, error))
 		return FALSE;
 	for (guint i = 0; i < uris->len; i++) {
@@ -353,17 +350,14 @@ static gboolean
 apt_conf_file(const ProfileHost *h, ProfileResult *r, const char *path, GArray *kvs,
 	      GPtrArray *wheres, GError **error)
 {
-	g_autoptr(GError) local = NULL;
 	gsize len;
 	guint before = kvs->len;
-	g_autofree char *text = profile_read(h, r, path, &len, &local);
+	g_autofree char *text = NULL;
 
-	if (!text) {
-		if (!local)
-			return TRUE;
-		g_propagate_error(error, g_steal_pointer(&local));
+	if (!profile_read(h, r, path, TRUE, &text, &len, error))
 		return FALSE;
-	}
+	if (!text)
+		return TRUE;
 	if (!aptconf_parse(text, len, path, kvs, error))
 		return FALSE;
 	for (guint i = before; i < kvs->len; i++)

@@ -283,17 +283,14 @@ cargo_dir(const ProfileHost *h, ProfileResult *r, GArray *layers, const char *di
 
 	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
 		g_autofree char *path = g_build_filename(dir, names[i], NULL);
-		g_autoptr(GError) local = NULL;
 		gsize len;
-		g_autofree char *text = profile_read(h, r, path, &len, &local);
+		g_autofree char *text = NULL;
 		CargoLayer l;
 
-		if (!text) {
-			if (!local)
-				continue;
-			g_propagate_error(error, g_steal_pointer(&local));
+		if (!profile_read(h, r, path, TRUE, &text, &len, error))
 			return FALSE;
-		}
+		if (!text)
+			continue;
 		l.file = g_strdup(path);
 		l.kvs = profile_kv_array_new();
 		if (!cargo_toml_parse(text, len, path, l.kvs, error)) {

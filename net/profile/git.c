@@ -194,19 +194,14 @@ static gboolean
 git_read(const ProfileHost *h, ProfileResult *r, const char *path, gboolean bind,
 	 GArray *kvs, GPtrArray *sources, GError **error)
 {
-	g_autoptr(GError) local = NULL;
 	gsize len;
 	guint before = kvs->len;
-	gboolean missing = FALSE;
-	g_autofree char *text = bind ? profile_read(h, r, path, &len, &local)
-				     : h->read_file(h, path, &len, &missing, &local);
+	g_autofree char *text = NULL;
 
-	if (!text) {
-		if (!local)
-			return TRUE;
-		g_propagate_error(error, g_steal_pointer(&local));
+	if (!profile_read(h, r, path, bind, &text, &len, error))
 		return FALSE;
-	}
+	if (!text)
+		return TRUE;
 	if (!gitconfig_parse(text, len, path, kvs, error))
 		return FALSE;
 	for (guint i = before; i < kvs->len; i++)

@@ -30,7 +30,6 @@ go_env_file(const ProfileHost *h, ProfileResult *r, GHashTable *vals, GHashTable
 	const char *xdg = profile_getenv(h, "XDG_CONFIG_HOME");
 	g_autofree char *path = NULL;
 	g_autofree char *text = NULL;
-	g_autoptr(GError) local = NULL;
 	g_auto(GStrv) lines = NULL;
 	gsize len;
 
@@ -42,13 +41,10 @@ go_env_file(const ProfileHost *h, ProfileResult *r, GHashTable *vals, GHashTable
 		path = g_build_filename(xdg, "go", "env", NULL);
 	else
 		path = g_build_filename(h->home, ".config", "go", "env", NULL);
-	text = profile_read(h, r, path, &len, &local);
-	if (!text) {
-		if (!local)
-			return TRUE;
-		g_propagate_error(error, g_steal_pointer(&local));
+	if (!profile_read(h, r, path, TRUE, &text, &len, error))
 		return FALSE;
-	}
+	if (!text)
+		return TRUE;
 	if (strlen(text) != len)
 		return profile_bad_line(error, path, 1, "NUL byte in the file");
 	lines = g_strsplit(text, "\n", -1);

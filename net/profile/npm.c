@@ -213,17 +213,14 @@ static gboolean
 npm_file_layer(const ProfileHost *h, ProfileResult *r, GArray *layers, guint at,
 	       const char *path, GError **error)
 {
-	g_autoptr(GError) local = NULL;
 	gsize len;
-	g_autofree char *text = profile_read(h, r, path, &len, &local);
+	g_autofree char *text = NULL;
 	NpmLayer l = { 0 };
 
-	if (!text) {
-		if (!local)
-			return TRUE;
-		g_propagate_error(error, g_steal_pointer(&local));
+	if (!profile_read(h, r, path, TRUE, &text, &len, error))
 		return FALSE;
-	}
+	if (!text)
+		return TRUE;
 	l.file = g_strdup(path);
 	l.kvs = profile_kv_array_new();
 	if (!npmrc_parse(text, len, path, h->env, l.kvs, error)) {

@@ -118,17 +118,14 @@ pip_file(const ProfileHost *h, ProfileResult *r, PipSettings *s, const char *pat
 	 GError **error)
 {
 	static const char *const sections[] = { "global", "install" };
-	g_autoptr(GError) local = NULL;
 	g_autoptr(GArray) kvs = profile_kv_array_new();
 	gsize len;
-	g_autofree char *text = profile_read(h, r, path, &len, &local);
+	g_autofree char *text = NULL;
 
-	if (!text) {
-		if (!local)
-			return TRUE;
-		g_propagate_error(error, g_steal_pointer(&local));
+	if (!profile_read(h, r, path, TRUE, &text, &len, error))
 		return FALSE;
-	}
+	if (!text)
+		return TRUE;
 	if (!pipconf_parse(text, len, path, kvs, error))
 		return FALSE;
 	for (gsize sec = 0; sec < G_N_ELEMENTS(sections); sec++)

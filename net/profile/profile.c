@@ -155,22 +155,26 @@ profile_add_url(ProfileResult *r, const char *url, const char *where, GError **e
 	return TRUE;
 }
 
-char *
-profile_read(const ProfileHost *h, ProfileResult *r, const char *path, gsize *len,
-	     GError **error)
+gboolean
+profile_read(const ProfileHost *h, ProfileResult *r, const char *path, gboolean record,
+	     char **text, gsize *len, GError **error)
 {
+	g_autoptr(GError) local = NULL;
 	gboolean missing = FALSE;
-	g_autofree char *text = h->read_file(h, path, len, &missing, error);
+	gboolean seen = FALSE;
 
-	if (text) {
-		gboolean seen = FALSE;
-
-		for (guint i = 0; i < r->files->len; i++)
-			seen = seen || strcmp(r->files->pdata[i], path) == 0;
-		if (!seen)
-			g_ptr_array_add(r->files, g_strdup(path));
+	*text = h->read_file(h, path, len, &missing, &local);
+	if (!*text) {
+		if (!local)
+			return TRUE;
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
 	}
-	return g_steal_pointer(&text);
+	for (guint i = 0; record && i < r->files->len; i++)
+		seen = seen || strcmp(r->files->pdata[i], path) == 0;
+	if (record && !seen)
+		g_ptr_array_add(r->files, g_strdup(path));
+	return TRUE;
 }
 
 /* "127.0.0.1", "[::1]", "localhost": a proxy only the host can reach. */

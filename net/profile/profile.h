@@ -90,10 +90,11 @@ gboolean profile_add_url(ProfileResult *r, const char *url, const char *where, G
 /* Add ENTRY (allowlist text) from WHERE, once. */
 void profile_add_entry(ProfileResult *r, const char *entry, const char *where);
 
-/* Read PATH through HOST.  Returns its text and records it in R->files,
- * or NULL: *ERROR set for a real error, unset when it does not exist. */
-char *profile_read(const ProfileHost *h, ProfileResult *r, const char *path, gsize *len,
-		   GError **error);
+/* Read PATH through HOST into *TEXT (LEN bytes), or *TEXT = NULL when it
+ * does not exist; with RECORD, note it in R->files (the settings bound
+ * read-only inside).  FALSE only for a real error. */
+gboolean profile_read(const ProfileHost *h, ProfileResult *r, const char *path, gboolean record,
+		      char **text, gsize *len, GError **error);
 
 /* A proxy URL from WHERE: a loopback proxy (127.0.0.0/8, ::1, localhost)
  * is reachable inside only as the host gateway 10.0.2.2, so VAR (the
