@@ -12,6 +12,8 @@
 #include "src/privdrop.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -289,8 +291,60 @@ init_loop(pid_t payload, const sigset_t *waited)
 	_exit(sbx_status_to_exit_code(payload_status));
 }
 
+/* The payload of a CLONE_VM spawn (sbx_init_start with a function).  It
+ * shares pid 1's memory until its exec: it closes fds and sets its own
+ * group and mask, but writes none of pid 1's variables. */
+typedef struct {
+	SbxPayloadFn fn;
+	void *arg;
+	sigset_t mask;
+} PayloadSpawn;
+
+static int
+payload_trampoline(void *data)
+{
+	PayloadSpawn *spawn = data;
+
+	/* the job-control pipe is pid 1's and the launcher's only */
+	if (jobctl_read >= 0)
+		close(jobctl_read);
+	if (jobctl_write >= 0)
+		close(jobctl_write);
+	payload_own_group();
+	sigprocmask(SIG_SETMASK, &spawn->mask, NULL);
+	spawn->fn(spawn->arg);
+	_exit(SBX_EXIT_SETUP); /* not reached: FN execs or _exits */
+}
+
+/* Stack of the CLONE_VM payload, used until its exec: what the set-up
+ * calls need (GLib, the 4 KiB report, execvp's path search), with room. */
+#define PAYLOAD_STACK_SIZE (512 * 1024)
+
+/* clone(CLONE_VM|CLONE_VFORK|CLONE_NEWUSER): no copy of pid 1's page
+ * tables and no copy-on-write faults in either process, and the nested
+ * user namespace comes with the process (unshare(CLONE_NEWUSER) would be
+ * refused to a process that shares its memory).  Returns once the payload
+ * has exec'd or exited, or -1 with errno. */
+static pid_t
+spawn_payload(PayloadSpawn *spawn)
+{
+	void *stack = mmap(NULL, PAYLOAD_STACK_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	pid_t pid;
+	int saved_errno;
+
+	if (stack == MAP_FAILED)
+		return -1;
+	pid = clone(payload_trampoline, (char *)stack + PAYLOAD_STACK_SIZE,
+		    CLONE_VM | CLONE_VFORK | CLONE_NEWUSER | SIGCHLD, spawn);
+	saved_errno = errno;
+	munmap(stack, PAYLOAD_STACK_SIZE);
+	errno = saved_errno;
+	return pid;
+}
+
 gboolean
-sbx_init_start(int payload_only_fd, GError **error)
+sbx_init_start(int payload_only_fd, SbxPayloadFn fn, void *arg, GError **error)
 {
 	sigset_t waited, saved;
 	pid_t payload;
@@ -317,12 +371,18 @@ sbx_init_start(int payload_only_fd, GError **error)
 	if (setpgid(0, 0) < 0)
 		sbx_warn("init: own process group: %s", sbx_strerror(errno));
 
-	payload = fork();
+	if (fn) {
+		PayloadSpawn spawn = { .fn = fn, .arg = arg, .mask = saved };
+
+		payload = spawn_payload(&spawn);
+	} else {
+		payload = fork();
+	}
 	if (payload < 0) {
 		int saved_errno = errno;
 
 		sigprocmask(SIG_SETMASK, &saved, NULL);
-		return sbx_set_errno(error, saved_errno, "init: fork the payload");
+		return sbx_set_errno(error, saved_errno, "init: start the payload");
 	}
 	if (payload == 0) {
 		/* the job-control pipe is pid 1's and the launcher's only */

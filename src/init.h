@@ -56,13 +56,25 @@ void sbx_init_set_deadline(guint timeout_secs, guint grace_secs);
  * nothing).  Also when the payload stopped (see above). */
 void sbx_init_reclaim_terminal(int fd);
 
-/* Fork the payload and run the init loop.  Returns TRUE only in the
- * payload child (in its own process group, holding the terminal if the
- * launcher held it; signal mask restored, dispositions as inherited); in pid 1
- * it never returns — it _exit()s with the payload's status.  FALSE + error
- * (in pid 1) when the fork fails.  PAYLOAD_ONLY_FD (or -1) is an fd only
- * the payload needs: pid 1 closes it after the fork. */
-gboolean sbx_init_start(int payload_only_fd, GError **error);
+/* The payload's set-up and exec, run by sbx_init_start() in the payload:
+ * never returns (it execs or _exit()s). */
+typedef void (*SbxPayloadFn)(void *arg);
+
+/* Start the payload and run the init loop; in pid 1 it never returns — it
+ * _exit()s with the payload's status.
+ *
+ * FN non-NULL (the CLI): the payload is clone(CLONE_VM|CLONE_VFORK|
+ * CLONE_NEWUSER)d — in its nested user namespace already, sharing pid 1's
+ * memory until its exec — and runs FN(ARG), which must exec or _exit and
+ * must not write pid 1's variables.  FN NULL (library mode): fork(); returns
+ * TRUE in the payload child, which has no nested namespace yet.
+ *
+ * Either way the payload starts in its own process group, holding the
+ * terminal if the launcher held it, with the signal mask restored and
+ * dispositions as inherited.  FALSE + error (in pid 1) when the clone or
+ * fork fails.  PAYLOAD_ONLY_FD (or -1) is an fd only the payload needs:
+ * pid 1 closes it after the payload started. */
+gboolean sbx_init_start(int payload_only_fd, SbxPayloadFn fn, void *arg, GError **error);
 
 /* Wait status → the exit status the CLI reports (code, or 128+signal). */
 int sbx_status_to_exit_code(int wait_status);

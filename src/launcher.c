@@ -5,8 +5,8 @@
  *   launch_prepare    net_prepare(), fs_plan_for_config(), seccomp   errors → 125,
  *                     nothing started
  *   launch_clone      raw clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET])
- *   launch_handshake  caller uid/gid → 0 in the new user namespace, then 'G' on the
- *                     sync socket; net_launcher_attach(); the set-up report (→ 125)
+ *   launch_handshake  net_launcher_attach(); the set-up report (→ 125); pid 1
+ *                     maps the caller's uid/gid → 0 itself
  *   launch_wait       main loop: forward signals, -T/-t backstop, pid 1's exit;
  *                     net_finish(); exit with pid 1's status
  *
@@ -25,6 +25,7 @@
 #include "src/init.h"
 #include "net/net.h"
 #include "src/nsclone.h"
+#include "src/privdrop.h"
 #include "src/sandbox-child.h"
 #include "src/seccomp-filter.h"
 #include "src/userns.h"
@@ -450,7 +451,10 @@ launch_prepare(Launcher *l, SbxChildArgs *args, GError **error)
 	args->sync_fd = sync_pair[1];
 	args->net_chan = chan_pair[1];
 	args->seccomp = l->seccomp;
+	args->outer_uid = getuid();
+	args->outer_gid = getgid();
 	payload_identity(cfg, &args->payload_uid, &args->payload_gid);
+	args->cap_last = sbx_cap_last();
 
 	/* pid 1's exit status must reach our waitpid(): an inherited SIG_IGN
 	 * (or SA_NOCLDWAIT) for SIGCHLD would have the kernel discard it. */
@@ -509,26 +513,15 @@ launch_clone(Launcher *l, SbxChildArgs *args, GError **error)
 	return LAUNCH_RUNNING;
 }
 
-/* Stage 3, handshake with the child over the sync socket and the network
- * channel: the caller's ids → 0 in the new user namespace, then the 'G'
- * byte lets the child go on; the network attaches (NetHello/NetAnswer,
- * net.c); last, the child's one set-up report (SbxSetupReport): OK right
- * before exec, or why not. */
+/* Stage 3, handshake with the child over the network channel and the
+ * sync socket: pid 1 maps our ids to 0 in its user namespace itself and
+ * goes on at once; the network attaches (NetHello/NetAnswer, net.c); last,
+ * the child's one set-up report (SbxSetupReport): OK right before exec, or
+ * why not. */
 static gboolean
 launch_handshake(Launcher *l, GError **error)
 {
 	g_autoptr(GError) net_error = NULL;
-	const char go = 'G';
-	int r;
-
-	if (!sbx_userns_write_outer_maps(l->procs.pid1, getuid(), getgid(), error)) {
-		add_userns_hint(error, EPERM);
-		return FALSE;
-	}
-	sbx_debug("launcher: maps written; go");
-	r = sbx_write_all(l->sync_fd, &go, 1);
-	if (r < 0)
-		return sbx_set_errno(error, -r, "start the sandbox's set-up");
 
 	/* Network: trivial except for mini-tapbox.  If it fails because the
 	 * child failed first, the child's report is the better message. */

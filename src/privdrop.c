@@ -5,9 +5,11 @@
  */
 #include "src/privdrop.h"
 #include "common/error.h"
+#include "common/fdutil.h"
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <stdlib.h>
@@ -52,26 +54,25 @@ sbx_close_fds_except(const int *keep, guint nkeep, GError **error)
 	return TRUE;
 }
 
-/* The highest capability this kernel knows; the bounding-set loop must
- * cover capabilities newer than our headers too.  Without a /proc (hermetic
- * mode without --proc) cover every bit of the 64-bit sets: the kernel
- * answers EINVAL for numbers it does not know, which the loop skips. */
-static int
-last_cap(void)
+int
+sbx_cap_last(void)
 {
-	g_autofree char *text = NULL;
+	char text[16];
+	autoclose int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
 
-	if (g_file_get_contents("/proc/sys/kernel/cap_last_cap", &text, NULL, NULL))
-		return (int)strtol(text, NULL, 10);
-	return 63;
+	if (n <= 0)
+		return 63;
+	text[n] = '\0';
+	return (int)strtol(text, NULL, 10);
 }
 
 gboolean
-sbx_drop_privileges(GError **error)
+sbx_drop_privileges(int cap_last, GError **error)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
-	int top = last_cap();
+	int top = cap_last;
 
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return sbx_set_errno(error, errno, "clear the ambient capability set");

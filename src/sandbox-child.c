@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,14 +91,24 @@ die_with_launcher(GError **error)
 	return TRUE;
 }
 
+/* The race die_with_launcher() leaves (the launcher died before our
+ * prctl) is closed here: the launcher's end of the sync socket closes
+ * when it dies, before its children are told (exit_files() comes before
+ * exit_notify() in the kernel's exit path), so either the parent-death
+ * signal is on its way or the socket already says hang-up.  No wait. */
 static gboolean
-wait_for_maps(int sync_fd, GError **error)
+launcher_alive(int sync_fd, GError **error)
 {
-	char byte;
-	int r = sbx_read_all(sync_fd, &byte, 1);
+	struct pollfd p = { .fd = sync_fd, .events = POLLRDHUP };
+	int r;
 
+	do
+		r = poll(&p, 1, 0);
+	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return sbx_set_errno(error, -r, "wait for the launcher's uid/gid maps");
+		return sbx_set_errno(error, errno, "check the launcher");
+	if (p.revents & (POLLHUP | POLLRDHUP | POLLERR))
+		return sbx_set_errno(error, EPIPE, "the launcher went away");
 	return TRUE;
 }
 
@@ -198,64 +209,102 @@ exec_payload(char **argv)
 	_exit(saved == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_NOT_EXECUTABLE);
 }
 
-void
-sbx_sandbox_child(const SbxChildArgs *a)
+/* What pid 1 hands the payload: the set-up arguments, and the two fds
+ * only the payload needs. */
+typedef struct {
+	const SbxChildArgs *a;
+	int proc_fd;
+	int landlock_fd;
+} PayloadArgs;
+
+/* The payload's stages, identity to seccomp.  The nested user namespace
+ * exists already (pid 1's clone, or sbx_userns_enter_identity() before
+ * this in library mode); the maps are ours to write. */
+static void
+payload_setup(const PayloadArgs *p)
 {
+	const SbxChildArgs *a = p->a;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GArray) uppers = g_array_new(FALSE, FALSE, sizeof(FsUpper));
-	int proc_fd, landlock_fd;
 
-	/* --- set-up child: pid 1, root of the new user namespace --- */
-	if (!die_with_launcher(&error))
-		fail(a, "parent-death signal", error);
-	if (!wait_for_maps(a->sync_fd, &error))
-		fail(a, "handshake", error);
-	sbx_debug("child: maps written; network stage");
-	if (!net_child_setup(a->net, a->net_chan, &error))
-		fail(a, "network", error);
-	close(a->net_chan);
-	sbx_debug("child: network stage done");
-	if (!open_proc_for_payload(&proc_fd, &error))
-		fail(a, "procfs", error);
-	sbx_debug("child: filesystem stage");
-	if (!fs_apply_plan(a->plan, uppers, &error))
-		fail(a, "filesystem", error);
-	send_uppers(a->sync_fd, uppers);
-	if (!set_hostname(a->cfg, &error))
-		fail(a, "hostname", error);
-	/* Before init forks the payload and before the payload's nested
-	 * user namespace exists: that namespace inherits the cap as its
-	 * ceiling (resource-limits.c). */
-	if (!sbx_limits_cap_tasks(a->cfg, proc_fd, &error))
-		fail(a, "task limit", error);
-	sbx_debug("child: landlock ruleset");
-	/* Built here, after the pivot, because its rules name the new root's
-	 * paths; pid 1 closes it, the payload enforces it last. */
-	if (!sbx_landlock_prepare(a->plan, a->cfg, proc_fd, &landlock_fd, &error))
-		fail(a, "landlock", error);
-	sbx_debug("child: set-up done; becoming init");
-	if (!sbx_init_start(proc_fd, &error))
-		fail(a, "init", error);
-
-	/* --- payload: a child of pid 1 --- */
-	if (!sbx_userns_enter_identity(proc_fd, a->payload_uid, a->payload_gid, &error))
+	if (!sbx_userns_map_identity(p->proc_fd, a->payload_uid, a->payload_gid, &error))
 		fail(a, "identity", error);
-	close(proc_fd);
-	if (!close_stray_fds(a, landlock_fd, &error))
+	close(p->proc_fd);
+	if (!close_stray_fds(a, p->landlock_fd, &error))
 		fail(a, "close fds", error);
 	sbx_debug("payload: fds closed; drop privileges");
-	if (!sbx_drop_privileges(&error))
+	if (!sbx_drop_privileges(a->cap_last, &error))
 		fail(a, "privilege drop", error);
-	if (!sbx_landlock_enforce(landlock_fd, &error))
+	if (!sbx_landlock_enforce(p->landlock_fd, &error))
 		fail(a, "landlock", error);
 	if (!sbx_seccomp_load(a->seccomp, &error))
 		fail(a, "seccomp", error);
 	sbx_debug("payload: set-up OK; %s", a->continuation ? "continuing" : a->cfg->argv[0]);
 	send_report(a->sync_fd, 0, "set-up OK");
 	close(a->sync_fd);
-	sbx_log_close_debug();
 	set_profile_env(a->cfg);
-	if (a->continuation)
-		return;
-	exec_payload(a->cfg->argv);
+}
+
+/* The CLI's payload (SbxPayloadFn): it shares pid 1's memory until the
+ * exec, so it leaves pid 1's variables alone — the -D log's fd, like the
+ * sync socket, is CLOEXEC and goes with the exec. */
+G_GNUC_NORETURN static void
+payload_exec(void *data)
+{
+	const PayloadArgs *p = data;
+
+	payload_setup(p);
+	exec_payload(p->a->cfg->argv);
+}
+
+void
+sbx_sandbox_child(const SbxChildArgs *a)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) uppers = g_array_new(FALSE, FALSE, sizeof(FsUpper));
+	PayloadArgs p = { .a = a };
+
+	/* --- set-up child: pid 1, root of the new user namespace --- */
+	if (!die_with_launcher(&error))
+		fail(a, "parent-death signal", error);
+	if (!launcher_alive(a->sync_fd, &error))
+		fail(a, "handshake", error);
+	if (!open_proc_for_payload(&p.proc_fd, &error))
+		fail(a, "procfs", error);
+	if (!sbx_userns_write_outer_maps(p.proc_fd, a->outer_uid, a->outer_gid, &error))
+		fail(a, "user namespace", error);
+	sbx_debug("child: maps written; network stage");
+	if (!net_child_setup(a->net, a->net_chan, &error))
+		fail(a, "network", error);
+	close(a->net_chan);
+	sbx_debug("child: network stage done");
+	sbx_debug("child: filesystem stage");
+	if (!fs_apply_plan(a->plan, uppers, &error))
+		fail(a, "filesystem", error);
+	send_uppers(a->sync_fd, uppers);
+	if (!set_hostname(a->cfg, &error))
+		fail(a, "hostname", error);
+	/* Before init starts the payload and before the payload's nested
+	 * user namespace exists: that namespace inherits the cap as its
+	 * ceiling (resource-limits.c). */
+	if (!sbx_limits_cap_tasks(a->cfg, p.proc_fd, &error))
+		fail(a, "task limit", error);
+	sbx_debug("child: landlock ruleset");
+	/* Built here, after the pivot, because its rules name the new root's
+	 * paths; pid 1 closes it, the payload enforces it last. */
+	if (!sbx_landlock_prepare(a->plan, a->cfg, p.proc_fd, &p.landlock_fd, &error))
+		fail(a, "landlock", error);
+	sbx_debug("child: set-up done; becoming init");
+	if (!a->continuation) {
+		/* never returns: pid 1 runs init, the payload execs */
+		sbx_init_start(p.proc_fd, payload_exec, &p, &error);
+		fail(a, "init", error);
+	}
+	if (!sbx_init_start(p.proc_fd, NULL, NULL, &error))
+		fail(a, "init", error);
+
+	/* --- library mode: the payload, a fork()ed copy of pid 1 --- */
+	if (!sbx_userns_unshare_nested(&error))
+		fail(a, "identity", error);
+	payload_setup(&p);
+	sbx_log_close_debug();
 }

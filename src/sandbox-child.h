@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT
  *
  * sandbox-child.h — what runs inside the namespaces: the set-up child
- * (pid 1, namespace-root) and, after the fork in init.c, the payload.
+ * (pid 1, namespace-root) and, started by init.c, the payload.
  *
  * The launcher and this code talk over SYNC, a SOCK_SEQPACKET socketpair:
- *   launcher → child   one byte "maps written" (the child may now act as 0)
  *   child/payload → launcher   exactly one SbxSetupReport: code 0 "set-up OK"
  *                      (sent by the payload right before exec, after the
  *                      privilege drop and seccomp), or an SBX_ERR_* code and
@@ -29,10 +28,13 @@ typedef struct {
 	const MountPlan *plan;
 	int sync_fd;           /* child's end of the sync socketpair */
 	int net_chan;          /* child's end of the network stage's socketpair */
+	uid_t outer_uid;       /* the launcher's ids, mapped to 0 by pid 1 */
+	gid_t outer_gid;
 	uid_t payload_uid;     /* identity inside the nested user namespace */
 	gid_t payload_gid;
 	gboolean continuation; /* library mode: return in the payload, no exec */
 	GBytes *seccomp;       /* compiled filter (sbx_seccomp_compile) */
+	int cap_last;          /* highest capability the kernel knows (privdrop.h) */
 } SbxChildArgs;
 
 /* Largest report: code + message. */

@@ -45,10 +45,11 @@ static gboolean
 write_maps(int dirfd, const char *proc_dir, const char *uid_line, const char *gid_line,
 	   GError **error)
 {
-	g_autofree char *setgroups = g_strdup_printf("%s/setgroups", proc_dir);
-	g_autofree char *uid_map = g_strdup_printf("%s/uid_map", proc_dir);
-	g_autofree char *gid_map = g_strdup_printf("%s/gid_map", proc_dir);
+	char setgroups[64], uid_map[64], gid_map[64];
 
+	g_snprintf(setgroups, sizeof setgroups, "%s/setgroups", proc_dir);
+	g_snprintf(uid_map, sizeof uid_map, "%s/uid_map", proc_dir);
+	g_snprintf(gid_map, sizeof gid_map, "%s/gid_map", proc_dir);
 	if (!write_proc_file(dirfd, setgroups, "deny", error))
 		return FALSE;
 	if (!write_proc_file(dirfd, uid_map, uid_line, error))
@@ -57,25 +58,26 @@ write_maps(int dirfd, const char *proc_dir, const char *uid_line, const char *gi
 }
 
 gboolean
-sbx_userns_write_outer_maps(pid_t pid, uid_t outside_uid, gid_t outside_gid, GError **error)
+sbx_userns_write_outer_maps(int proc_fd, uid_t outside_uid, gid_t outside_gid, GError **error)
 {
-	g_autofree char *dir = g_strdup_printf("/proc/%d", (int)pid);
-	g_autofree char *uid_line = g_strdup_printf("0 %u 1\n", (unsigned)outside_uid);
-	g_autofree char *gid_line = g_strdup_printf("0 %u 1\n", (unsigned)outside_gid);
+	char uid_line[32], gid_line[32];
 
-	sbx_debug("launcher: map uid %u -> 0, gid %u -> 0 in the user namespace of %d",
-		  (unsigned)outside_uid, (unsigned)outside_gid, (int)pid);
-	return write_maps(AT_FDCWD, dir, uid_line, gid_line, error);
+	g_snprintf(uid_line, sizeof uid_line, "0 %u 1\n", (unsigned)outside_uid);
+	g_snprintf(gid_line, sizeof gid_line, "0 %u 1\n", (unsigned)outside_gid);
+	if (!write_maps(proc_fd, "self", uid_line, gid_line, error))
+		return FALSE;
+	sbx_debug("child: map uid %u -> 0, gid %u -> 0 in its own user namespace",
+		  (unsigned)outside_uid, (unsigned)outside_gid);
+	return TRUE;
 }
 
 gboolean
-sbx_userns_enter_identity(int proc_fd, uid_t inside_uid, gid_t inside_gid, GError **error)
+sbx_userns_map_identity(int proc_fd, uid_t inside_uid, gid_t inside_gid, GError **error)
 {
-	g_autofree char *uid_line = g_strdup_printf("%u 0 1\n", (unsigned)inside_uid);
-	g_autofree char *gid_line = g_strdup_printf("%u 0 1\n", (unsigned)inside_gid);
+	char uid_line[32], gid_line[32];
 
-	if (unshare(CLONE_NEWUSER) < 0)
-		return sbx_set_errno(error, errno, "create the payload's nested user namespace");
+	g_snprintf(uid_line, sizeof uid_line, "%u 0 1\n", (unsigned)inside_uid);
+	g_snprintf(gid_line, sizeof gid_line, "%u 0 1\n", (unsigned)inside_gid);
 	/* We are our own writer: a single line mapping our own (outer) euid 0
 	 * is what an unprivileged writer may set. */
 	if (!write_maps(proc_fd, "self", uid_line, gid_line, error))
@@ -83,6 +85,14 @@ sbx_userns_enter_identity(int proc_fd, uid_t inside_uid, gid_t inside_gid, GErro
 					(unsigned)inside_uid, (unsigned)inside_gid);
 	sbx_debug("payload: nested user namespace, uid %u gid %u",
 		  (unsigned)inside_uid, (unsigned)inside_gid);
+	return TRUE;
+}
+
+gboolean
+sbx_userns_unshare_nested(GError **error)
+{
+	if (unshare(CLONE_NEWUSER) < 0)
+		return sbx_set_errno(error, errno, "create the payload's nested user namespace");
 	return TRUE;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * userns.h — user namespaces: the outer one (caller's uid → 0, written by
- * the launcher) and the payload's nested one (the requested identity).
+ * pid 1 itself) and the payload's nested one (the requested identity).
  *
  *   host:   caller uid U ──outer userns──► 0 (namespace-root: mounts, nft)
  *   payload:              0 ──nested userns──► X (U by default, 0 for -R, 65534 for -U)
@@ -14,20 +14,29 @@
 #include <glib.h>
 #include <sys/types.h>
 
-/* Launcher side: map OUTSIDE_UID/GID to 0 in the user namespace of PID
- * (setgroups "deny" first, as an unprivileged writer must).  FALSE + error
- * naming the file. */
-gboolean sbx_userns_write_outer_maps(pid_t pid, uid_t outside_uid, gid_t outside_gid,
+/* Set-up child (pid 1), right after the clone: map OUTSIDE_UID/GID (the
+ * launcher's, read before the clone: ours are unmapped until now) to 0 in
+ * our own new user namespace, through PROC_FD (a procfs directory; "self"
+ * is whoever opens through it).  setgroups "deny" first, as an
+ * unprivileged writer must; a single line mapping our own euid is what an
+ * unprivileged writer may set (user_namespaces(7)).  FALSE + error naming
+ * the file. */
+gboolean sbx_userns_write_outer_maps(int proc_fd, uid_t outside_uid, gid_t outside_gid,
 				     GError **error);
 
-/* Payload side (namespace-root of the outer namespace): unshare a nested
- * user namespace and map INSIDE_UID/GID there to our own outer 0, so that
- * getuid() == INSIDE_UID.  PROC_FD is a procfs directory opened before the
+/* Payload side, already in its nested user namespace (created by pid 1's
+ * clone(CLONE_NEWUSER)): map INSIDE_UID/GID there to our own outer 0, so
+ * that getuid() == INSIDE_UID.  PROC_FD as above, opened before the
  * filesystem stage: the sandbox itself may have no /proc (hermetic mode).
  * Leaves the full (nested-namespace) capability set in place: the
  * privilege drop comes after. */
-gboolean sbx_userns_enter_identity(int proc_fd, uid_t inside_uid, gid_t inside_gid,
-				   GError **error);
+gboolean sbx_userns_map_identity(int proc_fd, uid_t inside_uid, gid_t inside_gid,
+				 GError **error);
+
+/* The nested namespace for a payload that is not in one yet (library
+ * mode, a fork()ed copy of pid 1): unshare(CLONE_NEWUSER); the maps follow
+ * with sbx_userns_map_identity(). */
+gboolean sbx_userns_unshare_nested(GError **error);
 
 /* A sentence explaining why creating a user namespace failed with ERRNUM on
  * this host and how to fix it: looks at kernel.unprivileged_userns_clone,

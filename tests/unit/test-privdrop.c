@@ -89,7 +89,7 @@ drop_child(void)
 	/* Namespace-root of a fresh user namespace, as the payload is. */
 	CHECK(unshare(CLONE_NEWUSER) == 0);
 	CHECK(!status_has("CapEff", "0000000000000000"));
-	CHECK(sbx_drop_privileges(NULL));
+	CHECK(sbx_drop_privileges(sbx_cap_last(), NULL));
 	CHECK(status_has("CapInh", "0000000000000000"));
 	CHECK(status_has("CapPrm", "0000000000000000"));
 	CHECK(status_has("CapEff", "0000000000000000"));
