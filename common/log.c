@@ -58,6 +58,12 @@ sbx_warn(const char *fmt, ...)
 	errno = saved;
 }
 
+gboolean
+sbx_debug_enabled(void)
+{
+	return debug_fd >= 0 || verbose_on;
+}
+
 void
 sbx_debug(const char *fmt, ...)
 {

@@ -24,3 +24,6 @@ void sbx_log_close_debug(void);
 
 void sbx_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void sbx_debug(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* Whether sbx_debug() writes anywhere (-D or -v): for callers whose
+ * message costs work to build. */
+gboolean sbx_debug_enabled(void);

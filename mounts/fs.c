@@ -247,7 +247,7 @@ fs_plan_for_config(const SbxConfig *cfg, GError **error)
 		return NULL;
 	for (guint i = 0; i < plan->warnings->len; i++)
 		sbx_warn("%s", (const char *)g_ptr_array_index(plan->warnings, i));
-	for (guint i = 0; i < plan->ops->len; i++) {
+	for (guint i = 0; sbx_debug_enabled() && i < plan->ops->len; i++) {
 		g_autofree char *d = mount_op_describe(g_ptr_array_index(plan->ops, i));
 
 		sbx_debug("plan: %s", d);

@@ -657,10 +657,14 @@ static gboolean
 apply_op(ApplyCtx *ctx, const MountOp *op, GError **error)
 {
 	g_autofree char *dest = in_newroot(op->dest);
-	g_autofree char *desc = mount_op_describe(op);
 	g_autofree char *parent = NULL;
 
-	sbx_debug("mount: %s", desc);
+	/* described only for -D: in pid 1 every allocation may be a fault */
+	if (sbx_debug_enabled()) {
+		g_autofree char *desc = mount_op_describe(op);
+
+		sbx_debug("mount: %s", desc);
+	}
 	switch (op->kind) {
 	case MOUNT_OP_TMPFS:
 		return apply_scratch(ctx, op, dest, error);
