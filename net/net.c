@@ -27,6 +27,7 @@
 #include "net/frame.h"
 #include "net/hostgate.h"
 #include "net/learn.h"
+#include "net/loopback.h"
 #include "net/netconf.h"
 #include "net/nflog.h"
 #include "net/policy.h"
@@ -219,7 +220,7 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	ssize_t n;
 	int ret;
 
-	if (!netconf_setup_loopback(net->mode, error))
+	if (!loopback_setup(net->mode, error))
 		return sbx_prefix_error(error, "network set-up");
 	if (net->mode != SBX_NET_TAP)
 		return TRUE;
