@@ -96,6 +96,12 @@ struct SbxNet {
 	gboolean finished;
 };
 
+gboolean
+net_has_tap(void)
+{
+	return TRUE;
+}
+
 SbxNet *
 net_prepare(const SbxConfig *cfg, GError **error)
 {
