@@ -16,10 +16,19 @@
 # Prints hyperfine's table, then each command's median wall time and CPU
 # time (user+sys) as ratios to the bwrap line (issue 19's targets:
 # read-only ≤ 0.8×, -x ≤ 1.0×, CPU ≤ 1.5×) and the mini-tapbox lines'
-# median minus mini-sandbox -x's (target ≤ 5 ms).  hyperfine's CPU time is
-# that of the whole tree it waited for.
+# median minus mini-sandbox -x's (target ≤ 5 ms).
 #
-# usage: [WARMUP=10] [RUNS=100] bench/startup.sh [BUILD_DIR] [extra hyperfine args…]
+# hyperfine's CPU time is the rusage of what the command's own process
+# reaped.  bwrap's first process reads pid 1's exit code from an eventfd
+# and exits without reaping it (strace: read(eventfd), exit_group; no
+# wait4), so its pid 1 and payload are missing from that figure.  A second
+# pass therefore runs the same commands under bench/treecpu.c, a child
+# subreaper that reaps every process of each tree: it prints the wall time
+# until the command returned, until the whole tree was gone, and the whole
+# tree's CPU time, with bwrap as the reference.  Issue 19's CPU target is
+# about the whole tree: that is the column to read.
+#
+# usage: [WARMUP=10] [RUNS=100] [TREE_RUNS=100] bench/startup.sh [BUILD_DIR] [extra hyperfine args…]
 # Run it as an unprivileged user from a directory of your own (mini-sandbox
 # shares the working directory; the results land in $OUT, default
 # ./startup.json).
@@ -34,8 +43,10 @@ WORK=$(mktemp -d /tmp/msbx-startup.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 LIST=$WORK/allowlist
 LIBSTART=$WORK/libstart
+TREECPU=$WORK/treecpu
 cc -O2 -Wall -I "$HERE/../src" -o "$LIBSTART" "$HERE/libstart.c" \
 	-L "$BUILD/src" -lminisandbox -Wl,-rpath,"$BUILD/src"
+cc -O2 -Wall -o "$TREECPU" "$HERE/treecpu.c"
 # Test-host addresses (tests/integration/testhosts.sh) and domains under
 # .test: nothing here is contacted, the sandbox only runs `true`.
 cat >"$LIST" <<'LIST'
@@ -86,6 +97,17 @@ for r in results:
         print("%-32s median %+.2f ms over mini-sandbox -x (target <= +5 ms)" % (
             r["command"], (r["median"] - x["median"]) * 1e3))
 PY
+
+# The whole trees, interleaved (treecpu.c): bwrap first, the reference.
+echo
+"$TREECPU" "${TREE_RUNS:-100}" \
+	"bwrap (unshare-all, ro /)=bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true" \
+	"mini-sandbox -- true=$SBX -- true" \
+	"mini-sandbox -x -- true=$SBX -x -- true" \
+	"unshare -Urmnpi --fork=unshare -Urmnpi --fork true" \
+	"mini-tapbox -x -- true=$TAPBOX -x -- true" \
+	"mini-tapbox -x -F (10) -- true=$TAPBOX -x -F $LIST -- true" \
+	"libminisandbox start(), exit=$LIBSTART"
 
 # The library from inside: start() to the continuation's first instruction.
 lat=()

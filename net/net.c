@@ -235,15 +235,14 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	tap = tap_open(TAP_NAME, error);
 	if (tap < 0)
 		return FALSE;
-	sbx_debug("net: configure %s", TAP_NAME);
-	if (!net_child_configure_tap(net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU, error))
-		return sbx_prefix_error(error, "configure %s", TAP_NAME);
-	sbx_debug("net: install the egress ruleset");
-	if (!egress_policy_install(net->policy, error))
-		return sbx_prefix_error(error, "install the egress ruleset");
 	sbx_debug("net: open the resolver's netlink sockets");
 	if (!net_open_netns_sockets(&nflog, &nft, error))
 		return sbx_prefix_error(error, "open the resolver's netlink sockets");
+	/* The fds go first: the launcher attaches libslirp, the relay and
+	 * the resolver (~1 ms) while we configure tap0 and install the
+	 * ruleset (~1-2 ms) instead of after.  Nothing reaches the guest
+	 * before NET_UP: the payload does not exist yet, and the launcher
+	 * reads no frame before its main loop runs. */
 	sbx_debug("net: hand %s to the launcher", TAP_NAME);
 
 	fds[hello.nfds++] = tap;
@@ -265,6 +264,13 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	sbx_close_fdp(&tap);
 	sbx_close_fdp(&nflog);
 	sbx_close_fdp(&nft);
+
+	sbx_debug("net: configure %s", TAP_NAME);
+	if (!net_child_configure_tap(net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU, error))
+		return sbx_prefix_error(error, "configure %s", TAP_NAME);
+	sbx_debug("net: install the egress ruleset");
+	if (!egress_policy_install(net->policy, error))
+		return sbx_prefix_error(error, "install the egress ruleset");
 
 	/* Bounded by the launcher: if it dies, the socket reads EOF.  One
 	 * SEQPACKET message, read whole. */

@@ -317,8 +317,13 @@ payload_trampoline(void *data)
 }
 
 /* Stack of the CLONE_VM payload, used until its exec: what the set-up
- * calls need (GLib, the 4 KiB report, execvp's path search), with room. */
+ * calls need (GLib, the 4 KiB report, execvp's path search), with room,
+ * above a guard page.  Never unmapped: pid 1 lives as long as the sandbox
+ * and the few pages the payload touched cost less than the munmap(),
+ * whose TLB shootdown reaches the CPU the payload ran on (an IPI: on a VM,
+ * an exit to the hypervisor). */
 #define PAYLOAD_STACK_SIZE (512 * 1024)
+#define PAYLOAD_GUARD_SIZE (64 * 1024)
 
 /* clone(CLONE_VM|CLONE_VFORK|CLONE_NEWUSER): no copy of pid 1's page
  * tables and no copy-on-write faults in either process, and the nested
@@ -328,19 +333,15 @@ payload_trampoline(void *data)
 static pid_t
 spawn_payload(PayloadSpawn *spawn)
 {
-	void *stack = mmap(NULL, PAYLOAD_STACK_SIZE, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	pid_t pid;
-	int saved_errno;
+	char *area = mmap(NULL, PAYLOAD_GUARD_SIZE + PAYLOAD_STACK_SIZE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-	if (stack == MAP_FAILED)
+	if (area == MAP_FAILED)
 		return -1;
-	pid = clone(payload_trampoline, (char *)stack + PAYLOAD_STACK_SIZE,
-		    CLONE_VM | CLONE_VFORK | CLONE_NEWUSER | SIGCHLD, spawn);
-	saved_errno = errno;
-	munmap(stack, PAYLOAD_STACK_SIZE);
-	errno = saved_errno;
-	return pid;
+	if (mprotect(area + PAYLOAD_GUARD_SIZE, PAYLOAD_STACK_SIZE, PROT_READ | PROT_WRITE) < 0)
+		return -1;
+	return clone(payload_trampoline, area + PAYLOAD_GUARD_SIZE + PAYLOAD_STACK_SIZE,
+		     CLONE_VM | CLONE_VFORK | CLONE_NEWUSER | SIGCHLD, spawn);
 }
 
 gboolean

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int
 main(int argc, char **argv)
@@ -53,5 +54,10 @@ main(int argc, char **argv)
 	status = sbx_run(cfg, &error);
 	if (error)
 		fprintf(stderr, "%s: %s\n", sbx_log_prog(), error->message);
-	return status;
+	/* The sandbox is gone and sbx_run() has cleaned up on the host; what
+	 * is left is freeing memory and the libraries' destructors, which on
+	 * a VM cost a page fault per touched page (~0.3 ms) before the caller
+	 * sees our status.  stdio is flushed; nothing else is pending. */
+	fflush(NULL);
+	_exit(status);
 }
