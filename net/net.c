@@ -27,6 +27,7 @@
 #include "net/frame.h"
 #include "net/hostgate.h"
 #include "net/learn.h"
+#include "net/loopback.h"
 #include "net/netconf.h"
 #include "net/nflog.h"
 #include "net/policy.h"
@@ -94,6 +95,12 @@ struct SbxNet {
 	uint8_t *frame_buf;
 	gboolean finished;
 };
+
+gboolean
+net_has_tap(void)
+{
+	return TRUE;
+}
 
 SbxNet *
 net_prepare(const SbxConfig *cfg, GError **error)
@@ -219,7 +226,7 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	ssize_t n;
 	int ret;
 
-	if (!netconf_setup_loopback(net->mode, error))
+	if (!loopback_setup(net->mode, error))
 		return sbx_prefix_error(error, "network set-up");
 	if (net->mode != SBX_NET_TAP)
 		return TRUE;

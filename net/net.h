@@ -18,7 +18,12 @@
 
 typedef struct SbxNet SbxNet;
 
-/* Never NULL on success, also for modes without a network (then trivial). */
+/* TRUE in a build with mini-tapbox's network (net.c), FALSE in one
+ * without it (net-none.c: the mini-sandbox executable). */
+gboolean net_has_tap(void);
+
+/* Never NULL on success, also for modes without a network (then trivial);
+ * NULL + error for SBX_NET_TAP in a build without it. */
 SbxNet *net_prepare(const SbxConfig *cfg, GError **error);
 
 /* Contents for the sandbox's /etc/resolv.conf and /etc/hosts, or NULL when

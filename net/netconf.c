@@ -220,26 +220,3 @@ netconf_route_add_default(NetConf *nc, const char *ifname, int family, const voi
 				     ifname);
 	return TRUE;
 }
-
-gboolean
-netconf_setup_loopback(SbxNetMode mode, GError **error)
-{
-	g_autoptr(NetConf) nc = NULL;
-
-	switch (mode) {
-	case SBX_NET_NONE:
-	case SBX_NET_TAP:
-		break;
-	case SBX_NET_LO_DOWN:   /* -n: a namespace where nothing, not even lo, works */
-	case SBX_NET_HOST:      /* -N: the host's namespace is not ours to change */
-		return TRUE;
-	default:
-		g_return_val_if_reached(FALSE);
-	}
-	nc = netconf_open(error);
-	if (!nc)
-		return FALSE;
-	/* The nft reject rules answer through lo (locally generated RST and
-	 * ICMP), and loopback services inside the sandbox need it. */
-	return netconf_link_set(nc, "lo", TRUE, 0, error);
-}

@@ -39,7 +39,3 @@ gboolean netconf_addr_add(NetConf *nc, const char *ifname, int family, const voi
 gboolean netconf_route_add_default(NetConf *nc, const char *ifname, int family,
 				   const void *gateway, GError **error);
 
-/* The loopback part of every mode that has its own network namespace:
- * SBX_NET_NONE and SBX_NET_TAP bring `lo` up, SBX_NET_LO_DOWN leaves it
- * down, SBX_NET_HOST does nothing (the host's namespace is not ours). */
-gboolean netconf_setup_loopback(SbxNetMode mode, GError **error);

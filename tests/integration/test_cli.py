@@ -6,7 +6,10 @@ behaving as their short forms in a real sandbox.
 The parser itself is unit-tested in tests/unit/test-options*.c; these tests
 check what a user sees from the real binaries.
 """
+import os
 import re
+import shutil
+import struct
 
 import pytest
 
@@ -61,6 +64,78 @@ def test_tapbox_refuses_host_network(workdir):
     assert r.returncode == 125, r.stderr
     assert "-N cannot be used with mini-tapbox" in r.stderr
     assert not canary.exists()
+
+
+def elf_needed(path):
+    """The DT_NEEDED entries of the ELF64 little-endian file PATH: the
+    shared libraries the dynamic loader maps for it."""
+    with open(path, "rb") as f:
+        elf = f.read()
+    assert elf[:4] == b"\x7fELF" and elf[4] == 2 and elf[5] == 1, "not ELF64 LE: %s" % path
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", elf, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", elf, shoff + i * shentsize)
+                for i in range(shnum)]
+    needed = []
+    for _name, sh_type, _flags, _addr, off, size, link, _info, _align, entsize in sections:
+        if sh_type != 6:            # SHT_DYNAMIC
+            continue
+        strtab_off = sections[link][4]
+        for pos in range(off, off + size, entsize):
+            tag, val = struct.unpack_from("<qQ", elf, pos)
+            if tag == 0:            # DT_NULL
+                break
+            if tag == 1:            # DT_NEEDED
+                end = elf.index(b"\0", strtab_off + val)
+                needed.append(elf[strtab_off + val:end].decode())
+    return needed
+
+
+NETWORK_LIBS = ("libslirp", "libnftnl", "libmnl")
+
+
+def test_mini_sandbox_loads_none_of_the_network_libraries():
+    # mini-sandbox has no user-mode network: linking its libraries would
+    # only cost start-up time (issue 19).  mini-tapbox, the control, has.
+    sandbox_libs = elf_needed(SANDBOX)
+    tapbox_libs = elf_needed(TAPBOX)
+    assert any(lib.startswith("libc.so") for lib in sandbox_libs), sandbox_libs
+    for prefix in NETWORK_LIBS:
+        assert not [lib for lib in sandbox_libs if lib.startswith(prefix)], sandbox_libs
+        assert [lib for lib in tapbox_libs if lib.startswith(prefix)], tapbox_libs
+    assert not os.path.islink(TAPBOX), "mini-tapbox must be an executable of its own"
+
+
+@pytest.mark.parametrize("name, how", [
+    ("mini-tapbox", "symlink"),
+    ("mini-tapbox", "copy"),
+    ("my-mini-tapbox.old", "symlink"),
+])
+@pytest.mark.parametrize("args", [["--", "touch"], ["-x", "--", "touch"], ["--version"]])
+def test_mini_sandbox_under_tapbox_name_refuses(workdir, tmp_path, name, how, args):
+    # mini-sandbox has no tap network: run as mini-tapbox it must run
+    # nothing rather than a command without the network the name promises.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    prog = bindir / name
+    if how == "symlink":
+        prog.symlink_to(SANDBOX)
+    else:
+        shutil.copy2(SANDBOX, prog)
+    canary = workdir / "payload-ran"
+    argv = [str(prog), *args] + ([str(canary)] if args[-1] == "touch" else [])
+    r = run(argv, cwd=workdir, timeout=20)
+    assert r.returncode == 125, r.stderr
+    assert "built without mini-tapbox's user-mode network" in r.stderr
+    assert "run the mini-tapbox executable" in r.stderr
+    assert r.stdout == ""
+    assert not canary.exists()
+    # the control: the same executable under its own name runs the command
+    sandbox_copy = bindir / "mini-sandbox"
+    sandbox_copy.symlink_to(SANDBOX)
+    r = run([str(sandbox_copy), "--", "touch", str(canary)], cwd=workdir, timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert canary.exists()
 
 
 def test_no_command_is_a_usage_error(workdir):
