@@ -33,6 +33,52 @@ def pytest_runtest_makereport(item, call):
             rep.longrepr,)
 
 
+# The test hosts (testhosts.sh) live behind the veth msbx-th0.  Without it
+# their addresses (198.18.0.0/24, fd42:4d53:4258::/64) would follow the
+# default route out of this machine, to whatever answers there: a test that
+# names them must not even start then.
+TESTHOSTS_DEV = "msbx-th0"
+_testhost_modules = {}
+
+
+def _module_uses_testhosts(path):
+    if path not in _testhost_modules:
+        with open(path) as f:
+            text = f.read()
+        _testhost_modules[path] = "198.18." in text or "fd42:4d53:4258" in text
+    return _testhost_modules[path]
+
+
+def testhost_routes_missing():
+    """The test hosts' networks that are not routed through msbx-th0."""
+    missing = []
+    with open("/proc/net/route") as f:   # Iface Destination(hex, LE) ... Mask
+        v4 = [line.split() for line in f.read().splitlines()[1:]]
+    # 198.18.0.0/24, little-endian hex as /proc/net/route writes it
+    if not any(r[0] == TESTHOSTS_DEV and r[1] == "000012C6" and r[7] == "00FFFFFF"
+               for r in v4 if len(r) > 7):
+        missing.append("198.18.0.0/24")
+    with open("/proc/net/ipv6_route") as f:  # dest plen src splen next metric ref use flags dev
+        v6 = [line.split() for line in f.read().splitlines()]
+    if not any(r[0] == "fd424d53425800000000000000000000" and r[1] == "40" and
+               r[9] == TESTHOSTS_DEV for r in v6 if len(r) > 9):
+        missing.append("fd42:4d53:4258::/64")
+    return missing
+
+
+@pytest.fixture(autouse=True)
+def _testhosts_routed(request):
+    """Fail, before it sends anything, a test whose module talks to the test
+    hosts while they are down."""
+    if _module_uses_testhosts(str(request.node.fspath)):
+        missing = testhost_routes_missing()
+        if missing:
+            pytest.fail("the test hosts are down (%s not routed through %s): their "
+                        "addresses would leave this machine; run "
+                        "'tests/integration/testhosts.sh up' as root" % (
+                            ", ".join(missing), TESTHOSTS_DEV))
+
+
 def run(argv, *, timeout=60, check=False, **kw):
     """Run argv with a bounded wait; returns CompletedProcess (text mode)."""
     kw.setdefault("stdout", subprocess.PIPE)

@@ -305,7 +305,18 @@ up() {
 	status
 }
 
+# Ask the servers only when their networks are routed to the veth: without
+# it the addresses would follow the default route off this machine.
+routed() {
+	ip -4 route show dev "$VETH" 2>/dev/null | grep -q '^198\.18\.0\.0/24' &&
+		ip -6 route show dev "$VETH" 2>/dev/null | grep -q '^fd42:4d53:4258::/64'
+}
+
 status() {
+	if ! routed; then
+		echo "testhosts: down (no route to the test hosts through $VETH)" >&2
+		return 1
+	fi
 	curl -fsS --max-time 5 "http://${V4_HOSTS[0]}:8080/" >/dev/null &&
 		curl -fsS --max-time 5 "http://[${V6_HOSTS[0]}]:8080/" >/dev/null &&
 		curl -fsS --max-time 5 --cacert "$STATE/ca.pem" \
