@@ -61,6 +61,12 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 }
 
 gboolean
+net_child_wait_up(SbxNet *net, int chan, GError **error)
+{
+	return TRUE;
+}
+
+gboolean
 net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 {
 	return TRUE;

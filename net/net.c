@@ -221,9 +221,7 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	autoclose int nflog = -1;
 	autoclose int nft = -1;
 	NetHello hello = { .magic = NET_HELLO_MAGIC };
-	NetAnswer answer;
 	int fds[3];
-	ssize_t n;
 	int ret;
 
 	if (!loopback_setup(net->mode, error))
@@ -238,11 +236,12 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	sbx_debug("net: open the resolver's netlink sockets");
 	if (!net_open_netns_sockets(&nflog, &nft, error))
 		return sbx_prefix_error(error, "open the resolver's netlink sockets");
-	/* The fds go first: the launcher attaches libslirp, the relay and
-	 * the resolver (~1 ms) while we configure tap0 and install the
-	 * ruleset (~1-2 ms) instead of after.  Nothing reaches the guest
-	 * before NET_UP: the payload does not exist yet, and the launcher
-	 * reads no frame before its main loop runs. */
+	/* The fds go first: the launcher installs the egress ruleset through
+	 * the nft socket and attaches libslirp, the relay and the resolver
+	 * (~2-3 ms together) while we configure tap0 and build the sandbox's
+	 * file system; net_child_wait_up() waits for it before the payload
+	 * starts.  Nothing reaches the guest before then: the payload does
+	 * not exist, and the launcher reads no frame before its main loop. */
 	sbx_debug("net: hand %s to the launcher", TAP_NAME);
 
 	fds[hello.nfds++] = tap;
@@ -250,10 +249,8 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 		fds[hello.nfds++] = nflog;
 		hello.has_nflog = 1;
 	}
-	if (nft >= 0) {
-		fds[hello.nfds++] = nft;
-		hello.has_nft = 1;
-	}
+	fds[hello.nfds++] = nft;
+	hello.has_nft = 1;
 	ret = sbx_send_fds(chan, &hello, sizeof hello, NULL, 0);
 	if (ret == 0)
 		ret = sbx_send_fds(chan, &hello, sizeof hello, fds, hello.nfds);
@@ -268,10 +265,17 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 	sbx_debug("net: configure %s", TAP_NAME);
 	if (!net_child_configure_tap(net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU, error))
 		return sbx_prefix_error(error, "configure %s", TAP_NAME);
-	sbx_debug("net: install the egress ruleset");
-	if (!egress_policy_install(net->policy, error))
-		return sbx_prefix_error(error, "install the egress ruleset");
+	return TRUE;
+}
 
+gboolean
+net_child_wait_up(SbxNet *net, int chan, GError **error)
+{
+	NetAnswer answer;
+	ssize_t n;
+
+	if (net->mode != SBX_NET_TAP)
+		return TRUE;
 	/* Bounded by the launcher: if it dies, the socket reads EOF.  One
 	 * SEQPACKET message, read whole. */
 	memset(&answer, 0, sizeof answer);
@@ -306,6 +310,8 @@ net_tap_write(SbxNet *net, const void *frame, size_t len)
 	};
 	ssize_t n;
 
+	if (net->tap_fd < 0)   /* libslirp started before tap0 arrived */
+		return (ssize_t)len;
 	do
 		n = writev(net->tap_fd, iov, 2);
 	while (n < 0 && errno == EINTR);
@@ -673,15 +679,32 @@ net_start_name_gate(SbxNet *net, GError **error)
 static gboolean
 net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 {
+	g_autoptr(GError) slirp_error = NULL;
 	autoclose int nflog = -1;
 	autoclose int nft = -1;
+	gboolean slirp_ok;
 
+	/* While pid 1 makes tap0 and its sockets: the ruleset's batch and
+	 * libslirp need neither (slirp sends nothing before the tap is
+	 * watched: net_tap_write() drops frames until then). */
+	egress_policy_prepare_install(net->policy);
+	slirp_ok = net_start_slirp(net, ctx, &slirp_error);
+	/* Even when libslirp failed (a --publish port in use): the child's
+	 * messages must not be left unread, or closing the channel would
+	 * reset it and the child would report that instead of our error. */
 	if (!net_receive_fds(net, chan, &nflog, &nft, error))
+		return FALSE;
+	if (!slirp_ok) {
+		g_propagate_error(error, g_steal_pointer(&slirp_error));
+		return FALSE;
+	}
+	if (nft < 0)
+		return sbx_set_errno(error, EPROTO, "receive the sandbox's nft socket");
+	sbx_debug("net: install the egress ruleset");
+	if (!egress_policy_install(net->policy, nft, error))
 		return FALSE;
 	if (!g_unix_set_fd_nonblocking(net->tap_fd, TRUE, NULL))
 		return sbx_set_errno(error, errno, "make %s non-blocking", TAP_NAME);
-	if (!net_start_slirp(net, ctx, error))
-		return FALSE;
 	if (!net->cfg->slirp_tcp) {
 		net->relay = tcp_relay_new(ctx, net->tap_fd,
 					   net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU);

@@ -6,9 +6,12 @@
  *   launcher: net_prepare()        before the fork: read allowlists, resolve
  *                                  domains on the host, compile the policy
  *   child:    net_child_setup()    namespace-root in the new netns: lo, tap0,
- *                                  addresses/routes, nft ruleset, hand fds out
- *   launcher: net_launcher_attach() receive the fds, start libslirp + DNS on
- *                                  the GLib main context, say "network up"
+ *                                  its netlink sockets, hand the fds out,
+ *                                  addresses/routes
+ *   launcher: net_launcher_attach() receive the fds, install the nft ruleset
+ *                                  through the nft socket, start libslirp +
+ *                                  DNS on the GLib main context, say "up"
+ *   child:    net_child_wait_up()  before the payload starts: wait for "up"
  * CHAN is one end of a SOCK_SEQPACKET socketpair made by the launcher before
  * the fork, used only by these two functions.
  */
@@ -31,9 +34,16 @@ SbxNet *net_prepare(const SbxConfig *cfg, GError **error);
 const char *net_resolv_conf(const SbxNet *net);
 const char *net_hosts_file(const SbxNet *net);
 
-/* Child side.  Returns only when the network is fully up (launcher said so)
- * or FALSE + error; the payload must not start on FALSE. */
+/* Child side: lo (every mode); for mini-tapbox tap0 and the netlink
+ * sockets, handed to the launcher, and tap0's addresses and routes.  The
+ * network is not up yet: see net_child_wait_up(). */
 gboolean net_child_setup(SbxNet *net, int chan, GError **error);
+
+/* Child side, before the payload starts: returns once the launcher says
+ * the network is fully up (ruleset installed and verified, libslirp
+ * attached), or FALSE + error; the payload must not start on FALSE.
+ * Trivial without mini-tapbox's network. */
+gboolean net_child_wait_up(SbxNet *net, int chan, GError **error);
 
 /* Launcher side, after the fork.  Attaches sources to CTX. */
 gboolean net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error);

@@ -50,6 +50,7 @@ typedef struct {
 
 struct EgressPolicy {
 	NftPolicy *nft;
+	NftInstall *install;   /* nft's batch, built ahead (egress_policy_prepare_install) */
 	gboolean restricted;
 	GHashTable *domains;   /* name → DomainAddrs */
 	GPtrArray *domain_order; /* names, in allowlist order (hosts file) */

@@ -83,6 +83,7 @@ egress_policy_free(EgressPolicy *p)
 {
 	if (!p)
 		return;
+	nft_install_free(p->install);
 	nft_policy_free(p->nft);
 	g_ptr_array_unref(p->domain_order);
 	g_hash_table_unref(p->domains);
@@ -357,10 +358,18 @@ egress_policy_hosts_file(const EgressPolicy *p)
 	return g_string_free(s, FALSE);
 }
 
-gboolean
-egress_policy_install(const EgressPolicy *p, GError **error)
+void
+egress_policy_prepare_install(EgressPolicy *p)
 {
-	if (!nft_apply(p->nft, error))
+	if (!p->install)
+		p->install = nft_install_new(p->nft);
+}
+
+gboolean
+egress_policy_install(EgressPolicy *p, int nft_sock, GError **error)
+{
+	egress_policy_prepare_install(p);
+	if (!nft_install_run(p->install, nft_sock, error))
 		return sbx_prefix_error(error, "install the egress ruleset");
 	return TRUE;
 }

@@ -37,9 +37,14 @@ gboolean egress_policy_is_restricted(const EgressPolicy *p);
  * pinned to its start-up addresses.  Caller frees. */
 char *egress_policy_hosts_file(const EgressPolicy *p);
 
-/* Child side (namespace-root in the sandbox netns): install table
- * inet mini_sandbox in ONE batch, read it back and verify it. */
-gboolean egress_policy_install(const EgressPolicy *p, GError **error);
+/* Launcher side, through NFT_SOCK (a NETLINK_NETFILTER socket pid 1
+ * opened in the sandbox's netns, nft_install_run()): install table inet
+ * mini_sandbox in ONE batch, read it back and verify it. */
+gboolean egress_policy_install(EgressPolicy *p, int nft_sock, GError **error);
+
+/* Build the ruleset's batch now (egress_policy_install() does it if not
+ * done): the launcher calls it while it waits for pid 1's sockets. */
+void egress_policy_prepare_install(EgressPolicy *p);
 
 /* DNS view of the policy.  Look NAME up (case-insensitive, no trailing dot):
  * returns TRUE if allowlisted (exact entry or *.suffix match); fills

@@ -275,7 +275,6 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	sbx_debug("child: maps written; network stage");
 	if (!net_child_setup(a->net, a->net_chan, &error))
 		fail(a, "network", error);
-	close(a->net_chan);
 	sbx_debug("child: network stage done");
 	sbx_debug("child: filesystem stage");
 	if (!fs_apply_plan(a->plan, uppers, &error))
@@ -293,6 +292,11 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	 * paths; pid 1 closes it, the payload enforces it last. */
 	if (!sbx_landlock_prepare(a->plan, a->cfg, p.proc_fd, &p.landlock_fd, &error))
 		fail(a, "landlock", error);
+	/* mini-tapbox: the launcher has been installing the ruleset and
+	 * attaching libslirp while we built the file system */
+	if (!net_child_wait_up(a->net, a->net_chan, &error))
+		fail(a, "network", error);
+	close(a->net_chan);
 	sbx_debug("child: set-up done; becoming init");
 	if (!a->continuation) {
 		/* never returns: pid 1 runs init, the payload execs */

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -426,26 +427,51 @@ verify_ruleset(struct mnl_socket *nl, const NftObjects *want, GError **error)
 	return TRUE;
 }
 
+struct NftInstall {
+	NftObjects *objects;
+	NftBatch *batch;
+};
+
+NftInstall *
+nft_install_new(const NftPolicy *p)
+{
+	NftInstall *in = g_new0(NftInstall, 1);
+
+	in->objects = nft_objects_build(p);
+	in->batch = nft_objects_batch(in->objects, (guint32)time(NULL));
+	return in;
+}
+
+void
+nft_install_free(NftInstall *in)
+{
+	if (!in)
+		return;
+	g_clear_pointer(&in->batch, nft_batch_free);
+	g_clear_pointer(&in->objects, nft_objects_free);
+	g_free(in);
+}
+
 gboolean
-nft_apply(const NftPolicy *p, GError **error)
+nft_install_run(const NftInstall *in, int sock, GError **error)
 {
 	struct mnl_socket *nl;
-	g_autoptr(NftObjects) o = nft_objects_build(p);
-	g_autoptr(NftBatch) b = nft_objects_batch(o, (guint32)time(NULL));
+	int fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
 	gboolean ok;
 
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl)
-		return nft_errno(error, errno, "open NETLINK_NETFILTER socket");
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	/* a copy: mnl_socket_close() closes it, SOCK stays the caller's */
+	if (fd < 0)
+		return nft_errno(error, errno, "duplicate the NETLINK_NETFILTER socket");
+	nl = mnl_socket_fdopen(fd);
+	if (!nl) {
 		int err = errno;
 
-		mnl_socket_close(nl);
-		return nft_errno(error, err, "bind NETLINK_NETFILTER socket");
+		close(fd);
+		return nft_errno(error, err, "use the NETLINK_NETFILTER socket");
 	}
-	ok = send_batch(mnl_socket_get_fd(nl), b, error) &&
-	     drain_replies(mnl_socket_get_fd(nl), nft_batch_acks(b), b, error) &&
-	     verify_ruleset(nl, o, error);
+	ok = send_batch(mnl_socket_get_fd(nl), in->batch, error) &&
+	     drain_replies(mnl_socket_get_fd(nl), nft_batch_acks(in->batch), in->batch, error) &&
+	     verify_ruleset(nl, in->objects, error);
 	mnl_socket_close(nl);
 	return ok;
 }

@@ -4,7 +4,7 @@
  *
  * Plan, then apply: NftPolicy is the compiled allowlist (sorted, merged
  * address ranges per set), nft_build_batch() turns it into a libnftnl batch
- * (pure: no socket, unit-tested by parsing the bytes back), nft_apply()
+ * (pure: no socket, unit-tested by parsing the bytes back), nft_install_run()
  * sends that batch in ONE sendmsg inside the sandbox netns, drains the
  * replies and reads the ruleset back to verify it.
  *
@@ -115,17 +115,29 @@ void nft_batch_free(NftBatch *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NftBatch, nft_batch_free)
 /* The batch as one contiguous buffer (copied), for tests and the fuzzer. */
 GBytes *nft_batch_bytes(NftBatch *b);
-/* Number of messages that carry NLM_F_ACK (the replies nft_apply waits for). */
+/* Number of messages that carry NLM_F_ACK (the replies nft_install_run waits for). */
 guint nft_batch_acks(const NftBatch *b);
 
 /* ---- nft-apply.c: send, verify, run-time additions ---- */
 
-/* Child side, namespace-root in the sandbox netns: send P's batch in one
- * sendmsg, collect every reply (any error fails: the batch is one kernel
- * transaction, so nothing is half-applied), then dump table mini_sandbox
- * and compare its sets, elements and chain against P.  ENOENT / EOPNOTSUPP
- * / EAFNOSUPPORT / EPROTONOSUPPORT → "nf_tables unavailable: …" with the fix. */
-gboolean nft_apply(const NftPolicy *p, GError **error);
+/* The ruleset's objects and its batch, built ahead of time from P (the
+ * launcher builds them while pid 1 makes the network namespace's devices;
+ * ~0.7 ms of libnftnl work on a 2-vCPU VM). */
+typedef struct NftInstall NftInstall;
+NftInstall *nft_install_new(const NftPolicy *p);
+void nft_install_free(NftInstall *in);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NftInstall, nft_install_free)
+
+/* Through SOCK, a bound NETLINK_NETFILTER socket opened in the sandbox's
+ * netns (nft_open_socket(), by pid 1): the launcher, owner of the
+ * sandbox's user namespace, holds CAP_NET_ADMIN there.  Send IN's batch in
+ * one sendmsg, collect every reply (any error fails: the batch is one
+ * kernel transaction, so nothing is half-applied), then dump table
+ * mini_sandbox and compare its sets, elements and chain against IN.  All
+ * replies are read: SOCK can serve run-time additions afterwards.
+ * ENOENT / EOPNOTSUPP / EAFNOSUPPORT / EPROTONOSUPPORT → "nf_tables
+ * unavailable: …" with the fix. */
+gboolean nft_install_run(const NftInstall *in, int sock, GError **error);
 
 /* Open a NETLINK_NETFILTER socket (CLOEXEC) in the current netns. */
 int nft_open_socket(GError **error);
