@@ -34,9 +34,9 @@ STAGES = [
     ("— lo up, open tap0 and the netlink sockets", r"net: loopback up; open tap0"),
     ("— hand the fds to the launcher", r"net: hand tap0 to the launcher"),
     ("— rtnetlink: qdisc, link, addresses, routes", r"net: configure tap0"),
-    ("— nft batch + read-back, NET_UP", r"net: install the egress ruleset"),
     ("child: filesystem stage", r"child: network stage done"),
     ("child: task cap, Landlock ruleset", r"child: at most \d+ tasks|child: landlock ruleset"),
+    ("child: wait for the launcher's NET_UP", r"net: wait for the launcher's NET_UP"),
     ("init: start the payload (clone VM|VFORK|NEWUSER)", r"child: set-up done; becoming init"),
     ("payload: nested maps", r"payload: nested user namespace"),
     ("payload: close fds, drop privileges", r"payload: fds closed; drop privileges"),
@@ -48,7 +48,9 @@ STAGES = [
 ]
 # Intervals that overlap the stages above: (label, opening line, closing line).
 PARALLEL = [
-    ("in parallel — launcher: attach libslirp, relay, resolver (fds → NET_UP)",
+    ("in parallel — launcher: nft batch + read-back through pid 1's socket",
+     r"net: install the egress ruleset", r"network up: tap0"),
+    ("in parallel — launcher: from the fds to NET_UP (ruleset, relay, resolver)",
      r"net: hand tap0 to the launcher", r"network up: tap0"),
     ("in parallel — launcher: after the clone until it waits", r"launcher: clone namespaces",
      r"launcher: attach network"),

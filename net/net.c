@@ -276,6 +276,7 @@ net_child_wait_up(SbxNet *net, int chan, GError **error)
 
 	if (net->mode != SBX_NET_TAP)
 		return TRUE;
+	sbx_debug("net: wait for the launcher's NET_UP");
 	/* Bounded by the launcher: if it dies, the socket reads EOF.  One
 	 * SEQPACKET message, read whole. */
 	memset(&answer, 0, sizeof answer);
