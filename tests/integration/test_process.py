@@ -571,6 +571,27 @@ def test_sigkill_of_launcher_kills_the_sandbox(workdir):
             os.kill(pid, signal.SIGKILL)
 
 
+def test_sigkill_of_launcher_during_setup_leaves_nothing(workdir):
+    """Pid 1 maps its own ids and waits for nothing from the launcher: a
+    launcher killed at any point of the set-up — before pid 1 set its
+    parent-death signal too — must take the whole sandbox with it.  The
+    kill lands at spread points of the start-up (fault injection, not
+    synchronisation); the assertion is only that nothing survives."""
+    marker = "msbx-early-%s" % uuid.uuid4().hex
+    try:
+        for delay in [0, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.006, 0.008, 0.012, 0.02] * 2:
+            p = start(["--", PY, "-c", "import time; time.sleep(300)", marker], workdir)
+            time.sleep(delay)
+            p.kill()
+            p.wait(timeout=10)
+            p.stdout.close()
+            p.stderr.close()
+            assert wait_gone(marker) == [], "sandbox outlived its launcher (kill after %ss)" % delay
+    finally:
+        for pid in pids_with_marker(marker):
+            os.kill(pid, signal.SIGKILL)
+
+
 # --- identity and privileges -------------------------------------------------
 
 @pytest.mark.parametrize("args,uid", [([], os.getuid()), (["-R"], 0), (["-U"], 65534)])
