@@ -9,7 +9,7 @@
  * Theory of operation: doc/THEORY.md has the whole start as a timeline,
  * launcher | set-up child | payload, with every channel (the SYNC and CHAN
  * socketpairs, the uid maps, pidfds, the job-control pipe), every message
- * (the 'G' byte after the maps, NetHello/NetAnswer, SbxSetupReport) and the
+ * (NetHello/NetAnswer, the overlays' upper directories, SbxSetupReport) and the
  * function that handles each stage: launch_prepare(), launch_clone(),
  * launch_handshake(), launch_wait() here; sbx_sandbox_child() in the child.
  */

@@ -218,7 +218,7 @@ typedef struct {
 } PayloadArgs;
 
 /* The payload's stages, identity to seccomp.  The nested user namespace
- * exists already (pid 1's clone, or sbx_userns_enter_identity() before
+ * exists already (pid 1's clone, or sbx_userns_unshare_nested() before
  * this in library mode); the maps are ours to write. */
 static void
 payload_setup(const PayloadArgs *p)
