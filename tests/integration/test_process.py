@@ -151,14 +151,22 @@ def test_inherited_sigchld_ignore_does_not_lose_the_status(workdir):
 
 # --- signals -----------------------------------------------------------------
 
+# Payloads that wait for a signal Python handles (SIGINT, SIGUSR1) wait in
+# short sleeps: CPython's time.sleep() checks for signals before it enters
+# clock_nanosleep(), not in between, so a signal landing in that gap only
+# runs its handler when the sleep ends — 60 s later (seen as 9 of 200 runs
+# on a loaded 2-vCPU VM, the old build too; a race of the test's payload,
+# not of the sandbox).  A short sleep bounds that to one step.
+WAIT_FOR_SIGNALS = "while True: time.sleep(0.05)"
+
 # The handler must not use print(): the signal can arrive while print('ready')
 # is still inside the buffered writer.
 PRINT_READY_AND_WAIT = ("import os, signal, time\n"
                         "def on_usr1(sig, frame):\n"
                         "    os.write(1, b'got SIGUSR1\\n'); os._exit(7)\n"
                         "signal.signal(signal.SIGUSR1, on_usr1)\n"
-                        "print('ready', flush=True)\n"
-                        "time.sleep(60)\n")
+                        "print('ready', flush=True)\n" +
+                        WAIT_FOR_SIGNALS + "\n")
 
 
 def test_signals_are_forwarded_to_the_payload(workdir):
@@ -207,7 +215,8 @@ FOREGROUND_CHILD_SCRIPT = """#!/bin/bash
 # bash waits for its foreground child before it acts on SIGINT/SIGTERM:
 # a signal to bash alone leaves this running for the child's whole sleep.
 echo ready
-"%s" -c 'import time; print("child-ready", flush=True); time.sleep(60)' %s
+"%s" -c 'import time; print("child-ready", flush=True)
+while True: time.sleep(0.05)' %s
 echo after-the-child
 """
 
