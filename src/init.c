@@ -300,18 +300,27 @@ typedef struct {
 	sigset_t mask;
 } PayloadSpawn;
 
-static int
-payload_trampoline(void *data)
+/* The payload's first steps, either way it was started: the job-control
+ * pipe is pid 1's and the launcher's only (its fds are closed, the
+ * variables left alone: a CLONE_VM payload shares them with pid 1), its
+ * own process group, the caller's signal mask back. */
+static void
+payload_begin(const sigset_t *mask)
 {
-	PayloadSpawn *spawn = data;
-
-	/* the job-control pipe is pid 1's and the launcher's only */
 	if (jobctl_read >= 0)
 		close(jobctl_read);
 	if (jobctl_write >= 0)
 		close(jobctl_write);
 	payload_own_group();
-	sigprocmask(SIG_SETMASK, &spawn->mask, NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+}
+
+static int
+payload_trampoline(void *data)
+{
+	PayloadSpawn *spawn = data;
+
+	payload_begin(&spawn->mask);
 	spawn->fn(spawn->arg);
 	_exit(SBX_EXIT_SETUP); /* not reached: FN execs or _exits */
 }
@@ -386,14 +395,8 @@ sbx_init_start(int payload_only_fd, SbxPayloadFn fn, void *arg, GError **error)
 		return sbx_set_errno(error, saved_errno, "init: start the payload");
 	}
 	if (payload == 0) {
-		/* the job-control pipe is pid 1's and the launcher's only */
-		if (jobctl_read >= 0)
-			close(jobctl_read);
-		if (jobctl_write >= 0)
-			close(jobctl_write);
-		jobctl_read = jobctl_write = -1;
-		payload_own_group();
-		sigprocmask(SIG_SETMASK, &saved, NULL);
+		payload_begin(&saved);
+		jobctl_read = jobctl_write = -1;   /* a fork()ed payload's own copies */
 		return TRUE;
 	}
 	/* Both sides set the group, as a shell does: whichever runs first,
