@@ -7,12 +7,12 @@
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/safepath.h"
+#include "common/userdb.h"
 
 #include <dirent.h>
 #include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -410,7 +410,7 @@ host_view_gather(HostView *view, GError **error)
 	char buf[PATH_MAX];
 	const char *home = g_getenv("HOME");
 	g_autoptr(GError) local = NULL;
-	const struct passwd *pw;
+	g_autofree char *pw_home = NULL;
 
 	if (!g_file_get_contents("/proc/self/mountinfo", &mountinfo, NULL, &local)) {
 		g_set_error(error, SBX_ERROR, SBX_ERR_OS, "read /proc/self/mountinfo: %s",
@@ -430,10 +430,10 @@ host_view_gather(HostView *view, GError **error)
 	view->home = canonical_dir(home);
 	/* $HOME is the caller's to unset or point elsewhere; the real home
 	 * (keys, dotfiles) must be hidden all the same. */
-	errno = 0;
-	pw = getpwuid(view->uid);
-	if (pw)
-		view->pw_home = canonical_dir(pw->pw_dir);
+	if (!sbx_userdb_home(view->uid, &pw_home, error))
+		return FALSE;
+	if (pw_home)
+		view->pw_home = canonical_dir(pw_home);
 	if (!gather_top(view, error))
 		return FALSE;
 	if (g_file_test("/etc/resolv.conf", G_FILE_TEST_IS_SYMLINK)) {

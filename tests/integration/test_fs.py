@@ -166,6 +166,52 @@ def test_home_secret_hidden_when_home_env_wrong(home_project, home_secret, home)
     assert r.stdout.split() == [os.path.relpath(home_project, HOME).split("/")[0]]
 
 
+# An account that /etc/passwd does not have, from another user database:
+# a systemd userdb drop-in record (nss-systemd reads /run/userdb), set up in
+# a private mount namespace (tmpfs on /run and /srv) so that nothing of the
+# host changes.  The statically linked mini-sandbox must not load NSS
+# modules itself (that crashed: SIGSEGV), and must still find this home
+# (through getent) to hide it when $HOME does not name it.
+NSS_UID = 23456
+NSS_HOME_SCRIPT = r"""
+set -e
+mount --make-rprivate /
+mount -t tmpfs msbx-test-run /run
+mkdir /run/userdb
+printf '%s' '{"userName":"msbxnss","uid":UID,"gid":UID,"homeDirectory":"/srv/msbxnss-home","disposition":"regular"}' > /run/userdb/msbxnss.user
+ln -s msbxnss.user /run/userdb/UID.user
+mount -t tmpfs msbx-test-srv /srv
+mkdir -p /srv/msbxnss-home/.ssh /srv/proj
+echo NSS-HOME-SECRET > /srv/msbxnss-home/.ssh/id
+chown -R UID:UID /srv/msbxnss-home /srv/proj
+getent passwd UID || echo "no account UID"
+cd /srv/proj
+exec setpriv --reuid UID --regid UID --clear-groups env -u HOME "$@"
+""".replace("UID", str(NSS_UID))
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("records", [True, False], ids=["nss-account", "no-account"])
+def test_home_from_other_user_database_hidden(records):
+    assert os.getuid() == 0
+    assert os.path.isdir("/srv"), "this test mounts a tmpfs on /srv"
+    script = NSS_HOME_SCRIPT if records else NSS_HOME_SCRIPT.replace(
+        "ln -s msbxnss.user", "rm /run/userdb/msbxnss.user; : ")
+    r = run(["unshare", "-m", "sh", "-c", script, "sh", SANDBOX, "-x", "--", "sh", "-c",
+             "cat /srv/msbxnss-home/.ssh/id 2>/dev/null; ls -A /srv/msbxnss-home; echo RAN"],
+            timeout=60)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    assert "RAN" in r.stdout
+    if records:
+        # the home getent names is hidden: neither the key nor .ssh shows
+        assert "/srv/msbxnss-home:" in r.stdout     # getent found the account
+        assert "NSS-HOME-SECRET" not in r.stdout and ".ssh" not in r.stdout.split()
+    else:
+        # control: without the record nothing names that home, and -x shows
+        # /srv as the host has it — so the case above is decided by the lookup
+        assert "NSS-HOME-SECRET" in r.stdout
+
+
 # ---- /tmp, /var/tmp, /dev/shm ----------------------------------------------
 
 @pytest.mark.parametrize("mode", [["-x"], []], ids=["default", "read-only"])
