@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
+#include "src/cpu-handoff.h"
 #include "src/privdrop.h"
 
 #include <errno.h>
@@ -385,6 +386,7 @@ sbx_init_start(int payload_only_fd, SbxPayloadFn fn, void *arg, GError **error)
 		PayloadSpawn spawn = { .fn = fn, .arg = arg, .mask = saved };
 
 		payload = spawn_payload(&spawn);
+		sbx_handoff_release();     /* the payload has exec'd (or is gone) */
 	} else {
 		payload = fork();
 	}

@@ -22,6 +22,7 @@
 #include "mounts/discarded.h"
 #include "mounts/fs.h"
 #include "mounts/mount-plan.h"
+#include "src/cpu-handoff.h"
 #include "src/init.h"
 #include "net/net.h"
 #include "src/nsclone.h"
@@ -473,6 +474,8 @@ launch_prepare(Launcher *l, SbxChildArgs *args, GError **error)
 static LaunchResult
 launch_clone(Launcher *l, SbxChildArgs *args, GError **error)
 {
+	SbxCloneResult result;
+
 	fflush(NULL);
 	l->tty_fd = sbx_init_note_terminal();
 	if (l->tty_fd >= 0)
@@ -480,7 +483,15 @@ launch_clone(Launcher *l, SbxChildArgs *args, GError **error)
 	sbx_init_set_deadline(l->cfg->timeout_secs, l->cfg->grace_secs);
 	block_forwarded_signals(l);
 	sbx_debug("launcher: clone namespaces (flags %#lx)", clone_flags(l->cfg));
-	switch (sbx_clone_sandbox(clone_flags(l->cfg), &l->procs, error)) {
+	/* The CLI's pid 1 and payload start on this CPU (cpu-handoff.h) —
+	 * not mini-tapbox's: its launcher works alongside pid 1 (the ruleset,
+	 * libslirp), and not the library's continuation. */
+	if (!args->continuation && l->cfg->net_mode != SBX_NET_TAP)
+		sbx_handoff_pin();
+	result = sbx_clone_sandbox(clone_flags(l->cfg), &l->procs, error);
+	if (result != SBX_CLONE_CHILD)
+		sbx_handoff_release();
+	switch (result) {
 	case SBX_CLONE_CHILD:
 		sigprocmask(SIG_SETMASK, &l->saved_mask, NULL);
 		l->signals_blocked = FALSE;

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/fdutil.h"
 #include "common/log.h"
+#include "src/cpu-handoff.h"
 #include "src/init.h"
 #include "src/landlock.h"
 #include "src/resource-limits.h"
@@ -200,6 +201,7 @@ exec_payload(char **argv)
 {
 	int saved;
 
+	sbx_handoff_release();     /* the command runs with the caller's CPU mask */
 	execvp(argv[0], argv);
 	saved = errno;
 	if (saved == EACCES && !strchr(argv[0], '/') && !exists_on_path(argv[0]))

@@ -768,3 +768,34 @@ def test_root_identity_and_no_capabilities(workdir):
     st = status_fields(r.stdout)
     for field in CAP_FIELDS:
         assert int(st[field], 16) == 0, (field, st[field])
+
+
+# ---- CPU affinity ------------------------------------------------------------
+# pid 1 and the payload start pinned to the launcher's CPU (src/cpu-handoff.h):
+# the command and pid 1 must run with the mask the caller gave, not that pin.
+
+def allowed_cpus(status_text):
+    """Cpus_allowed_list of a /proc/PID/status text, as a set of CPUs."""
+    line = next(l for l in status_text.splitlines() if l.startswith("Cpus_allowed_list:"))
+    cpus = set()
+    for part in line.split(":", 1)[1].strip().split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
+@pytest.mark.parametrize("mode", [[], ["-x"]], ids=["read-only", "default"])
+@pytest.mark.parametrize("restrict", [False, True], ids=["all-cpus", "taskset"])
+def test_payload_and_init_keep_the_callers_cpu_mask(workdir, mode, restrict):
+    mine = os.sched_getaffinity(0)
+    assert len(mine) >= 2, f"needs two CPUs to tell a pin from the caller's mask: {mine}"
+    # the caller's mask: everything, or one CPU that is not the first
+    want = {max(mine)} if restrict else mine
+    r = subprocess.run([SANDBOX, *mode, "--", "sh", "-c",
+                        "cat /proc/self/status; echo ==; cat /proc/1/status"],
+                       cwd=workdir, capture_output=True, text=True, timeout=60,
+                       preexec_fn=(lambda: os.sched_setaffinity(0, want)) if restrict else None)
+    assert r.returncode == 0, r.stderr
+    payload, init = r.stdout.split("==\n")
+    assert allowed_cpus(payload) == want
+    assert allowed_cpus(init) == want
