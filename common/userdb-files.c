@@ -5,13 +5,18 @@
  */
 #include "common/userdb.h"
 
-/* glibc installs getent in its bindir: /usr/bin on every distribution
- * that ships it (and /bin links there where /usr is merged). */
-
 gboolean
 sbx_userdb_home(uid_t uid, char **home, GError **error)
 {
-	return sbx_userdb_home_from("/etc/passwd", "/usr/bin/getent", uid, home, error);
+	static const SbxUserdbSources sources = {
+		.passwd = "/etc/passwd",
+		.nsswitch = "/etc/nsswitch.conf",
+		/* glibc installs getent in its bindir: /usr/bin on every
+		 * distribution (/bin links there where /usr is merged) */
+		.getent = "/usr/bin/getent",
+	};
+
+	return sbx_userdb_home_from(&sources, uid, home, error);
 }
 
 /* The static executable is linked with --wrap for glibc's NSS lookups

@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: MIT
  *
- * userdb-nss.c — sbx_userdb_home() through glibc's NSS (see userdb.h).
+ * userdb-nss.c — sbx_userdb_home() for dynamically linked programs:
+ * /etc/passwd, then getpwuid() (see userdb.h).
  */
 #include "common/userdb.h"
-
-#include <pwd.h>
 
 gboolean
 sbx_userdb_home(uid_t uid, char **home, GError **error)
 {
-	struct passwd *pw;
+	static const SbxUserdbSources sources = {
+		.passwd = "/etc/passwd",
+		.nsswitch = "/etc/nsswitch.conf",
+		.getent = NULL,
+	};
 
-	(void)error;
-	*home = NULL;
-	pw = getpwuid(uid);
-	if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
-		*home = g_strdup(pw->pw_dir);
-	return TRUE;
+	return sbx_userdb_home_from(&sources, uid, home, error);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
- * userdb.c — passwd(5) lines, and the lookup of userdb-files.c with its
- * sources named (see userdb.h).
+ * userdb.c — passwd(5) lines, nsswitch.conf's passwd order, and the
+ * lookup both kinds of executable share (see userdb.h).
  */
 #include "common/userdb.h"
 #include "common/error.h"
@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -85,6 +86,36 @@ sbx_userdb_parse_home(const char *text, gsize len, uid_t uid)
 
 	find_entry(text, len, uid, &home);
 	return home;
+}
+
+gboolean
+sbx_userdb_files_first(const char *nsswitch)
+{
+	const char *line = nsswitch;
+
+	while (line && *line) {
+		const char *end = strchrnul(line, '\n');
+		const char *p = line;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (g_str_has_prefix(p, "passwd") && p + 6 <= end) {
+			p += 6;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			if (p < end && *p == ':') {
+				p++;
+				while (p < end && (*p == ' ' || *p == '\t'))
+					p++;
+				/* the first source, up to a blank, '[' or the line's end */
+				return end - p >= 5 && strncmp(p, "files", 5) == 0 &&
+				       (p + 5 == end || p[5] == ' ' || p[5] == '\t' || p[5] == '[' ||
+					p[5] == '#');
+			}
+		}
+		line = *end ? end + 1 : NULL;
+	}
+	return TRUE;    /* no passwd line: glibc asks files */
 }
 
 /* Read FD to EOF, at most GETENT_OUTPUT_MAX bytes.  0 or -errno. */
@@ -166,24 +197,57 @@ ask_getent(const char *getent, uid_t uid, char **home, GError **error)
 	return TRUE;
 }
 
-gboolean
-sbx_userdb_home_from(const char *passwd_path, const char *getent, uid_t uid, char **home,
-		     GError **error)
+/* getpwuid() in this process: NSS as the C library has it configured. */
+static gboolean
+ask_nss(uid_t uid, char **home)
 {
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+		*home = g_strdup(pw->pw_dir);
+	return TRUE;
+}
+
+/* Whether the passwd file answers for uid: 1 when nsswitch.conf asks it
+ * first and it has uid's entry (*home then set, NULL for an unusable
+ * home), 0 when the fallback must be asked, -1 with *error set when a file
+ * that exists cannot be read (nothing may guess the home then). */
+static int
+ask_passwd_file(const SbxUserdbSources *src, uid_t uid, char **home, GError **error)
+{
+	g_autofree char *nsswitch = NULL;
 	g_autofree char *text = NULL;
 	g_autoptr(GError) local = NULL;
 	gsize len = 0;
 
-	*home = NULL;
-	if (g_file_get_contents(passwd_path, &text, &len, &local)) {
-		/* An entry without a usable home still answers the question:
-		 * getent is not asked then. */
-		if (find_entry(text, len, uid, home))
-			return TRUE;
-	} else if (!g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-		g_set_error(error, SBX_ERROR, SBX_ERR_OS, "read %s: %s", passwd_path,
-			    local->message);
-		return FALSE;
+	if (!g_file_get_contents(src->nsswitch, &nsswitch, NULL, &local)) {
+		if (!g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			g_set_error(error, SBX_ERROR, SBX_ERR_OS, "read %s: %s", src->nsswitch,
+				    local->message);
+			return -1;
+		}
+		g_clear_error(&local);
 	}
-	return ask_getent(getent, uid, home, error);
+	if (!sbx_userdb_files_first(nsswitch))
+		return 0;
+	if (!g_file_get_contents(src->passwd, &text, &len, &local)) {
+		if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return 0;
+		g_set_error(error, SBX_ERROR, SBX_ERR_OS, "read %s: %s", src->passwd,
+			    local->message);
+		return -1;
+	}
+	return find_entry(text, len, uid, home) ? 1 : 0;
+}
+
+gboolean
+sbx_userdb_home_from(const SbxUserdbSources *src, uid_t uid, char **home, GError **error)
+{
+	int r;
+
+	*home = NULL;
+	r = ask_passwd_file(src, uid, home, error);
+	if (r != 0)
+		return r > 0;
+	return src->getent ? ask_getent(src->getent, uid, home, error) : ask_nss(uid, home);
 }

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import SANDBOX, run, sandbox
+from conftest import SANDBOX, TAPBOX, run, sandbox
 
 HOME = os.path.expanduser("~")
 
@@ -192,12 +192,13 @@ exec setpriv --reuid UID --regid UID --clear-groups env -u HOME "$@"
 
 @pytest.mark.root
 @pytest.mark.parametrize("records", [True, False], ids=["nss-account", "no-account"])
-def test_home_from_other_user_database_hidden(records):
+@pytest.mark.parametrize("prog", [SANDBOX, TAPBOX], ids=["mini-sandbox", "mini-tapbox"])
+def test_home_from_other_user_database_hidden(records, prog):
     assert os.getuid() == 0
     assert os.path.isdir("/srv"), "this test mounts a tmpfs on /srv"
     script = NSS_HOME_SCRIPT if records else NSS_HOME_SCRIPT.replace(
         "ln -s msbxnss.user", "rm /run/userdb/msbxnss.user; : ")
-    r = run(["unshare", "-m", "sh", "-c", script, "sh", SANDBOX, "-x", "--", "sh", "-c",
+    r = run(["unshare", "-m", "sh", "-c", script, "sh", prog, "-x", "--", "sh", "-c",
              "cat /srv/msbxnss-home/.ssh/id 2>/dev/null; ls -A /srv/msbxnss-home; echo RAN"],
             timeout=60)
     assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)

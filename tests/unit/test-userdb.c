@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/userdb.h"
 
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,6 +71,7 @@ test_parse_unusable_home(void **state)
 typedef struct {
 	char *dir;
 	char *passwd;
+	char *nsswitch;
 } Fixture;
 
 static int
@@ -82,6 +84,9 @@ setup(void **state)
 	if (!f->dir)
 		return -1;
 	f->passwd = g_build_filename(f->dir, "passwd", NULL);
+	f->nsswitch = g_build_filename(f->dir, "nsswitch.conf", NULL);
+	if (!g_file_set_contents(f->nsswitch, "passwd:         files systemd\n", -1, NULL))
+		return -1;
 	if (!g_file_set_contents(f->passwd,
 				 "root:x:0:0:root:/root:/bin/bash\n"
 				 "nohome:x:1500:1500::/:/bin/sh\n"
@@ -100,6 +105,7 @@ teardown(void **state)
 	if (system(cmd) != 0)
 		return -1;
 	g_free(f->passwd);
+	g_free(f->nsswitch);
 	g_free(f->dir);
 	g_free(f);
 	return 0;
@@ -118,6 +124,15 @@ fake_getent(Fixture *f, const char *name, const char *body)
 	return path;
 }
 
+/* sbx_userdb_home_from() with the fixture's files and GETENT. */
+static gboolean
+lookup(Fixture *f, const char *getent, uid_t uid, char **home, GError **error)
+{
+	SbxUserdbSources src = { .passwd = f->passwd, .nsswitch = f->nsswitch, .getent = getent };
+
+	return sbx_userdb_home_from(&src, uid, home, error);
+}
+
 static gboolean
 ran(const char *getent)
 {
@@ -134,10 +149,10 @@ test_file_answers_first(void **state)
 	g_autofree char *home = NULL, *blank = NULL;
 	g_autoptr(GError) error = NULL;
 
-	assert_true(sbx_userdb_home_from(f->passwd, getent, 0, &home, &error));
+	assert_true(lookup(f, getent, 0, &home, &error));
 	assert_string_equal(home, "/root");
 	/* an entry without a usable home answers too: getent is not asked */
-	assert_true(sbx_userdb_home_from(f->passwd, getent, 1600, &blank, &error));
+	assert_true(lookup(f, getent, 1600, &blank, &error));
 	assert_null(blank);
 	assert_false(ran(getent));
 }
@@ -153,7 +168,7 @@ test_getent_for_other_accounts(void **state)
 	g_autofree char *marker = g_strconcat(getent, ".ran", NULL);
 	g_autoptr(GError) error = NULL;
 
-	assert_true(sbx_userdb_home_from(f->passwd, getent, 4242, &home, &error));
+	assert_true(lookup(f, getent, 4242, &home, &error));
 	assert_null(error);
 	assert_string_equal(home, "/net/home/ldapuser");
 	assert_true(g_file_get_contents(marker, &args, NULL, NULL));
@@ -170,7 +185,9 @@ test_getent_without_passwd_file(void **state)
 	g_autofree char *home = NULL;
 	g_autoptr(GError) error = NULL;
 
-	assert_true(sbx_userdb_home_from(missing, getent, 0, &home, &error));
+	SbxUserdbSources src = { .passwd = missing, .nsswitch = f->nsswitch, .getent = getent };
+
+	assert_true(sbx_userdb_home_from(&src, 0, &home, &error));
 	assert_string_equal(home, "/root");
 	assert_true(ran(getent));
 }
@@ -184,7 +201,7 @@ test_getent_no_such_account(void **state)
 	char *home = stale;      /* overwritten: no answer is NULL, not what was there */
 	g_autoptr(GError) error = NULL;
 
-	assert_true(sbx_userdb_home_from(f->passwd, getent, 4242, &home, &error));
+	assert_true(lookup(f, getent, 4242, &home, &error));
 	assert_null(home);
 	assert_null(error);
 	assert_true(ran(getent));
@@ -211,7 +228,7 @@ test_getent_failures_are_errors(void **state)
 		g_autofree char *home = NULL;
 		g_autoptr(GError) error = NULL;
 
-		assert_false(sbx_userdb_home_from(f->passwd, getent, 4242, &home, &error));
+		assert_false(lookup(f, getent, 4242, &home, &error));
 		assert_non_null(error);
 		assert_non_null(strstr(error->message, cases[i].message));
 		assert_null(home);
@@ -226,10 +243,84 @@ test_getent_missing_names_the_fix(void **state)
 	g_autofree char *home = NULL;
 	g_autoptr(GError) error = NULL;
 
-	assert_false(sbx_userdb_home_from(f->passwd, getent, 4242, &home, &error));
+	assert_false(lookup(f, getent, 4242, &home, &error));
 	assert_non_null(strstr(error->message, "uid 4242 is not in /etc/passwd"));
 	assert_non_null(strstr(error->message, "No such file or directory"));
 	assert_non_null(strstr(error->message, "-Dstatic_pie=false"));
+}
+
+static void
+test_nsswitch_files_first(void **state)
+{
+	(void)state;
+	assert_true(sbx_userdb_files_first(NULL));                        /* glibc's default */
+	assert_true(sbx_userdb_files_first("group: sss\n"));              /* no passwd line */
+	assert_true(sbx_userdb_files_first("passwd:         files systemd\n"));
+	assert_true(sbx_userdb_files_first("passwd:files"));
+	assert_true(sbx_userdb_files_first("  passwd:\tfiles [NOTFOUND=return] sss\n"));
+	assert_true(sbx_userdb_files_first("passwd: files[NOTFOUND=return] sss\n"));
+	assert_true(sbx_userdb_files_first("# passwd: sss files\npasswd: files\n"));
+	assert_false(sbx_userdb_files_first("passwd: sss files\n"));
+	assert_false(sbx_userdb_files_first("group: files\npasswd: ldap files\n"));
+	assert_false(sbx_userdb_files_first("passwd: compat\n"));
+	assert_false(sbx_userdb_files_first("passwd: filesystem\n"));
+	assert_false(sbx_userdb_files_first("passwd:\n"));
+	assert_true(sbx_userdb_files_first("passwd files\n"));    /* no colon: no passwd line, the default */
+}
+
+/* Another source first: the file's entry is not what getpwuid() would
+ * return, so it is not used. */
+static void
+test_other_source_first(void **state)
+{
+	Fixture *f = *state;
+	g_autofree char *getent = fake_getent(f, "getent-sss",
+		"echo 'root:x:0:0:root:/var/lib/sss-root:/bin/bash'");
+	g_autofree char *home = NULL;
+	g_autoptr(GError) error = NULL;
+
+	assert_true(g_file_set_contents(f->nsswitch, "passwd: sss files\n", -1, NULL));
+	assert_true(lookup(f, getent, 0, &home, &error));
+	assert_string_equal(home, "/var/lib/sss-root");
+	assert_true(ran(getent));
+}
+
+/* A passwd or nsswitch.conf that exists but cannot be read is an error:
+ * the fallback would read the same file and find nothing. */
+static void
+test_unreadable_files_are_errors(void **state)
+{
+	Fixture *f = *state;
+	g_autofree char *getent = fake_getent(f, "getent-unused", "exit 2");
+	g_autofree char *home = NULL;
+	g_autoptr(GError) error = NULL;
+	SbxUserdbSources src = { .passwd = f->dir, .nsswitch = f->nsswitch, .getent = getent };
+
+	assert_false(sbx_userdb_home_from(&src, 0, &home, &error));     /* a directory: EISDIR */
+	assert_non_null(strstr(error->message, f->dir));
+	g_clear_error(&error);
+	src.passwd = f->passwd;
+	src.nsswitch = f->dir;
+	assert_false(sbx_userdb_home_from(&src, 0, &home, &error));
+	assert_non_null(strstr(error->message, f->dir));
+	assert_false(ran(getent));
+}
+
+/* Without a getent program: getpwuid() in this process (the dynamically
+ * linked executables).  Root is in every user database there is. */
+static void
+test_fallback_in_process(void **state)
+{
+	Fixture *f = *state;
+	g_autofree char *missing = g_build_filename(f->dir, "no-such-passwd", NULL);
+	g_autofree char *home = NULL;
+	g_autoptr(GError) error = NULL;
+	SbxUserdbSources src = { .passwd = missing, .nsswitch = f->nsswitch, .getent = NULL };
+	struct passwd *pw = getpwuid(0);
+
+	assert_non_null(pw);
+	assert_true(sbx_userdb_home_from(&src, 0, &home, &error));
+	assert_string_equal(home, pw->pw_dir);
 }
 
 int
@@ -244,6 +335,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_getent_no_such_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_getent_failures_are_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_getent_missing_names_the_fix, setup, teardown),
+		cmocka_unit_test(test_nsswitch_files_first),
+		cmocka_unit_test_setup_teardown(test_other_source_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_files_are_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_in_process, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
