@@ -117,7 +117,15 @@ def test_mini_sandbox_loads_none_of_the_network_libraries():
         assert any(lib.startswith("libc.so") for lib in sandbox_libs), sandbox_libs
     for prefix in NETWORK_LIBS:
         assert not [lib for lib in sandbox_libs if lib.startswith(prefix)], sandbox_libs
+    for prefix in ("libslirp", "libmnl"):
         assert [lib for lib in tapbox_libs if lib.startswith(prefix)], tapbox_libs
+    # libnftnl: shared, or linked into mini-tapbox (static_nftnl) — never
+    # into mini-sandbox (a function of it, by name in the unstripped build)
+    with open(SANDBOX, "rb") as f:
+        assert b"nftnl_batch_begin" not in f.read()
+    with open(TAPBOX, "rb") as f:
+        assert ([lib for lib in tapbox_libs if lib.startswith("libnftnl")] or
+                b"nftnl_batch_begin" in f.read()), tapbox_libs
     assert not os.path.islink(TAPBOX), "mini-tapbox must be an executable of its own"
 
 
