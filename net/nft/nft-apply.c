@@ -108,6 +108,10 @@ drain_replies(int fd, guint expect, const NftBatch *b, GError **error)
 				err_seq = nlh->nlmsg_seq;
 			}
 		}
+		/* the kernel queues the replies in message order: after the
+		 * last ACK asked for, there is nothing more to read */
+		if (acks >= expect)
+			break;
 	}
 	if (first_err)
 		return nft_errno(error, first_err, b ? nft_batch_describe(b, err_seq) : "batch");

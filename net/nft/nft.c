@@ -609,9 +609,7 @@ PAYLOAD_FN(rule_payload, struct nftnl_rule, nftnl_rule_nlmsg_build_payload)
 /* NEWSETELEM messages for KEYS of set S, ELEMS_PER_MSG at a time, written
  * with libmnl directly (the attribute layout of libnftnl's
  * nftnl_set_elems_nlmsg_build_payload): one nftnl_set_elem object per
- * element made a 10 000-entry list measurably slower to build.  No
- * NLM_F_ACK: errors are reported anyway, and thousands of ACKs would only
- * fill the receive buffer. */
+ * element made a 10 000-entry list measurably slower to build. */
 static void
 put_elements(NftBatch *b, guint32 *seq, const struct nftnl_set *s, const GArray *keys)
 {
@@ -665,25 +663,33 @@ nft_objects_batch(const NftObjects *o, guint32 seq)
 	nftnl_batch_begin(nftnl_batch_buffer(b->batch), seq++);
 	nftnl_batch_update(b->batch);
 	b->first_seq = seq;
-	put_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, &seq, table_payload, o->table,
+	put_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, &seq, table_payload, o->table,
 		g_strdup("table inet " NFT_TABLE_NAME));
 	for (guint i = 0; i < o->sets->len; i++) {
 		struct nftnl_set *s = o->sets->pdata[i];
 
-		put_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK, &seq, set_payload, s,
+		put_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE, &seq, set_payload, s,
 			g_strdup_printf("set %s", nftnl_set_get_str(s, NFTNL_SET_NAME)));
 		put_elements(b, &seq, s, o->set_keys->pdata[i]);
 	}
-	put_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, &seq, chain_payload, o->deny,
+	put_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, &seq, chain_payload, o->deny,
 		g_strdup("chain " NFT_CHAIN_DENY));
-	put_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, &seq, chain_payload, o->output,
+	/* One ACK, for the last message: a failing message is reported with or
+	 * without NLM_F_ACK (nfnetlink_rcv_batch), and the last one's ACK says
+	 * the kernel got to the end.  An ACK per message cost a reply skb and
+	 * a recv() each (58 for the 10-entry benchmark list, issue 19).  (Not
+	 * set afterwards: nftnl_batch_update() may have copied the message to a
+	 * new page.) */
+	put_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | (o->rules->len ? 0 : NLM_F_ACK), &seq,
+		chain_payload, o->output,
 		g_strdup("chain " NFT_CHAIN_OUTPUT));
 	for (guint i = 0; i < o->rules->len; i++) {
 		struct nftnl_rule *r = o->rules->pdata[i];
 		char text[512];
 
 		nftnl_rule_snprintf(text, sizeof text, r, NFTNL_OUTPUT_DEFAULT, 0);
-		put_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, &seq,
+		put_msg(b, NFT_MSG_NEWRULE,
+			NLM_F_CREATE | NLM_F_APPEND | (i + 1 == o->rules->len ? NLM_F_ACK : 0), &seq,
 			rule_payload, r, g_strdup_printf("rule %u (%s)", i + 1, g_strstrip(text)));
 	}
 	nftnl_batch_end(nftnl_batch_buffer(b->batch), seq++);
