@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: MIT
 """Per-stage start-up breakdown from mini-sandbox's -D log.
 
-usage: bench/stages.py [-n RUNS] BUILD_DIR
+usage: bench/stages.py [-n RUNS] [-F ALLOWLIST] BUILD_DIR
 
 Runs `mini-sandbox -- true`, `mini-sandbox -x -- true` and
-`mini-tapbox -x -- true` RUNS times each (interleaved) with `-D FILE` and
+`mini-tapbox -x -- true` (and with -F, `mini-tapbox -x -F ALLOWLIST --
+true`) RUNS times each (interleaved) with `-D FILE` and
 prints, as a Markdown table, the median time of each stage: from the
 CLOCK_MONOTONIC stamp of the line that opens it to the stamp of the line
 that opens the next one.  The stages are those of doc/THEORY.md; a stage
@@ -99,6 +100,7 @@ def stage_times(log_text):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", "--runs", type=int, default=30)
+    ap.add_argument("-F", "--allowlist", help="also run mini-tapbox -x with this list")
     ap.add_argument("build")
     args = ap.parse_args()
     src = os.path.join(os.path.abspath(args.build), "src")
@@ -107,6 +109,9 @@ def main():
         "`-x -- true`": [os.path.join(src, "mini-sandbox"), "-x", "--", "true"],
         "mini-tapbox `-x`": [os.path.join(src, "mini-tapbox"), "-x", "--", "true"],
     }
+    if args.allowlist:
+        commands["mini-tapbox `-x -F`"] = [os.path.join(src, "mini-tapbox"), "-x", "-F",
+                                           os.path.abspath(args.allowlist), "--", "true"]
     results = {name: [] for name in commands}
     with tempfile.TemporaryDirectory(prefix="msbx-stages.") as tmp:
         log = os.path.join(tmp, "debug.log")

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * cpu-handoff.c — pid 1 and the payload start on the launcher's CPU (see
- * cpu-handoff.h).
+ * cpu-handoff.c — where pid 1 and the payload start (see cpu-handoff.h).
  */
 #include "src/cpu-handoff.h"
 
@@ -11,7 +10,14 @@
 /* Copied into pid 1 by the clone, shared with the CLONE_VM payload (which
  * only reads it). */
 static cpu_set_t saved_mask;
-static bool pinned;
+static bool saved;
+
+void
+sbx_handoff_save(void)
+{
+	if (!saved)
+		saved = sched_getaffinity(0, sizeof saved_mask, &saved_mask) == 0;
+}
 
 void
 sbx_handoff_pin(void)
@@ -19,19 +25,32 @@ sbx_handoff_pin(void)
 	cpu_set_t one;
 	int cpu;
 
-	if (pinned || sched_getaffinity(0, sizeof saved_mask, &saved_mask) < 0)
-		return;
+	sbx_handoff_save();
 	cpu = sched_getcpu();
-	if (cpu < 0 || cpu >= CPU_SETSIZE)
+	if (!saved || cpu < 0 || cpu >= CPU_SETSIZE)
 		return;
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
-	pinned = sched_setaffinity(0, sizeof one, &one) == 0;
+	sched_setaffinity(0, sizeof one, &one);
+}
+
+void
+sbx_handoff_push(pid_t child)
+{
+	cpu_set_t others;
+	int cpu = sched_getcpu();
+
+	if (!saved || cpu < 0 || cpu >= CPU_SETSIZE)
+		return;
+	others = saved_mask;
+	CPU_CLR(cpu, &others);
+	if (CPU_COUNT(&others) > 0)
+		sched_setaffinity(child, sizeof others, &others);
 }
 
 void
 sbx_handoff_release(void)
 {
-	if (pinned)
+	if (saved)
 		sched_setaffinity(0, sizeof saved_mask, &saved_mask);
 }

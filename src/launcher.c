@@ -474,6 +474,7 @@ launch_prepare(Launcher *l, SbxChildArgs *args, GError **error)
 static LaunchResult
 launch_clone(Launcher *l, SbxChildArgs *args, GError **error)
 {
+	gboolean tapbox = l->cfg->net_mode == SBX_NET_TAP;
 	SbxCloneResult result;
 
 	fflush(NULL);
@@ -483,13 +484,17 @@ launch_clone(Launcher *l, SbxChildArgs *args, GError **error)
 	sbx_init_set_deadline(l->cfg->timeout_secs, l->cfg->grace_secs);
 	block_forwarded_signals(l);
 	sbx_debug("launcher: clone namespaces (flags %#lx)", clone_flags(l->cfg));
-	/* The CLI's pid 1 and payload start on this CPU (cpu-handoff.h) —
-	 * not mini-tapbox's: its launcher works alongside pid 1 (the ruleset,
-	 * libslirp), and not the library's continuation. */
-	if (!args->continuation && l->cfg->net_mode != SBX_NET_TAP)
+	/* The CLI's pid 1 and payload start on this CPU, mini-tapbox's pid 1
+	 * on another: its launcher works alongside (the ruleset, libslirp).
+	 * Not for the library's continuation.  cpu-handoff.h. */
+	if (!args->continuation && tapbox)
+		sbx_handoff_save();
+	else if (!args->continuation)
 		sbx_handoff_pin();
 	result = sbx_clone_sandbox(clone_flags(l->cfg), &l->procs, error);
-	if (result != SBX_CLONE_CHILD)
+	if (result == SBX_CLONE_PARENT && !args->continuation && tapbox)
+		sbx_handoff_push(l->procs.pid1);
+	else if (result != SBX_CLONE_CHILD)
 		sbx_handoff_release();
 	switch (result) {
 	case SBX_CLONE_CHILD:

@@ -299,6 +299,8 @@ sbx_sandbox_child(const SbxChildArgs *a)
 	if (!net_child_wait_up(a->net, a->net_chan, &error))
 		fail(a, "network", error);
 	close(a->net_chan);
+	if (a->cfg->net_mode == SBX_NET_TAP)
+		sbx_handoff_release();   /* the launcher has pushed us (cpu-handoff.h) */
 	sbx_debug("child: set-up done; becoming init");
 	if (!a->continuation) {
 		/* never returns: pid 1 runs init, the payload execs */

@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import SANDBOX, run, sandbox
+from conftest import SANDBOX, TAPBOX, run, sandbox
 
 PY = sys.executable if os.path.exists(sys.executable) else "/usr/bin/python3"
 CAP_FIELDS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
@@ -771,8 +771,9 @@ def test_root_identity_and_no_capabilities(workdir):
 
 
 # ---- CPU affinity ------------------------------------------------------------
-# pid 1 and the payload start pinned to the launcher's CPU (src/cpu-handoff.h):
-# the command and pid 1 must run with the mask the caller gave, not that pin.
+# pid 1 and the payload start pinned to the launcher's CPU, mini-tapbox's
+# pid 1 pushed to another (src/cpu-handoff.h): the command and pid 1 must
+# run with the mask the caller gave, not that pin.
 
 def allowed_cpus(status_text):
     """Cpus_allowed_list of a /proc/PID/status text, as a set of CPUs."""
@@ -784,14 +785,15 @@ def allowed_cpus(status_text):
     return cpus
 
 
-@pytest.mark.parametrize("mode", [[], ["-x"]], ids=["read-only", "default"])
+@pytest.mark.parametrize("prog, mode", [(SANDBOX, []), (SANDBOX, ["-x"]), (TAPBOX, ["-x"])],
+                         ids=["read-only", "default", "tapbox"])
 @pytest.mark.parametrize("restrict", [False, True], ids=["all-cpus", "taskset"])
-def test_payload_and_init_keep_the_callers_cpu_mask(workdir, mode, restrict):
+def test_payload_and_init_keep_the_callers_cpu_mask(workdir, prog, mode, restrict):
     mine = os.sched_getaffinity(0)
     assert len(mine) >= 2, f"needs two CPUs to tell a pin from the caller's mask: {mine}"
     # the caller's mask: everything, or one CPU that is not the first
     want = {max(mine)} if restrict else mine
-    r = subprocess.run([SANDBOX, *mode, "--", "sh", "-c",
+    r = subprocess.run([prog, *mode, "--", "sh", "-c",
                         "cat /proc/self/status; echo ==; cat /proc/1/status"],
                        cwd=workdir, capture_output=True, text=True, timeout=60,
                        preexec_fn=(lambda: os.sched_setaffinity(0, want)) if restrict else None)
