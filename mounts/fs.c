@@ -235,7 +235,7 @@ fs_plan_for_config(const SbxConfig *cfg, GError **error)
 	g_autoptr(MountPlan) plan = NULL;
 
 	if (!create_written_settings(cfg, error) || !create_custom_dirs(cfg, error) ||
-	    !host_view_gather(view, error))
+	    !host_view_gather(view, cfg->fs_mode == SBX_FS_DEFAULT, error))
 		return NULL;
 	resolve_config_paths(view, cfg);
 	view->custom_root_empty = custom_root_is_empty(view, cfg);

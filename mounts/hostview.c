@@ -403,11 +403,11 @@ canonical_dir(const char *path)
 }
 
 gboolean
-host_view_gather(HostView *view, GError **error)
+host_view_gather(HostView *view, gboolean top_entries, GError **error)
 {
 	g_autofree char *mountinfo = NULL;
-	g_autofree char *cwd = g_get_current_dir();
 	char buf[PATH_MAX];
+	long pages, page_size;
 	const char *home = g_getenv("HOME");
 	g_autoptr(GError) local = NULL;
 	g_autofree char *pw_home = NULL;
@@ -419,22 +419,26 @@ host_view_gather(HostView *view, GError **error)
 	}
 	host_view_parse_mountinfo(view, mountinfo);
 	view->uid = getuid();
-	if (sysconf(_SC_PHYS_PAGES) > 0 && sysconf(_SC_PAGESIZE) > 0)
-		view->mem_total = (guint64)sysconf(_SC_PHYS_PAGES) * (guint64)sysconf(_SC_PAGESIZE);
+	pages = sysconf(_SC_PHYS_PAGES);
+	page_size = sysconf(_SC_PAGESIZE);
+	if (pages > 0 && page_size > 0)
+		view->mem_total = (guint64)pages * (guint64)page_size;
 	/* getcwd(), not $PWD (g_get_current_dir() prefers it): the kernel's
 	 * answer has no links in it, whichever way the user got there. */
 	if (getcwd(buf, sizeof buf))
 		view->cwd = g_strdup(buf);
 	else
-		view->cwd = g_strdup(cwd);
+		view->cwd = g_get_current_dir();
 	view->home = canonical_dir(home);
 	/* $HOME is the caller's to unset or point elsewhere; the real home
 	 * (keys, dotfiles) must be hidden all the same. */
 	if (!sbx_userdb_home(view->uid, &pw_home, error))
 		return FALSE;
-	if (pw_home)
+	if (pw_home && home && strcmp(pw_home, home) == 0)
+		view->pw_home = g_strdup(view->home);   /* the usual case: one lookup */
+	else if (pw_home)
 		view->pw_home = canonical_dir(pw_home);
-	if (!gather_top(view, error))
+	if (top_entries && !gather_top(view, error))
 		return FALSE;
 	if (g_file_test("/etc/resolv.conf", G_FILE_TEST_IS_SYMLINK)) {
 		char *real = realpath("/etc/resolv.conf", NULL);

@@ -66,9 +66,11 @@ HostView *host_view_new(void);
 void host_view_free(HostView *view);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostView, host_view_free)
 
-/* Fill CWD, $HOME, the passwd home, uid, top-level entries, the mount table,
- * /etc/resolv.conf's target and the memory size from the running system. */
-gboolean host_view_gather(HostView *view, GError **error);
+/* Fill CWD, $HOME, the passwd home, uid, the mount table,
+ * /etc/resolv.conf's target and the memory size from the running system,
+ * and with TOP_ENTRIES the entries of / (only -x's new root is built from
+ * them: a read of / and a readlink per link the other modes do not need). */
+gboolean host_view_gather(HostView *view, gboolean top_entries, GError **error);
 
 /* Resolve PATH on the host and record it (idempotent).  With PARENT_ONLY
  * the last component need not exist (empty output files): the parent is
