@@ -251,23 +251,31 @@ add_allow_set(NftObjects *o, const char *name, int family, const NftRangeSet *rs
 		[ALLOW_SET_RANGES] = NFT_SET_INTERVAL, [ALLOW_SET_WIDE] = NFT_SET_INTERVAL,
 		[ALLOW_SET_SINGLES] = 0, [ALLOW_SET_TIMEOUT] = NFT_SET_TIMEOUT,
 	};
-	struct nftnl_set *s = new_set(o, name, family == 4 ? NFT_TYPE_IPV4 : NFT_TYPE_IPV6,
-				      rs->keylen, flags[kind]);
+	g_autoptr(GArray) keys = g_array_new(FALSE, TRUE, sizeof(NftElemKey));
+	struct nftnl_set *s;
 	struct nftnl_rule *r;
 	guint16 port_be;
 
 	if (kind == ALLOW_SET_RANGES || kind == ALLOW_SET_WIDE)
-		nft_interval_keys(rs, kind == ALLOW_SET_WIDE, last_keys(o));
-	else if (kind == ALLOW_SET_SINGLES) {
-		nft_single_keys(rs, last_keys(o));
-		/* Size the hash table for its final element count up front.
-		 * Without the hint the kernel's rhashtable grows while the
-		 * batch inserts, and a dump taken during that deferred resize
-		 * may repeat or skip elements: the read-back check then fails
-		 * now and then (seen with 10 000 entries). */
-		if (last_keys(o)->len)
-			nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, last_keys(o)->len);
-	}
+		nft_interval_keys(rs, kind == ALLOW_SET_WIDE, keys);
+	else if (kind == ALLOW_SET_SINGLES)
+		nft_single_keys(rs, keys);
+	/* Only the timeout sets change at run time (policy-frame.c): a
+	 * static set without elements would match nothing.  Left out with
+	 * its rule: each set costs the kernel's batch (a 10-entry list made
+	 * 22 sets, most of them empty; issue 19). */
+	if (kind != ALLOW_SET_TIMEOUT && keys->len == 0)
+		return;
+	s = new_set(o, name, family == 4 ? NFT_TYPE_IPV4 : NFT_TYPE_IPV6, rs->keylen,
+		    flags[kind]);
+	g_array_append_vals(last_keys(o), keys->data, keys->len);
+	/* Size the hash table for its final element count up front.  Without
+	 * the hint the kernel's rhashtable grows while the batch inserts, and
+	 * a dump taken during that deferred resize may repeat or skip
+	 * elements: the read-back check then fails now and then (seen with
+	 * 10 000 entries). */
+	if (kind == ALLOW_SET_SINGLES)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, keys->len);
 	r = new_rule(o, NFT_CHAIN_OUTPUT);
 	if (g) {
 		/* proto·port first, the address last so REG_1 holds it for lookup */
