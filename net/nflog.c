@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,7 +34,7 @@ struct NflogReader {
 	NflogEventFunc func;
 	gpointer user_data;
 	guint64 lost;
-	guint8 buf[65536];
+	guint8 buf[65536];     /* last, and not zeroed (nflog_reader_new) */
 };
 
 static struct nlmsghdr *
@@ -261,7 +262,11 @@ on_nflog_readable(gint fd, GIOCondition cond, gpointer data)
 NflogReader *
 nflog_reader_new(int sock, GMainContext *ctx, NflogEventFunc func, gpointer user_data)
 {
-	NflogReader *r = g_new0(NflogReader, 1);
+	/* The receive buffer is not zeroed: recv() writes it before it is
+	 * read, and zeroing it faulted in 16 pages on every start (issue 19). */
+	NflogReader *r = g_malloc(sizeof *r);
+
+	memset(r, 0, offsetof(NflogReader, buf));
 
 	r->sock = sock;
 	r->func = func;
