@@ -31,6 +31,7 @@
 #include "net/netconf.h"
 #include "net/nflog.h"
 #include "net/policy.h"
+#include "net/slirp-lib.h"
 #include "net/slirp-source.h"
 #include "net/tap.h"
 #include "net/nft/nft.h"
@@ -580,6 +581,9 @@ net_start_slirp(SbxNet *net, GMainContext *ctx, GError **error)
 	guint mtu = cfg->mtu ? cfg->mtu : SBX_DEFAULT_MTU;
 	SlirpConfig sc;
 
+	/* mini-tapbox loads libslirp only now, while pid 1 works (slirp-lib.h) */
+	if (!sbx_slirp_load(error))
+		return FALSE;
 	memset(&sc, 0, sizeof sc);   /* fields of later versions stay 0 */
 	sc.version = 4;
 	sc.restricted = 0;           /* policy is nft's job; 1 would kill DNS */

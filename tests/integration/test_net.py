@@ -635,3 +635,33 @@ def test_tun_not_accessible_fails_with_fix(tmp_path):
     assert "/dev/net/tun" in r.stderr and "0600" in r.stderr, r.stderr
     assert "chmod 0666 /dev/net/tun" in r.stderr, r.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("fake", ["empty", "no-symbols"])
+def test_libslirp_that_cannot_load_fails_with_fix(workdir, tmp_path, fake):
+    """mini-tapbox loads libslirp after the clone (net/slirp-lib.h): a
+    library that is not there or not libslirp stops the start with exit 125
+    and a message naming it and the fix; the payload never runs and nothing
+    of the sandbox is left."""
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    lib = libdir / "libslirp.so.0"
+    if fake == "empty":
+        lib.write_bytes(b"")
+    else:
+        # a real shared object without libslirp's symbols
+        src = tmp_path / "x.c"
+        src.write_text("int not_slirp(void) { return 0; }\n")
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
+    os.chmod(tmp_path, 0o755)
+    os.chmod(libdir, 0o755)
+    marker = os.path.join(workdir, "payload-ran")
+    env = dict(os.environ, LD_LIBRARY_PATH=str(libdir))
+    r = run([TAPBOX, "-x", "--", "touch", marker], cwd=workdir, env=env, timeout=30)
+    assert r.returncode == 125, (r.returncode, r.stderr)
+    assert "libslirp.so.0" in r.stderr, r.stderr
+    if fake == "empty":
+        assert "install libslirp" in r.stderr, r.stderr
+    else:
+        assert "slirp_new@SLIRP_4.1" in r.stderr, r.stderr
+    assert not os.path.exists(marker)
