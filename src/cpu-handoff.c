@@ -37,15 +37,21 @@ sbx_handoff_pin(void)
 void
 sbx_handoff_push(pid_t child)
 {
-	cpu_set_t others;
+	cpu_set_t others, one;
 	int cpu = sched_getcpu();
 
 	if (!saved || cpu < 0 || cpu >= CPU_SETSIZE)
 		return;
 	others = saved_mask;
 	CPU_CLR(cpu, &others);
-	if (CPU_COUNT(&others) > 0)
-		sched_setaffinity(child, sizeof others, &others);
+	if (CPU_COUNT(&others) == 0 || sched_setaffinity(child, sizeof others, &others) < 0)
+		return;
+	/* and stay here ourselves: pid 1's wake-up of us (the fds it hands
+	 * over) would otherwise pull us onto its CPU, and the ruleset's batch
+	 * and pid 1's file system would share one CPU while the other idles */
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(0, sizeof one, &one);
 }
 
 void

@@ -18,8 +18,9 @@
  *  - mini-tapbox: the launcher builds the ruleset's batch and starts
  *    libslirp right after the clone, ~1.3 ms during which pid 1, queued on
  *    the same vCPU, would not run.  The launcher pushes pid 1 to another
- *    CPU of the mask instead; pid 1 takes the caller's mask back once the
- *    launcher's NET_UP has come (after it, the launcher touches no mask).
+ *    CPU of the mask instead, and keeps to its own CPU until NET_UP is
+ *    sent; pid 1 takes the caller's mask back once NET_UP has come (after
+ *    it, the launcher touches no mask of pid 1's).
  * The command always runs with the CPU affinity it was given.  A
  * scheduling hint only: any failure leaves the masks as they were.
  */
@@ -34,11 +35,12 @@ void sbx_handoff_save(void);
 void sbx_handoff_pin(void);
 
 /* Move CHILD (not yet running: just cloned) to a CPU of the saved mask
- * other than the caller's, when there is one. */
+ * other than the caller's, when there is one, and pin the caller to its
+ * own until sbx_handoff_release(). */
 void sbx_handoff_push(pid_t child);
 
 /* Put the saved mask back on the caller; nothing if none was saved.  In
- * the launcher after its clone, in pid 1 once the payload has exec'd (or
- * mini-tapbox's NET_UP has come), in the payload right before its exec
- * (each its own copy of the state). */
+ * the launcher after its clone (mini-tapbox's: once NET_UP is sent), in
+ * pid 1 once the payload has exec'd (or mini-tapbox's NET_UP has come), in
+ * the payload right before its exec (each its own copy of the state). */
 void sbx_handoff_release(void);

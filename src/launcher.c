@@ -538,11 +538,15 @@ static gboolean
 launch_handshake(Launcher *l, GError **error)
 {
 	g_autoptr(GError) net_error = NULL;
+	gboolean ok;
 
 	/* Network: trivial except for mini-tapbox.  If it fails because the
 	 * child failed first, the child's report is the better message. */
 	sbx_debug("launcher: attach network");
-	if (!net_launcher_attach(l->net, l->net_chan, l->ctx, &net_error)) {
+	ok = net_launcher_attach(l->net, l->net_chan, l->ctx, &net_error);
+	if (l->cfg->net_mode == SBX_NET_TAP)
+		sbx_handoff_release();   /* NET_UP sent: our own mask back (cpu-handoff.h) */
+	if (!ok) {
 		sbx_close_fdp(&l->net_chan); /* a child waiting on it reads EOF */
 		if (!read_setup_report(l, error))
 			return FALSE;
