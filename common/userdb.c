@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -147,6 +148,7 @@ ask_getent(const char *getent, uid_t uid, char **home, GError **error)
 	char uidtext[24];
 	char *argv[] = { (char *)"getent", (char *)"passwd", uidtext, NULL };
 	char *envp[] = { NULL };
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, saved_chld;
 	posix_spawn_file_actions_t fa;
 	g_autoptr(GString) out = g_string_new(NULL);
 	autoclose int rd = -1;
@@ -156,6 +158,12 @@ ask_getent(const char *getent, uid_t uid, char **home, GError **error)
 	g_snprintf(uidtext, sizeof uidtext, "%u", (unsigned)uid);
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return sbx_set_errno(error, errno, "pipe for %s", getent);
+	/* An inherited SIG_IGN for SIGCHLD would have the kernel reap getent
+	 * and its exit status (2: no such account) be lost.  Only the static
+	 * mini-sandbox gets here, single-threaded, before anything of its own
+	 * handles SIGCHLD. */
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &saved_chld);
 	rd = pipefd[0];
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -165,18 +173,24 @@ ask_getent(const char *getent, uid_t uid, char **home, GError **error)
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
 	if (rc != 0) {
+		sigaction(SIGCHLD, &saved_chld, NULL);
 		g_set_error(error, SBX_ERROR, SBX_ERR_OS,
-			    "uid %u is not in /etc/passwd, and %s cannot be run to ask the other "
-			    "user databases: %s (this mini-sandbox is linked statically and does not "
+			    "uid %u needs a user database other than /etc/passwd, and %s cannot be "
+			    "run to ask it: %s (this mini-sandbox is linked statically and does not "
 			    "load NSS modules itself; install getent, or build with -Dstatic_pie=false)",
 			    (unsigned)uid, getent, sbx_strerror(rc));
 		return FALSE;
 	}
 	rc = read_bounded(rd, out);
 	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return sbx_set_errno(error, errno, "wait for %s", getent);
+		if (errno != EINTR) {
+			int saved = errno;
+
+			sigaction(SIGCHLD, &saved_chld, NULL);
+			return sbx_set_errno(error, saved, "wait for %s", getent);
+		}
 	}
+	sigaction(SIGCHLD, &saved_chld, NULL);
 	if (rc < 0)
 		return sbx_set_errno(error, -rc, "read the answer of %s passwd %s", getent, uidtext);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)

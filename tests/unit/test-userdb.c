@@ -13,6 +13,7 @@
 #include "common/userdb.h"
 
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -235,6 +236,28 @@ test_getent_failures_are_errors(void **state)
 	}
 }
 
+/* A caller that ignores SIGCHLD (an inherited SIG_IGN) must still get
+ * getent's exit status: 2 is "no such account", not a failure to wait. */
+static void
+test_getent_status_with_sigchld_ignored(void **state)
+{
+	Fixture *f = *state;
+	g_autofree char *getent = fake_getent(f, "getent-none", "exit 2");
+	g_autofree char *home = NULL;
+	g_autoptr(GError) error = NULL;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old, now;
+	gboolean ok;
+
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGCHLD, &ign, &old);
+	ok = lookup(f, getent, 4242, &home, &error);
+	sigaction(SIGCHLD, &old, &now);
+	assert_null(error);
+	assert_true(ok);
+	assert_null(home);
+	assert_true(now.sa_handler == SIG_IGN);     /* the caller's disposition is back */
+}
+
 static void
 test_getent_missing_names_the_fix(void **state)
 {
@@ -244,7 +267,7 @@ test_getent_missing_names_the_fix(void **state)
 	g_autoptr(GError) error = NULL;
 
 	assert_false(lookup(f, getent, 4242, &home, &error));
-	assert_non_null(strstr(error->message, "uid 4242 is not in /etc/passwd"));
+	assert_non_null(strstr(error->message, "uid 4242 needs a user database other than"));
 	assert_non_null(strstr(error->message, "No such file or directory"));
 	assert_non_null(strstr(error->message, "-Dstatic_pie=false"));
 }
@@ -335,6 +358,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_getent_no_such_account, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_getent_failures_are_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_getent_missing_names_the_fix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_getent_status_with_sigchld_ignored, setup, teardown),
 		cmocka_unit_test(test_nsswitch_files_first),
 		cmocka_unit_test_setup_teardown(test_other_source_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_files_are_errors, setup, teardown),
