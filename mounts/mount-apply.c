@@ -106,9 +106,10 @@ make_mountpoint(const char *dest, gboolean is_file)
 
 /* Create the mount point DEST (dir or empty file) and its parents when
  * missing.  In a read-only bind this fails with EROFS, as it should.
- * The parent is tried first: it nearly always exists (a node of the new
- * /dev, a path in a tree just bound), and each mkdir -p that finds it is
- * two system calls more on a start (issue 19). */
+ * The mount point is tried first, its parents only on ENOENT: the parent
+ * nearly always exists (a node of the new /dev, a path in a tree just
+ * bound), and each mkdir -p that finds it is two system calls more on a
+ * start (issue 19). */
 static gboolean
 ensure_mountpoint(const char *dest, gboolean is_file, GError **error)
 {
@@ -695,11 +696,13 @@ apply_op(ApplyCtx *ctx, const MountOp *op, GError **error)
 	case MOUNT_OP_PROC:
 		return apply_proc(ctx, op, dest, error);
 	case MOUNT_OP_SYMLINK:
-		/* the parent first, as in ensure_mountpoint() */
+		/* the link first, its parents only on ENOENT (ensure_mountpoint()) */
 		if (symlink(op->source, dest) == 0 || errno == EEXIST)
 			return TRUE;
+		if (errno != ENOENT)
+			return sbx_set_errno(error, errno, "create symlink %s -> %s", op->dest, op->source);
 		parent = g_path_get_dirname(dest);
-		if (errno != ENOENT || g_mkdir_with_parents(parent, 0755) < 0 ||
+		if (g_mkdir_with_parents(parent, 0755) < 0 ||
 		    (symlink(op->source, dest) < 0 && errno != EEXIST))
 			return sbx_set_errno(error, errno, "create symlink %s -> %s", op->dest, op->source);
 		return TRUE;
