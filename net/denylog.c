@@ -607,6 +607,8 @@ denylog_finish(DenyLog *l)
 		fprintf(stderr, "%s: %s%s\n", l->prog, line, details);
 	if (suggestion)
 		fprintf(stderr, "%s: %s\n", l->prog, suggestion);
+	if (l->fd < 0)
+		return;   /* no --log: no record to build (its time stamp reads the locale's charset) */
 	s = record_begin("summary");
 	g_string_append_printf(s, ",\"connections\":%" G_GUINT64_FORMAT ",\"names\":%"
 			       G_GUINT64_FORMAT, l->connections, l->names);
