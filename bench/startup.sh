@@ -28,7 +28,10 @@
 # tree's CPU time, with bwrap as the reference.  Issue 19's CPU target is
 # about the whole tree: that is the column to read.
 #
-# usage: [WARMUP=10] [RUNS=100] [TREE_RUNS=100] bench/startup.sh [BUILD_DIR] [extra hyperfine args…]
+# usage: [WARMUP=10] [RUNS=100] [TREE_RUNS=100] [TREECPU_GAP_MS=0] bench/startup.sh [BUILD_DIR] [extra hyperfine args…]
+# TREECPU_GAP_MS=30: the tree pass pauses 30 ms before each run, so that
+# no start overlaps the kernel's asynchronous teardown of the last one's
+# namespaces (netfilter hooks, tap0) — a single start on an idle machine.
 # Run it as an unprivileged user from a directory of your own (mini-sandbox
 # shares the working directory; the results land in $OUT, default
 # ./startup.json).

@@ -11,7 +11,7 @@
  * reparented to it and reaped here, so RUSAGE_CHILDREN covers every
  * process of the tree.
  *
- * usage: treecpu ROUNDS NAME=COMMAND...   (COMMAND split on spaces)
+ * usage: [TREECPU_GAP_MS=N] treecpu ROUNDS NAME=COMMAND...   (COMMAND split on spaces)
  * The commands run interleaved, one each per round (the first 3 rounds are
  * warm-up), stdout and stderr to /dev/null.  Per command it prints medians
  * of: the wall time until the command's own process exits ("returned"),
@@ -37,6 +37,8 @@ typedef struct {
 	char *argv[MAX_ARGS];
 	double *ret, *tree, *cpu;
 } Cmd;
+
+static long gap_ms;
 
 static double
 now_ms(void)
@@ -76,9 +78,20 @@ median(double *v, int n)
 static int
 run_once(Cmd *c, int slot, int devnull)
 {
-	double t0 = now_ms(), cpu0 = children_cpu_ms(), returned = 0;
+	double t0, cpu0, returned = 0;
 	int status;
-	pid_t pid = fork(), r;
+	pid_t pid, r;
+
+	/* TREECPU_GAP_MS: an idle pause before each run, so that none starts
+	 * while the kernel still tears down the last one's namespaces */
+	if (gap_ms > 0) {
+		struct timespec gap = { gap_ms / 1000, (gap_ms % 1000) * 1000000L };
+
+		nanosleep(&gap, NULL);
+	}
+	t0 = now_ms();
+	cpu0 = children_cpu_ms();
+	pid = fork();
 
 	if (pid < 0)
 		return -1;
@@ -105,7 +118,10 @@ int
 main(int argc, char **argv)
 {
 	int rounds = argc > 2 ? atoi(argv[1]) : 0, ncmd = argc - 2, devnull;
+	const char *gap = getenv("TREECPU_GAP_MS");
 	Cmd *cmds;
+
+	gap_ms = gap ? atol(gap) : 0;
 
 	if (rounds <= WARMUP || ncmd < 1) {
 		fprintf(stderr, "usage: treecpu ROUNDS(>%d) NAME=COMMAND...\n", WARMUP);
