@@ -4,17 +4,22 @@
  *
  * mini-tapbox, in the order things happen:
  *   launcher  net_prepare          load the egress policy, resolv.conf/hosts text
- *   child     net_child_setup      lo up; tap0 (tap.c); MTU, addresses, routes
- *                                  (netconf.c); nft ruleset (policy); DNS/NFLOG
- *                                  sockets; fds → launcher; wait for "up"
- *   launcher  net_launcher_attach  libslirp on the GLib context (slirp-source.c),
- *                                  tap watch: DNS → host gate → policy → slirp;
- *                                  hostfwds; "up" → child
+ *   child     net_child_setup      first thing in the new netns: open
+ *                                  /dev/net/tun (tap.c), the rtnetlink, nft and
+ *                                  NFLOG sockets; fds → launcher
+ *   launcher  net_launcher_attach  through those fds, while pid 1 builds the
+ *                                  file system: tap0 (tap.c); lo, qdisc, MTU,
+ *                                  addresses, routes (netconf.c); the nft
+ *                                  ruleset (policy); libslirp on the GLib
+ *                                  context (slirp-source.c), tap watch: DNS →
+ *                                  host gate → policy → slirp; hostfwds;
+ *                                  "up" → child
+ *   child     net_child_wait_up    before the payload: wait for "up"
  *   launcher  net_finish           denial summary, slirp_cleanup
  *
  * Wire protocol on CHAN (SOCK_SEQPACKET, one message each):
  *   child → launcher   NetHello (no fds), then NetHello again carrying
- *                      hello.nfds fds: tap [, nflog] [, nft]
+ *                      hello.nfds fds: tun, rtnetlink [, nflog] [, nft]
  *   launcher → child   NetAnswer: NET_UP, or NET_FAILED with the launcher's
  *                      error, which the child reports as its own — the
  *                      launcher shows the child's report when set-up fails,
@@ -48,6 +53,7 @@
 #include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -56,6 +62,9 @@
 #define NET_UP 'U'
 #define NET_FAILED 'F'
 #define NET_HELLO_MAGIC 0x4e584253u   /* "SBXN" */
+#define TAP_CLAIM_OPEN 0
+#define TAP_CLAIM_CHILD 1
+#define TAP_CLAIM_LAUNCHER 2
 /* Frames handled per wake-up of the tap watch before slirp's sockets get a
  * turn: a guest that sends without pause must not starve the replies. */
 #define TAP_BATCH_MAX 256
@@ -63,7 +72,7 @@
 
 typedef struct {
 	guint32 magic;
-	guint8 nfds;        /* fds in the second message */
+	guint8 nfds;        /* fds in the second message: 2 + has_nflog + has_nft */
 	guint8 has_nflog;
 	guint8 has_nft;
 	guint8 pad;
@@ -82,7 +91,20 @@ struct SbxNet {
 	char *resolv_conf;
 	char *hosts;
 
+	/* Who creates and configures tap0 (tap_attach(), net_configure_tap()):
+	 * pid 1 once its file system is built, or the launcher once the
+	 * ruleset and libslirp are in place, whichever is free first
+	 * (net_claim_tap()).  One int in a MAP_SHARED page from before the
+	 * clone; the payload's exec drops it. */
+	int *tap_claim;
+
+	/* child side: pid 1's copies of /dev/net/tun and the rtnetlink
+	 * socket, kept until the claim is settled */
+	int child_tun;
+	int child_rtnl;
+
 	/* launcher side */
+	gboolean slirp_after_up;    /* libslirp loads after NET_UP (no --publish) */
 	int tap_fd;
 	HostGate *gate;
 	SlirpLoop *slirp;
@@ -111,8 +133,17 @@ net_prepare(const SbxConfig *cfg, GError **error)
 	net->cfg = cfg;
 	net->mode = cfg->net_mode;
 	net->tap_fd = -1;
+	net->child_tun = net->child_rtnl = -1;
 	if (net->mode != SBX_NET_TAP)
 		return g_steal_pointer(&net);
+
+	net->tap_claim = mmap(NULL, sizeof *net->tap_claim, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (net->tap_claim == MAP_FAILED) {
+		net->tap_claim = NULL;
+		sbx_set_errno(error, errno, "map the network set-up's shared page");
+		return NULL;
+	}
 
 	net->policy = egress_policy_load(cfg, error);
 	if (!net->policy)
@@ -156,12 +187,16 @@ net_hosts_file(const SbxNet *net)
 	return net->hosts;
 }
 
-/* ---- child side ---------------------------------------------------------- */
+/* ---- both sides: tap0 ---------------------------------------------------- */
 
+/* lo and tap0's queueing discipline, MTU, addresses and routes through
+ * RTNL, the rtnetlink socket pid 1 opened in the sandbox's namespace
+ * (netconf.h): pid 1 holds CAP_NET_ADMIN there, and so does the
+ * launcher, owner of the sandbox's user namespace.  Takes RTNL. */
 static gboolean
-net_child_configure_tap(guint mtu, GError **error)
+net_configure_tap(int rtnl, guint mtu, GError **error)
 {
-	g_autoptr(NetConf) nc = netconf_open(error);
+	g_autoptr(NetConf) nc = netconf_adopt(rtnl, error);
 	struct in_addr a4, gw4;
 	struct in6_addr a6, gw6;
 
@@ -172,17 +207,21 @@ net_child_configure_tap(guint mtu, GError **error)
 	inet_pton(AF_INET6, VNET_GUEST6_TEXT, &a6);
 	inet_pton(AF_INET6, VNET_GATEWAY6_TEXT, &gw6);
 
-	/* The queueing discipline first, while the link is down: replacing
-	 * the root qdisc of a running device deactivates it and waits for an
+	/* lo first: the nft reject rules answer through it (locally
+	 * generated RST and ICMP), and loopback services inside need it.
+	 * Then the queueing discipline, while tap0 is down: replacing the
+	 * root qdisc of a running device deactivates it and waits for an
 	 * RCU grace period (qdisc_graft → dev_deactivate → synchronize_net),
 	 * 0.1–4 ms on a loaded 2-vCPU VM (strace), against 0.02 ms down. */
-	if (!netconf_qdisc_noqueue(nc, TAP_NAME, error) ||
+	if (!netconf_link_set(nc, "lo", TRUE, 0, error) ||
+	    !netconf_qdisc_noqueue(nc, TAP_NAME, error) ||
 	    !netconf_link_set(nc, TAP_NAME, TRUE, mtu, error) ||
 	    !netconf_addr_add(nc, TAP_NAME, AF_INET, &a4, VNET_NET4_PREFIX, error) ||
 	    !netconf_route_add_default(nc, TAP_NAME, AF_INET, &gw4, error))
 		return FALSE;
 	/* A kernel booted with ipv6.disable=1 has no IPv6 at all (no
-	 * /proc/sys/net/ipv6): the sandbox then simply has none either. */
+	 * /proc/sys/net/ipv6): the sandbox then simply has none either.  The
+	 * same kernel as ours. */
 	if (access("/proc/sys/net/ipv6", F_OK) < 0) {
 		sbx_debug("no IPv6 in this kernel; the sandbox gets IPv4 only");
 		return TRUE;
@@ -190,6 +229,34 @@ net_child_configure_tap(guint mtu, GError **error)
 	return netconf_addr_add(nc, TAP_NAME, AF_INET6, &a6, VNET_NET6_PREFIX, error) &&
 	       netconf_route_add_default(nc, TAP_NAME, AF_INET6, &gw6, error);
 }
+
+/* Create tap0 through TUN (pid 1's /dev/net/tun fd, or the launcher's copy
+ * of it) and configure it and lo through RTNL (taken). */
+static gboolean
+net_setup_tap(SbxNet *net, int tun, int rtnl, GError **error)
+{
+	if (!tap_attach(tun, TAP_NAME, error)) {
+		close(rtnl);
+		return FALSE;
+	}
+	if (!net_configure_tap(rtnl, net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU, error))
+		return sbx_prefix_error(error, "configure %s", TAP_NAME);
+	return TRUE;
+}
+
+/* TRUE when tap0 falls to WHO (TAP_CLAIM_CHILD or _LAUNCHER): the first
+ * to ask gets it.  pid 1 asks once its file system is built, the launcher
+ * once the ruleset, the relay and the resolver are in place: without a
+ * list the launcher is usually first, with one (conntrack's hooks make
+ * the ruleset's batch slower) pid 1.  Either way both are busy until
+ * then, and the other one does not wait for it. */
+static gboolean
+net_claim_tap(SbxNet *net, int who)
+{
+	return g_atomic_int_compare_and_exchange(net->tap_claim, TAP_CLAIM_OPEN, who);
+}
+
+/* ---- child side ---------------------------------------------------------- */
 
 /* Namespace-root inside the sandbox's netns, before the payload starts:
  * the sockets the launcher needs later and could not open itself — an
@@ -218,34 +285,41 @@ net_open_netns_sockets(int *nflog_sock, int *nft_sock, GError **error)
 gboolean
 net_child_setup(SbxNet *net, int chan, GError **error)
 {
-	autoclose int tap = -1;
+	autoclose int tun = -1;
+	autoclose int rtnl = -1;
 	autoclose int nflog = -1;
 	autoclose int nft = -1;
 	NetHello hello = { .magic = NET_HELLO_MAGIC };
-	int fds[3];
+	int fds[4];
 	int ret;
 
-	if (!loopback_setup(net->mode, error))
-		return sbx_prefix_error(error, "network set-up");
-	if (net->mode != SBX_NET_TAP)
+	if (net->mode != SBX_NET_TAP) {
+		if (!loopback_setup(net->mode, error))
+			return sbx_prefix_error(error, "network set-up");
 		return TRUE;
+	}
 
-	sbx_debug("net: loopback up; open %s", TAP_NAME);
-	tap = tap_open(TAP_NAME, error);
-	if (tap < 0)
+	/* Only what must be opened inside the namespace: a socket or the
+	 * tun device belongs to the network namespace of whoever opened it.
+	 * Through these fds the launcher installs the ruleset while we build
+	 * the sandbox's file system, and whichever of us is free first makes
+	 * tap0 (net_claim_tap()); net_child_wait_up() waits for the launcher
+	 * before the payload starts.  Nothing reaches the guest before then:
+	 * the payload does not exist, and the launcher reads no frame before
+	 * its main loop. */
+	sbx_debug("net: open /dev/net/tun and the namespace's netlink sockets");
+	tun = tap_open_device(error);
+	if (tun < 0)
 		return FALSE;
-	sbx_debug("net: open the resolver's netlink sockets");
+	rtnl = netconf_open_socket(error);
+	if (rtnl < 0)
+		return sbx_prefix_error(error, "configure %s", TAP_NAME);
 	if (!net_open_netns_sockets(&nflog, &nft, error))
 		return sbx_prefix_error(error, "open the resolver's netlink sockets");
-	/* The fds go first: the launcher installs the egress ruleset through
-	 * the nft socket and attaches libslirp, the relay and the resolver
-	 * (~2-3 ms together) while we configure tap0 and build the sandbox's
-	 * file system; net_child_wait_up() waits for it before the payload
-	 * starts.  Nothing reaches the guest before then: the payload does
-	 * not exist, and the launcher reads no frame before its main loop. */
-	sbx_debug("net: hand %s to the launcher", TAP_NAME);
+	sbx_debug("net: hand them to the launcher");
 
-	fds[hello.nfds++] = tap;
+	fds[hello.nfds++] = tun;
+	fds[hello.nfds++] = rtnl;
 	if (nflog >= 0) {
 		fds[hello.nfds++] = nflog;
 		hello.has_nflog = 1;
@@ -257,15 +331,11 @@ net_child_setup(SbxNet *net, int chan, GError **error)
 		ret = sbx_send_fds(chan, &hello, sizeof hello, fds, hello.nfds);
 	if (ret < 0)
 		return sbx_set_errno(error, -ret, "hand %s to the launcher", TAP_NAME);
-	/* The launcher holds them now; the payload must never see the raw
-	 * frames or the namespace's netfilter sockets. */
-	sbx_close_fdp(&tap);
-	sbx_close_fdp(&nflog);
-	sbx_close_fdp(&nft);
-
-	sbx_debug("net: configure %s", TAP_NAME);
-	if (!net_child_configure_tap(net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU, error))
-		return sbx_prefix_error(error, "configure %s", TAP_NAME);
+	/* The launcher holds them now.  Ours of /dev/net/tun and rtnetlink
+	 * stay until net_child_wait_up(), in case tap0 falls to us; the
+	 * payload never sees any of them (CLOEXEC, and closed before). */
+	net->child_tun = sbx_steal_fd(&tun);
+	net->child_rtnl = sbx_steal_fd(&rtnl);
 	return TRUE;
 }
 
@@ -277,6 +347,13 @@ net_child_wait_up(SbxNet *net, int chan, GError **error)
 
 	if (net->mode != SBX_NET_TAP)
 		return TRUE;
+	if (net_claim_tap(net, TAP_CLAIM_CHILD)) {
+		sbx_debug("net: pid 1 creates %s and configures it", TAP_NAME);
+		if (!net_setup_tap(net, net->child_tun, sbx_steal_fd(&net->child_rtnl), error))
+			return FALSE;
+	}
+	sbx_close_fdp(&net->child_tun);
+	sbx_close_fdp(&net->child_rtnl);
 	sbx_debug("net: wait for the launcher's NET_UP");
 	/* Bounded by the launcher: if it dies, the socket reads EOF.  One
 	 * SEQPACKET message, read whole. */
@@ -622,12 +699,12 @@ net_start_slirp(SbxNet *net, GMainContext *ctx, GError **error)
 }
 
 static gboolean
-net_receive_fds(SbxNet *net, int chan, int *nflog, int *nft, GError **error)
+net_receive_fds(SbxNet *net, int chan, int *rtnl, int *nflog, int *nft, GError **error)
 {
 	NetHello hello, again;
-	int fds[3] = { -1, -1, -1 };
+	int fds[4] = { -1, -1, -1, -1 };
 	int ret;
-	guint k = 1;
+	guint k = 2;
 
 	ret = sbx_recv_fds(chan, &hello, sizeof hello, NULL, 0);
 	if (ret == -EPIPE)
@@ -635,8 +712,8 @@ net_receive_fds(SbxNet *net, int chan, int *nflog, int *nft, GError **error)
 				     TAP_NAME);
 	if (ret < 0)
 		return sbx_set_errno(error, -ret, "receive %s from the set-up child", TAP_NAME);
-	if (hello.magic != NET_HELLO_MAGIC || hello.nfds < 1 ||
-	    hello.nfds != 1u + hello.has_nflog + hello.has_nft)
+	if (hello.magic != NET_HELLO_MAGIC || hello.has_nflog > 1 || hello.has_nft > 1 ||
+	    hello.nfds != 2u + hello.has_nflog + hello.has_nft)
 		return sbx_set_errno(error, EPROTO, "receive %s from the set-up child", TAP_NAME);
 	ret = sbx_recv_fds(chan, &again, sizeof again, fds, hello.nfds);
 	if (ret < 0)
@@ -647,6 +724,7 @@ net_receive_fds(SbxNet *net, int chan, int *nflog, int *nft, GError **error)
 		return sbx_set_errno(error, EPROTO, "receive %s from the set-up child", TAP_NAME);
 	}
 	net->tap_fd = fds[0];
+	*rtnl = fds[1];
 	if (hello.has_nflog)
 		*nflog = fds[k++];
 	if (hello.has_nft)
@@ -681,23 +759,46 @@ net_start_name_gate(SbxNet *net, GError **error)
 	return TRUE;
 }
 
+/* libslirp: loaded (dlopen, slirp-lib.h: ~2 ms, most of it page faults)
+ * and started, with the --publish ports bound. */
+static gboolean
+net_start_slirp_logged(SbxNet *net, GMainContext *ctx, GError **error)
+{
+	sbx_debug("net: load and start libslirp");
+	if (!net_start_slirp(net, ctx, error))
+		return FALSE;
+	sbx_debug("net: libslirp started");
+	return TRUE;
+}
+
+/* Everything the payload must not start without: the ruleset installed
+ * and read back, the relay with its name gate, the resolver, tap0 made and
+ * configured (by us or by pid 1, net_claim_tap()); libslirp too when
+ * --publish ports must be bound first (their errors come before the
+ * payload).  Otherwise libslirp loads after NET_UP, while the payload
+ * starts: no frame is read from tap0 before the main loop, so nothing
+ * leaves the sandbox before it is up (net_launcher_attach()). */
 static gboolean
 net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 {
 	g_autoptr(GError) slirp_error = NULL;
+	autoclose int rtnl = -1;
 	autoclose int nflog = -1;
 	autoclose int nft = -1;
-	gboolean slirp_ok;
+	gboolean slirp_ok = TRUE;
+	guint mtu = net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU;
 
-	/* While pid 1 makes tap0 and its sockets: the ruleset's batch and
-	 * libslirp need neither (slirp sends nothing before the tap is
-	 * watched: net_tap_write() drops frames until then). */
+	/* While pid 1 opens the namespace's sockets: the ruleset's batch
+	 * needs none of them. */
 	egress_policy_prepare_install(net->policy);
-	slirp_ok = net_start_slirp(net, ctx, &slirp_error);
+	net->slirp_after_up = !(net->cfg->publish && net->cfg->publish->len);
+	if (!net->slirp_after_up)
+		slirp_ok = net_start_slirp_logged(net, ctx, &slirp_error);
+	sbx_debug("net: receive the sandbox's fds");
 	/* Even when libslirp failed (a --publish port in use): the child's
 	 * messages must not be left unread, or closing the channel would
 	 * reset it and the child would report that instead of our error. */
-	if (!net_receive_fds(net, chan, &nflog, &nft, error))
+	if (!net_receive_fds(net, chan, &rtnl, &nflog, &nft, error))
 		return FALSE;
 	if (!slirp_ok) {
 		g_propagate_error(error, g_steal_pointer(&slirp_error));
@@ -708,11 +809,11 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	sbx_debug("net: install the egress ruleset");
 	if (!egress_policy_install(net->policy, nft, error))
 		return FALSE;
+	sbx_debug("net: relay, resolver, denial log");
 	if (!g_unix_set_fd_nonblocking(net->tap_fd, TRUE, NULL))
 		return sbx_set_errno(error, errno, "make %s non-blocking", TAP_NAME);
 	if (!net->cfg->slirp_tcp) {
-		net->relay = tcp_relay_new(ctx, net->tap_fd,
-					   net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU);
+		net->relay = tcp_relay_new(ctx, net->tap_fd, mtu);
 		/* It needs the loop's epoll set (loop-epoll.h); without one,
 		 * TCP goes through slirp as with --slirp-tcp. */
 		if (!net->relay)
@@ -725,10 +826,27 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 				     net->denials, net_dns_send, net);
 	if (!net_start_name_gate(net, error))
 		return FALSE;
+	/* Unless pid 1 got there first: then it has made tap0, or will before
+	 * it reads NET_UP, so before the loop reads the watched fd. */
+	if (net_claim_tap(net, TAP_CLAIM_LAUNCHER)) {
+		sbx_debug("net: create %s and configure it", TAP_NAME);
+		if (!net_setup_tap(net, net->tap_fd, sbx_steal_fd(&rtnl), error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* After NET_UP: libslirp, if it was left for now, and the tap's watch. */
+static gboolean
+net_finish_attach(SbxNet *net, GMainContext *ctx, GError **error)
+{
+	guint mtu = net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU;
+
+	if (net->slirp_after_up && !net_start_slirp_logged(net, ctx, error))
+		return FALSE;
 	net->frame_buf = g_malloc(TAP_VNET_HLEN + FRAME_BUF_SIZE);
 	net_watch_tap(net, ctx);
-	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME,
-		  net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU,
+	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME, mtu,
 		  host_gate_has_ports(net->gate) ? "open" : "closed",
 		  net->cfg->publish ? net->cfg->publish->len : 0);
 	return TRUE;
@@ -756,11 +874,15 @@ net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
+	sbx_debug("net: NET_UP");
 	answer.status = NET_UP;
 	ret = sbx_write_all(chan, &answer, sizeof answer);
 	if (ret < 0)
 		return sbx_set_errno(error, -ret, "tell the set-up child the network is up");
-	return TRUE;
+	/* The payload may start from here on.  Should libslirp fail to load
+	 * now, the launcher ends the sandbox (launcher_free()) before its
+	 * loop has read a single frame: the payload never had a network. */
+	return net_finish_attach(net, ctx, error);
 }
 
 /* Is PATH one of the -F lists?  Then --learn grows it: what it held, then
@@ -827,7 +949,7 @@ net_finish(SbxNet *net)
 	g_clear_pointer(&net->denials, denials_free);
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
-	/* Not the last reference to tap0 any more: cheap (tap_open()). */
+	/* Not the last reference to tap0 any more: cheap (tap_attach()). */
 	sbx_close_fdp(&net->tap_fd);
 }
 
@@ -842,6 +964,10 @@ net_free(SbxNet *net)
 	g_clear_pointer(&net->relay, tcp_relay_free);
 	g_clear_pointer(&net->slirp, slirp_loop_free);
 	sbx_close_fdp(&net->tap_fd);
+	sbx_close_fdp(&net->child_tun);
+	sbx_close_fdp(&net->child_rtnl);
+	if (net->tap_claim)
+		munmap(net->tap_claim, sizeof *net->tap_claim);
 	g_clear_pointer(&net->learner, learn_free);
 	g_clear_pointer(&net->gate, host_gate_free);
 	g_clear_pointer(&net->policy, egress_policy_free);

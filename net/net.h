@@ -5,12 +5,13 @@
  * Three calls, in the order of doc/THEORY.md:
  *   launcher: net_prepare()        before the fork: read allowlists, resolve
  *                                  domains on the host, compile the policy
- *   child:    net_child_setup()    namespace-root in the new netns: lo, tap0,
- *                                  its netlink sockets, hand the fds out,
- *                                  addresses/routes
- *   launcher: net_launcher_attach() receive the fds, install the nft ruleset
- *                                  through the nft socket, start libslirp +
- *                                  DNS on the GLib main context, say "up"
+ *   child:    net_child_setup()    first thing in the new netns: lo (mini-
+ *                                  sandbox); for mini-tapbox /dev/net/tun and
+ *                                  the netlink sockets, handed out
+ *   launcher: net_launcher_attach() receive the fds; through them create and
+ *                                  configure tap0 and lo, install the nft
+ *                                  ruleset; start libslirp + DNS on the GLib
+ *                                  main context, say "up"
  *   child:    net_child_wait_up()  before the payload starts: wait for "up"
  * CHAN is one end of a SOCK_SEQPACKET socketpair made by the launcher before
  * the fork, used only by these two functions.
@@ -34,9 +35,10 @@ SbxNet *net_prepare(const SbxConfig *cfg, GError **error);
 const char *net_resolv_conf(const SbxNet *net);
 const char *net_hosts_file(const SbxNet *net);
 
-/* Child side: lo (every mode); for mini-tapbox tap0 and the netlink
- * sockets, handed to the launcher, and tap0's addresses and routes.  The
- * network is not up yet: see net_child_wait_up(). */
+/* Child side: lo (modes with their own network namespace); for
+ * mini-tapbox, /dev/net/tun and the netlink sockets, handed to the
+ * launcher, which sets up lo and tap0 through them.  The network is not up
+ * yet: see net_child_wait_up(). */
 gboolean net_child_setup(SbxNet *net, int chan, GError **error);
 
 /* Child side, before the payload starts: returns once the launcher says

@@ -13,7 +13,9 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 struct NetConf {
 	struct mnl_socket *nl;
@@ -21,18 +23,37 @@ struct NetConf {
 	unsigned int seq;
 };
 
+int
+netconf_open_socket(GError **error)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	int fd;
+
+	if (!nl) {
+		sbx_set_errno(error, errno, "open rtnetlink socket");
+		return -1;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		sbx_set_errno(error, errno, "bind rtnetlink socket");
+		mnl_socket_close(nl);
+		return -1;
+	}
+	fd = dup(mnl_socket_get_fd(nl));
+	if (fd < 0)
+		sbx_set_errno(error, errno, "keep the rtnetlink socket");
+	mnl_socket_close(nl);
+	return fd;
+}
+
 NetConf *
-netconf_open(GError **error)
+netconf_adopt(int fd, GError **error)
 {
 	g_autoptr(NetConf) nc = g_new0(NetConf, 1);
 
-	nc->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	nc->nl = mnl_socket_fdopen(fd);
 	if (!nc->nl) {
-		sbx_set_errno(error, errno, "open rtnetlink socket");
-		return NULL;
-	}
-	if (mnl_socket_bind(nc->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		sbx_set_errno(error, errno, "bind rtnetlink socket");
+		sbx_set_errno(error, errno, "use the sandbox's rtnetlink socket");
+		close(fd);
 		return NULL;
 	}
 	nc->portid = mnl_socket_get_portid(nc->nl);
@@ -88,12 +109,19 @@ netconf_put_request(NetConf *nc, char *buf, uint16_t type, uint16_t flags)
 	return nlh;
 }
 
+/* The index in the socket's own network namespace (SIOCGIFINDEX through
+ * the netlink socket reaches dev_ioctl() there), not the caller's, as
+ * if_nametoindex() would: the launcher configures the sandbox's. */
 static gboolean
-netconf_ifindex(const char *ifname, unsigned int *index, GError **error)
+netconf_ifindex(NetConf *nc, const char *ifname, unsigned int *index, GError **error)
 {
-	*index = if_nametoindex(ifname);
-	if (*index == 0)
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof ifr);
+	g_strlcpy(ifr.ifr_name, ifname, sizeof ifr.ifr_name);
+	if (ioctl(mnl_socket_get_fd(nc->nl), SIOCGIFINDEX, &ifr) < 0)
 		return sbx_set_errno(error, errno, "find network interface %s", ifname);
+	*index = (unsigned int)ifr.ifr_ifindex;
 	return TRUE;
 }
 
@@ -106,7 +134,7 @@ netconf_link_set(NetConf *nc, const char *ifname, gboolean up, guint mtu, GError
 	unsigned int index;
 	int ret;
 
-	if (!netconf_ifindex(ifname, &index, error))
+	if (!netconf_ifindex(nc, ifname, &index, error))
 		return FALSE;
 	nlh = netconf_put_request(nc, buf, RTM_NEWLINK, 0);
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
@@ -135,7 +163,7 @@ netconf_qdisc_noqueue(NetConf *nc, const char *ifname, GError **error)
 	unsigned int index;
 	int ret;
 
-	if (!netconf_ifindex(ifname, &index, error))
+	if (!netconf_ifindex(nc, ifname, &index, error))
 		return FALSE;
 	nlh = netconf_put_request(nc, buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE);
 	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof *tcm);
@@ -163,7 +191,7 @@ netconf_addr_add(NetConf *nc, const char *ifname, int family, const void *addr,
 	size_t alen = family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
 	int ret;
 
-	if (!netconf_ifindex(ifname, &index, error))
+	if (!netconf_ifindex(nc, ifname, &index, error))
 		return FALSE;
 	nlh = netconf_put_request(nc, buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
@@ -201,7 +229,7 @@ netconf_route_add_default(NetConf *nc, const char *ifname, int family, const voi
 	size_t alen = family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
 	int ret;
 
-	if (!netconf_ifindex(ifname, &index, error))
+	if (!netconf_ifindex(nc, ifname, &index, error))
 		return FALSE;
 	nlh = netconf_put_request(nc, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);

@@ -2,8 +2,11 @@
  *
  * netconf.h — interface configuration over rtnetlink (libmnl).
  *
- * Runs in the set-up child, namespace-root inside the sandbox's network
- * namespace.  Never shells out to ip(8): every change is
+ * pid 1 opens the NETLINK_ROUTE socket inside the sandbox's network
+ * namespace and hands it over; the launcher, owner of the sandbox's user
+ * namespace and so CAP_NET_ADMIN there, configures tap0 and lo through it
+ * while pid 1 builds the file system.  Never shells out to ip(8): every
+ * change is
  * one rtnetlink request with NLM_F_ACK, and the kernel's answer (errno) is
  * reported with the operation and the object.
  */
@@ -14,8 +17,14 @@
 
 typedef struct NetConf NetConf;
 
-/* Open a NETLINK_ROUTE socket in the current network namespace. */
-NetConf *netconf_open(GError **error);
+/* Open and bind a NETLINK_ROUTE socket in the current network namespace;
+ * returns its fd (O_CLOEXEC) or -1 + error. */
+int netconf_open_socket(GError **error);
+
+/* Take over FD, a socket from netconf_open_socket(), possibly opened by
+ * another process in another network namespace: requests act there.
+ * FD is closed with the NetConf, or here on failure. */
+NetConf *netconf_adopt(int fd, GError **error);
 void netconf_close(NetConf *nc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NetConf, netconf_close)
 

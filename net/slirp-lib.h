@@ -2,10 +2,12 @@
  *
  * slirp-lib.h — making libslirp callable before its first use.
  *
- * mini-tapbox loads libslirp with dlopen() after the clone (slirp-dl.c),
- * while pid 1 builds the sandbox: libslirp needs the shared GLib, and
- * mapping and relocating the two (with PCRE2 and libm) was ~1.1 ms of
- * every start, before main() (issue 19, bench/README.md).  mini-tapbox
+ * mini-tapbox loads libslirp with dlopen() (slirp-dl.c) after NET_UP, while
+ * the payload starts (net_finish_attach(); before NET_UP with --publish):
+ * libslirp needs the shared GLib, and mapping and relocating the two (with
+ * PCRE2 and libm) was ~1.1 ms of every start before main(), and ~2 ms
+ * of the launcher's work before NET_UP after the clone (issue 19,
+ * bench/README.md).  mini-tapbox
  * links GLib statically; the shared GLib libslirp brings binds only
  * libslirp's own calls (the executable exports none of GLib's symbols).
  * Everything else (libminisandbox, the tests) links libslirp as usual

@@ -65,18 +65,22 @@ tap_hand_teardown_to_namespace(int fd, const char *ifname)
 }
 
 int
-tap_open(const char *ifname, GError **error)
+tap_open_device(GError **error)
 {
-	autoclose int fd = -1;
+	int fd = open(TUN_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		tap_explain_open_failure(errno, error);
+	return fd;
+}
+
+gboolean
+tap_attach(int fd, const char *ifname, GError **error)
+{
 	struct ifreq ifr;
 
-	g_return_val_if_fail(strlen(ifname) < IFNAMSIZ, -1);
+	g_return_val_if_fail(strlen(ifname) < IFNAMSIZ, FALSE);
 
-	fd = open(TUN_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		tap_explain_open_failure(errno, error);
-		return -1;
-	}
 	memset(&ifr, 0, sizeof ifr);
 	/* IFF_VNET_HDR: a virtio-net header in front of each frame, so the
 	 * launcher can hand the guest one 64 KiB TCP segment the guest's
@@ -86,13 +90,11 @@ tap_open(const char *ifname, GError **error)
 	 * packet-info header. */
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	g_strlcpy(ifr.ifr_name, ifname, sizeof ifr.ifr_name);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		int saved = errno;
-		sbx_set_errno(error, saved,
-			      "create tap device %s (TUNSETIFF on %s; needs CAP_NET_ADMIN in the "
-			      "sandbox's network namespace and the tun module)", ifname, TUN_PATH);
-		return -1;
-	}
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return sbx_set_errno(error, errno,
+				     "create tap device %s (TUNSETIFF on %s; needs CAP_NET_ADMIN in "
+				     "the sandbox's network namespace and the tun module)", ifname,
+				     TUN_PATH);
 	tap_hand_teardown_to_namespace(fd, ifname);
-	return sbx_steal_fd(&fd);
+	return TRUE;
 }

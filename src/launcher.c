@@ -545,7 +545,7 @@ launch_handshake(Launcher *l, GError **error)
 	sbx_debug("launcher: attach network");
 	ok = net_launcher_attach(l->net, l->net_chan, l->ctx, &net_error);
 	if (l->cfg->net_mode == SBX_NET_TAP)
-		sbx_handoff_release();   /* NET_UP sent: our own mask back (cpu-handoff.h) */
+		sbx_handoff_release();   /* NET_UP sent, libslirp up: our own mask back (cpu-handoff.h) */
 	if (!ok) {
 		sbx_close_fdp(&l->net_chan); /* a child waiting on it reads EOF */
 		if (!read_setup_report(l, error))

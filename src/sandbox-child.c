@@ -272,12 +272,17 @@ sbx_sandbox_child(const SbxChildArgs *a)
 		fail(a, "handshake", error);
 	if (!open_proc_for_payload(&p.proc_fd, &error))
 		fail(a, "procfs", error);
-	if (!sbx_userns_write_outer_maps(p.proc_fd, a->outer_uid, a->outer_gid, &error))
-		fail(a, "user namespace", error);
-	sbx_debug("child: maps written; network stage");
+	/* The network first: mini-tapbox's launcher sets up tap0, the
+	 * ruleset and libslirp through the fds handed over here while we
+	 * go on.  Nothing in it needs the maps: we hold every capability in
+	 * our new user namespace from the clone on, and the launcher, its
+	 * owner, holds them over it. */
+	sbx_debug("child: network stage");
 	if (!net_child_setup(a->net, a->net_chan, &error))
 		fail(a, "network", error);
-	sbx_debug("child: network stage done");
+	sbx_debug("child: network stage done; own uid/gid maps");
+	if (!sbx_userns_write_outer_maps(p.proc_fd, a->outer_uid, a->outer_gid, &error))
+		fail(a, "user namespace", error);
 	sbx_debug("child: filesystem stage");
 	if (!fs_apply_plan(a->plan, uppers, &error))
 		fail(a, "filesystem", error);

@@ -639,10 +639,12 @@ def test_tun_not_accessible_fails_with_fix(tmp_path):
 
 @pytest.mark.parametrize("fake", ["empty", "no-symbols"])
 def test_libslirp_that_cannot_load_fails_with_fix(workdir, tmp_path, fake):
-    """mini-tapbox loads libslirp after the clone (net/slirp-lib.h): a
-    library that is not there or not libslirp stops the start with exit 125
-    and a message naming it and the fix; the payload never runs and nothing
-    of the sandbox is left."""
+    """mini-tapbox loads libslirp after NET_UP, while the command starts
+    (net_finish_attach(): the ruleset and tap0 are in place by then, and
+    no frame leaves tap0 before the launcher's loop runs).  A library that
+    is not there or not libslirp ends the sandbox at once: exit 125, a
+    message naming it and the fix, the command killed (it would sleep 60 s)
+    and none of the sandbox's processes left."""
     libdir = tmp_path / "lib"
     libdir.mkdir()
     lib = libdir / "libslirp.so.0"
@@ -655,13 +657,22 @@ def test_libslirp_that_cannot_load_fails_with_fix(workdir, tmp_path, fake):
         subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
     os.chmod(tmp_path, 0o755)
     os.chmod(libdir, 0o755)
-    marker = os.path.join(workdir, "payload-ran")
     env = dict(os.environ, LD_LIBRARY_PATH=str(libdir))
-    r = run([TAPBOX, "-x", "--", "touch", marker], cwd=workdir, env=env, timeout=30)
+    nap = "60.%06d" % random.randrange(10**6)   # its command line marks it
+    started = time.monotonic()
+    r = run([TAPBOX, "-x", "--", "sleep", nap], cwd=workdir, env=env, timeout=50)
     assert r.returncode == 125, (r.returncode, r.stderr)
+    assert time.monotonic() - started < 30, "the command was not ended"
     assert "libslirp.so.0" in r.stderr, r.stderr
     if fake == "empty":
         assert "install libslirp" in r.stderr, r.stderr
     else:
         assert "slirp_new@SLIRP_4.1" in r.stderr, r.stderr
-    assert not os.path.exists(marker)
+    left = "?"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = run(["pgrep", "-f", "sleep " + nap], timeout=10).stdout.split()
+        if not left:
+            break
+        time.sleep(0.05)
+    assert not left, left
