@@ -73,6 +73,11 @@ net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 }
 
 void
+net_launcher_watch(SbxNet *net, GMainContext *ctx)
+{
+}
+
+void
 net_finish(SbxNet *net)
 {
 }

@@ -826,8 +826,9 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 				     net->denials, net_dns_send, net);
 	if (!net_start_name_gate(net, error))
 		return FALSE;
-	/* Unless pid 1 got there first: then it has made tap0, or will before
-	 * it reads NET_UP, so before the loop reads the watched fd. */
+	/* Unless pid 1 got there first: then it makes tap0 before it waits
+	 * for NET_UP, and so before its set-up report, after which the
+	 * launcher starts watching the fd (net_launcher_watch()). */
 	if (net_claim_tap(net, TAP_CLAIM_LAUNCHER)) {
 		sbx_debug("net: create %s and configure it", TAP_NAME);
 		if (!net_setup_tap(net, net->tap_fd, sbx_steal_fd(&rtnl), error))
@@ -836,20 +837,26 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	return TRUE;
 }
 
-/* After NET_UP: libslirp, if it was left for now, and the tap's watch. */
+/* After NET_UP: libslirp, if it was left for now. */
 static gboolean
 net_finish_attach(SbxNet *net, GMainContext *ctx, GError **error)
 {
-	guint mtu = net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU;
-
 	if (net->slirp_after_up && !net_start_slirp_logged(net, ctx, error))
 		return FALSE;
+	return TRUE;
+}
+
+void
+net_launcher_watch(SbxNet *net, GMainContext *ctx)
+{
+	if (net->mode != SBX_NET_TAP || net->tap_source || net->tap_events)
+		return;
 	net->frame_buf = g_malloc(TAP_VNET_HLEN + FRAME_BUF_SIZE);
 	net_watch_tap(net, ctx);
-	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME, mtu,
+	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME,
+		  net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU,
 		  host_gate_has_ports(net->gate) ? "open" : "closed",
 		  net->cfg->publish ? net->cfg->publish->len : 0);
-	return TRUE;
 }
 
 gboolean

@@ -50,6 +50,12 @@ gboolean net_child_wait_up(SbxNet *net, int chan, GError **error);
 /* Launcher side, after the fork.  Attaches sources to CTX. */
 gboolean net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error);
 
+/* Launcher side, once the sandbox has reported its set-up (so tap0 is
+ * attached, whoever made it): watch tap0 on CTX.  Not before: epoll on a
+ * tun fd that has no device yet gets EPOLLERR without a wait-queue entry,
+ * and would never hear of a frame again. */
+void net_launcher_watch(SbxNet *net, GMainContext *ctx);
+
 /* At exit: print the one-line denial summary (mini-tapbox) and release. */
 void net_finish(SbxNet *net);
 void net_free(SbxNet *net);

@@ -553,7 +553,12 @@ launch_handshake(Launcher *l, GError **error)
 		g_propagate_error(error, g_steal_pointer(&net_error));
 		return FALSE;
 	}
-	return read_setup_report(l, error);
+	if (!read_setup_report(l, error))
+		return FALSE;
+	/* tap0 is attached by now (pid 1 reports after making it, if it
+	 * did): its frames are read from here on */
+	net_launcher_watch(l->net, l->ctx);
+	return TRUE;
 }
 
 /* The stage list of the host side (doc/THEORY.md has the timeline across

@@ -387,6 +387,23 @@ def test_forged_marker_does_not_switch_the_sandbox_off(workdir, tmp_path):
     assert not (tmp_path / "leak.txt").exists()
 
 
+def test_continuation_connects_at_once_every_time(workdir, server):
+    """The continuation connects right after mini_sandbox_start(): tap0
+    may still be being made by pid 1 when the launcher has sent NET_UP.
+    The launcher watches tap0 only after the set-up report: an epoll watch
+    added before the device existed never heard of a frame again (the
+    guest's ARP went unanswered, EHOSTUNREACH after 3 s; ~3 runs in 100
+    here).  150 starts in a row (~4 s), each must connect."""
+    other = TcpServer()
+    try:
+        for i in range(150):
+            p = client("net", server.port, other.port, cwd=workdir, timeout=30)
+            r = report(p)
+            assert r.get("allowed") == "ok", (i, p.stdout, p.stderr)
+    finally:
+        other.close()
+
+
 def test_allow_host_port_enforced_like_the_cli(workdir, server):
     other = TcpServer()
     try:
