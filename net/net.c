@@ -343,11 +343,17 @@ gboolean
 net_child_wait_up(SbxNet *net, int chan, GError **error)
 {
 	NetAnswer answer;
+	gboolean claimed;
 	ssize_t n;
 
 	if (net->mode != SBX_NET_TAP)
 		return TRUE;
-	if (net_claim_tap(net, TAP_CLAIM_CHILD)) {
+	claimed = net_claim_tap(net, TAP_CLAIM_CHILD);
+	/* Asked once: the payload (the library's continuation, a copy of
+	 * us) shares no page with the launcher. */
+	munmap(net->tap_claim, sizeof *net->tap_claim);
+	net->tap_claim = NULL;
+	if (claimed) {
 		sbx_debug("net: pid 1 creates %s and configures it", TAP_NAME);
 		if (!net_setup_tap(net, net->child_tun, sbx_steal_fd(&net->child_rtnl), error))
 			return FALSE;
