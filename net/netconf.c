@@ -14,6 +14,7 @@
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,22 +27,18 @@ struct NetConf {
 int
 netconf_open_socket(GError **error)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	int fd;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };   /* nl_pid 0: the kernel picks */
 
-	if (!nl) {
+	if (fd < 0) {
 		sbx_set_errno(error, errno, "open rtnetlink socket");
 		return -1;
 	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (bind(fd, (struct sockaddr *)&snl, sizeof snl) < 0) {
 		sbx_set_errno(error, errno, "bind rtnetlink socket");
-		mnl_socket_close(nl);
+		close(fd);
 		return -1;
 	}
-	fd = dup(mnl_socket_get_fd(nl));
-	if (fd < 0)
-		sbx_set_errno(error, errno, "keep the rtnetlink socket");
-	mnl_socket_close(nl);
 	return fd;
 }
 
