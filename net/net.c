@@ -103,6 +103,8 @@ struct SbxNet {
 	int child_tun;
 	int child_rtnl;
 
+	guint mtu;                  /* tap0's: --mtu or SBX_DEFAULT_MTU */
+
 	/* launcher side */
 	gboolean slirp_after_up;    /* libslirp loads after NET_UP (no --publish) */
 	int tap_fd;
@@ -132,6 +134,7 @@ net_prepare(const SbxConfig *cfg, GError **error)
 
 	net->cfg = cfg;
 	net->mode = cfg->net_mode;
+	net->mtu = cfg->mtu ? cfg->mtu : SBX_DEFAULT_MTU;
 	net->tap_fd = -1;
 	net->child_tun = net->child_rtnl = -1;
 	if (net->mode != SBX_NET_TAP)
@@ -239,7 +242,7 @@ net_setup_tap(SbxNet *net, int tun, int rtnl, GError **error)
 		close(rtnl);
 		return FALSE;
 	}
-	if (!net_configure_tap(rtnl, net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU, error))
+	if (!net_configure_tap(rtnl, net->mtu, error))
 		return sbx_prefix_error(error, "configure %s", TAP_NAME);
 	return TRUE;
 }
@@ -661,10 +664,11 @@ static gboolean
 net_start_slirp(SbxNet *net, GMainContext *ctx, GError **error)
 {
 	const SbxConfig *cfg = net->cfg;
-	guint mtu = cfg->mtu ? cfg->mtu : SBX_DEFAULT_MTU;
 	SlirpConfig sc;
 
-	/* mini-tapbox loads libslirp only now, while pid 1 works (slirp-lib.h) */
+	/* mini-tapbox loads libslirp only now (slirp-lib.h): ~2 ms, most of
+	 * it page faults */
+	sbx_debug("net: load and start libslirp");
 	if (!sbx_slirp_load(error))
 		return FALSE;
 	memset(&sc, 0, sizeof sc);   /* fields of later versions stay 0 */
@@ -682,8 +686,8 @@ net_start_slirp(SbxNet *net, GMainContext *ctx, GError **error)
 	sc.vprefix_len = VNET_NET6_PREFIX;
 	inet_pton(AF_INET6, VNET_GATEWAY6_TEXT, &sc.vhost6);
 	inet_pton(AF_INET6, VNET_RESOLVER6_TEXT, &sc.vnameserver6);
-	sc.if_mtu = mtu;
-	sc.if_mru = mtu;
+	sc.if_mtu = net->mtu;
+	sc.if_mru = net->mtu;
 	/* Host loopback stays closed in slirp itself unless ports are opened;
 	 * then the host gate (hostgate.h) admits exactly those ports. */
 	sc.disable_host_loopback = !host_gate_has_ports(net->gate);
@@ -701,6 +705,7 @@ net_start_slirp(SbxNet *net, GMainContext *ctx, GError **error)
 		if (!net_add_publish(slirp_loop_get_slirp(net->slirp),
 				     &g_array_index(cfg->publish, SbxPublish, i), error))
 			return FALSE;
+	sbx_debug("net: libslirp started");
 	return TRUE;
 }
 
@@ -765,18 +770,6 @@ net_start_name_gate(SbxNet *net, GError **error)
 	return TRUE;
 }
 
-/* libslirp: loaded (dlopen, slirp-lib.h: ~2 ms, most of it page faults)
- * and started, with the --publish ports bound. */
-static gboolean
-net_start_slirp_logged(SbxNet *net, GMainContext *ctx, GError **error)
-{
-	sbx_debug("net: load and start libslirp");
-	if (!net_start_slirp(net, ctx, error))
-		return FALSE;
-	sbx_debug("net: libslirp started");
-	return TRUE;
-}
-
 /* Everything the payload must not start without: the ruleset installed
  * and read back, the relay with its name gate, the resolver, tap0 made and
  * configured (by us or by pid 1, net_claim_tap()); libslirp too when
@@ -792,14 +785,13 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	autoclose int nflog = -1;
 	autoclose int nft = -1;
 	gboolean slirp_ok = TRUE;
-	guint mtu = net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU;
 
 	/* While pid 1 opens the namespace's sockets: the ruleset's batch
 	 * needs none of them. */
 	egress_policy_prepare_install(net->policy);
 	net->slirp_after_up = !(net->cfg->publish && net->cfg->publish->len);
 	if (!net->slirp_after_up)
-		slirp_ok = net_start_slirp_logged(net, ctx, &slirp_error);
+		slirp_ok = net_start_slirp(net, ctx, &slirp_error);
 	sbx_debug("net: receive the sandbox's fds");
 	/* Even when libslirp failed (a --publish port in use): the child's
 	 * messages must not be left unread, or closing the channel would
@@ -819,7 +811,7 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	if (!g_unix_set_fd_nonblocking(net->tap_fd, TRUE, NULL))
 		return sbx_set_errno(error, errno, "make %s non-blocking", TAP_NAME);
 	if (!net->cfg->slirp_tcp) {
-		net->relay = tcp_relay_new(ctx, net->tap_fd, mtu);
+		net->relay = tcp_relay_new(ctx, net->tap_fd, net->mtu);
 		/* It needs the loop's epoll set (loop-epoll.h); without one,
 		 * TCP goes through slirp as with --slirp-tcp. */
 		if (!net->relay)
@@ -847,7 +839,7 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 static gboolean
 net_finish_attach(SbxNet *net, GMainContext *ctx, GError **error)
 {
-	if (net->slirp_after_up && !net_start_slirp_logged(net, ctx, error))
+	if (net->slirp_after_up && !net_start_slirp(net, ctx, error))
 		return FALSE;
 	return TRUE;
 }
@@ -859,8 +851,7 @@ net_launcher_watch(SbxNet *net, GMainContext *ctx)
 		return;
 	net->frame_buf = g_malloc(TAP_VNET_HLEN + FRAME_BUF_SIZE);
 	net_watch_tap(net, ctx);
-	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME,
-		  net->cfg->mtu ? net->cfg->mtu : SBX_DEFAULT_MTU,
+	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME, net->mtu,
 		  host_gate_has_ports(net->gate) ? "open" : "closed",
 		  net->cfg->publish ? net->cfg->publish->len : 0);
 }

@@ -8,11 +8,13 @@
  *   child:    net_child_setup()    first thing in the new netns: lo (mini-
  *                                  sandbox); for mini-tapbox /dev/net/tun and
  *                                  the netlink sockets, handed out
- *   launcher: net_launcher_attach() receive the fds; through them create and
- *                                  configure tap0 and lo, install the nft
- *                                  ruleset; start libslirp + DNS on the GLib
- *                                  main context, say "up"
- *   child:    net_child_wait_up()  before the payload starts: wait for "up"
+ *   launcher: net_launcher_attach() receive the fds; through them install the
+ *                                  nft ruleset; relay and DNS on the GLib
+ *                                  main context; tap0 and lo if first to
+ *                                  ask; say "up"; then load libslirp
+ *   child:    net_child_wait_up()  before the payload starts: tap0 and lo if
+ *                                  first to ask; wait for "up"
+ *   launcher: net_launcher_watch() after the set-up report: read tap0
  * CHAN is one end of a SOCK_SEQPACKET socketpair made by the launcher before
  * the fork, used only by these two functions.
  */
@@ -37,14 +39,15 @@ const char *net_hosts_file(const SbxNet *net);
 
 /* Child side: lo (modes with their own network namespace); for
  * mini-tapbox, /dev/net/tun and the netlink sockets, handed to the
- * launcher, which sets up lo and tap0 through them.  The network is not up
- * yet: see net_child_wait_up(). */
+ * launcher (copies of the first two are kept for tap0).  The network is
+ * not up yet: see net_child_wait_up(). */
 gboolean net_child_setup(SbxNet *net, int chan, GError **error);
 
-/* Child side, before the payload starts: returns once the launcher says
- * the network is fully up (ruleset installed and verified, libslirp
- * attached), or FALSE + error; the payload must not start on FALSE.
- * Trivial without mini-tapbox's network. */
+/* Child side, before the payload starts: makes tap0 and lo if it is first
+ * to ask, then returns once the launcher says the network is up (ruleset
+ * installed and verified, relay and resolver ready, tap0 configured), or
+ * FALSE + error; the payload must not start on FALSE.  Trivial without
+ * mini-tapbox's network. */
 gboolean net_child_wait_up(SbxNet *net, int chan, GError **error);
 
 /* Launcher side, after the fork.  Attaches sources to CTX. */
