@@ -249,10 +249,10 @@ net_setup_tap(SbxNet *net, int tun, int rtnl, GError **error)
 
 /* TRUE when tap0 falls to WHO (TAP_CLAIM_CHILD or _LAUNCHER): the first
  * to ask gets it.  pid 1 asks once its file system is built, the launcher
- * once the ruleset, the relay and the resolver are in place: without a
- * list the launcher is usually first, with one (conntrack's hooks make
- * the ruleset's batch slower) pid 1.  Either way both are busy until
- * then, and the other one does not wait for it. */
+ * once the ruleset, the relay and the resolver are in place: usually the
+ * launcher without a list, and either one with a list (its sets make the
+ * ruleset's batch and its read-back longer).  Either way both are busy
+ * until then, and the other one does not wait for it. */
 static gboolean
 net_claim_tap(SbxNet *net, int who)
 {

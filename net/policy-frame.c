@@ -27,7 +27,8 @@ static const guint8 dns6[16] = VNET_RESOLVER6_BYTES;
 
 /* Is ADDR a run-time (*.domain) answer of GROUP?  After its TTL it still
  * passes for frames of flows that already exist (NEW_FLOW false): the
- * ruleset keeps those alive through conntrack, and cutting them here would
+ * ruleset keeps those alive through conntrack (its ct rule comes with the
+ * first answer, ensure_conntrack()), and cutting them here would
  * stall a download that outlives the DNS TTL.  New flows need a fresh
  * answer, exactly as the nft timeout sets decide. */
 static gboolean
@@ -230,6 +231,21 @@ dyn_add(EgressPolicy *p, int nft_sock, gint32 group, const guint8 *addr, guint k
 	g_queue_push_tail_link(&p->dyn_order, &e->link);
 }
 
+/* The start-up ruleset has no conntrack without a connection limit
+ * (nft.h): the first run-time answer inserts "ct state established,related
+ * accept" before its addresses go in, so that flows to them outlive their
+ * TTL in the kernel as dyn_allows() lets them here. */
+static gboolean
+ensure_conntrack(EgressPolicy *p, int nft_sock, GError **error)
+{
+	if (nft_sock < 0 || p->conntrack || p->nft->max_connections)
+		return TRUE;
+	if (!nft_add_conntrack_rule(nft_sock, error))
+		return FALSE;
+	p->conntrack = TRUE;
+	return TRUE;
+}
+
 gboolean
 egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name, int family,
 			   const void *addrs, guint n, guint ttl_secs, GError **error)
@@ -266,6 +282,8 @@ egress_policy_add_resolved(EgressPolicy *p, int nft_sock, const char *name, int 
 
 		if (!allowlist_name_matches_wildcard(norm, wc->suffix))
 			continue;
+		if (!ensure_conntrack(p, nft_sock, error))
+			return FALSE;
 		if (!wc->port) {
 			if (nft_sock >= 0 &&
 			    !nft_add_runtime_addrs(nft_sock, nft_set_name(set, sizeof set, 'd',

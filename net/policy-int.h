@@ -61,6 +61,7 @@ struct EgressPolicy {
 	GQueue dyn_order;      /* DynEntry links, oldest added first */
 	gint64 dyn_swept;      /* monotonic µs of the last sweep */
 	guint64 dyn_evicted;   /* entries dropped by DYN_MAX_ENTRIES */
+	gboolean conntrack;    /* the ruleset's ct rule is in (nft.h) */
 	EgressDynEvictFunc evict_func;
 	gpointer evict_data;
 	/* The name gate's view (policy-gate.c): literal (IP/CIDR) entries

@@ -550,6 +550,14 @@ nft_add_runtime_addrs(int sock, const char *set, int family, const void *addrs, 
 }
 
 gboolean
+nft_add_conntrack_rule(int sock, GError **error)
+{
+	g_autoptr(NftBatch) b = nft_build_conntrack_batch((guint32)g_random_int());
+
+	return send_batch(sock, b, error) && drain_replies(sock, nft_batch_acks(b), b, error);
+}
+
+gboolean
 nft_del_runtime_addrs(int sock, const char *set, int family, const void *addrs, guint n,
 		      GError **error)
 {

@@ -411,11 +411,12 @@ add_nd_rule(NftObjects *o)
 	add_verdict(r, NF_ACCEPT, NULL);
 }
 
-/* ct state established,related accept — also without an allowlist:
- * replies of --publish'ed (inbound) connections go to the gateway and would
- * hit its deny rule. */
+/* ct state established,related accept.  In the start-up ruleset only
+ * with a connection limit (connlimit needs conntrack anyway); otherwise
+ * inserted at the head of the chain with the first run-time answer
+ * (nft_build_conntrack_batch()), see nft_objects_build(). */
 static void
-add_conntrack_rules(NftObjects *o, const NftPolicy *p)
+add_conntrack_rule(NftObjects *o)
 {
 	static const guint32 ct_bits =
 		NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
@@ -451,13 +452,12 @@ add_connlimit_rule(NftObjects *o, const NftPolicy *p)
 	add_verdict(r, NFT_JUMP, NFT_CHAIN_DENY);
 }
 
-/* Without an allowlist and a connection limit, nothing else needs
- * conntrack, and conntrack in the sandbox's namespace costs every packet
- * both ways (a few µs per request/response round trip here).  The one
- * thing it let through — replies of --publish'ed connections, which go to
- * the gateway the rules below deny — is let through by source port and
- * ACK flag instead: a new connection from such a port (SYN without ACK)
- * stays denied, as with conntrack. */
+/* Without a connection limit the start-up ruleset has no conntrack
+ * (nft_objects_build()).  The one thing "ct state established" let through
+ * before any run-time answer — replies of --publish'ed connections, which
+ * go to the gateway the rules below deny — is let through by source port
+ * and ACK flag instead: a new connection from such a port (SYN without
+ * ACK) stays denied, as with conntrack. */
 static void
 add_publish_reply_rules(NftObjects *o, const NftPolicy *p)
 {
@@ -523,10 +523,18 @@ nft_objects_build(const NftPolicy *p)
 	add_meta(r, NFT_META_OIFNAME);
 	add_cmp(r, NFT_CMP_EQ, lo, IFNAMSIZ);
 	add_verdict(r, NF_ACCEPT, NULL);
-	if (p->allow_all && !p->max_connections)
-		add_publish_reply_rules(o, p);
+	/* Conntrack only where the start-up ruleset needs it.  Its first
+	 * rule in a namespace registers conntrack's hooks, and on a host
+	 * without a firewall that flips netfilter's static keys (kernel text
+	 * patching, IPIs to every CPU): 1-3 ms of the start-up (issue 19).
+	 * Without a connection limit the only flows "ct state established"
+	 * keeps alive that the rules below would not are those to a run-time
+	 * (*.domain) answer past its TTL; nft_build_conntrack_batch() adds
+	 * the rule with the first such answer, before its addresses. */
+	if (p->max_connections)
+		add_conntrack_rule(o);
 	else
-		add_conntrack_rules(o, p);
+		add_publish_reply_rules(o, p);
 	add_nd_rule(o);
 	add_resolver_rule(o, 4);
 	add_resolver_rule(o, 6);
@@ -661,16 +669,49 @@ nft_build_batch(const NftPolicy *p, guint32 seq)
 	return nft_objects_batch(o, seq);
 }
 
-NftBatch *
-nft_objects_batch(const NftObjects *o, guint32 seq)
+/* A batch with its BEGIN message; *SEQ is the next sequence number. */
+static NftBatch *
+batch_begin(guint32 *seq)
 {
 	NftBatch *b = g_new0(NftBatch, 1);
 
 	b->batch = nftnl_batch_alloc(NFT_BATCH_PAGE, MNL_SOCKET_BUFFER_SIZE);
 	b->what = g_ptr_array_new_with_free_func(g_free);
-	nftnl_batch_begin(nftnl_batch_buffer(b->batch), seq++);
+	nftnl_batch_begin(nftnl_batch_buffer(b->batch), (*seq)++);
 	nftnl_batch_update(b->batch);
-	b->first_seq = seq;
+	b->first_seq = *seq;
+	return b;
+}
+
+static NftBatch *
+batch_end(NftBatch *b, guint32 seq)
+{
+	nftnl_batch_end(nftnl_batch_buffer(b->batch), seq);
+	nftnl_batch_update(b->batch);
+	return b;
+}
+
+NftBatch *
+nft_build_conntrack_batch(guint32 seq)
+{
+	NftObjects o = { .rules = g_ptr_array_new_with_free_func(
+				 (GDestroyNotify)nftnl_rule_free) };
+	NftBatch *b = batch_begin(&seq);
+
+	add_conntrack_rule(&o);
+	/* NEWRULE without NLM_F_APPEND or a position: the kernel puts it
+	 * first in the chain, where it only accepts, as "oifname lo" does */
+	put_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_ACK, &seq, rule_payload,
+		o.rules->pdata[0], g_strdup("rule ct state established,related accept"));
+	g_ptr_array_unref(o.rules);
+	return batch_end(b, seq);
+}
+
+NftBatch *
+nft_objects_batch(const NftObjects *o, guint32 seq)
+{
+	NftBatch *b = batch_begin(&seq);
+
 	put_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, &seq, table_payload, o->table,
 		g_strdup("table inet " NFT_TABLE_NAME));
 	for (guint i = 0; i < o->sets->len; i++) {
@@ -700,9 +741,7 @@ nft_objects_batch(const NftObjects *o, guint32 seq)
 			NLM_F_CREATE | NLM_F_APPEND | (i + 1 == o->rules->len ? NLM_F_ACK : 0), &seq,
 			rule_payload, r, g_strdup_printf("rule %u (%s)", i + 1, g_strstrip(text)));
 	}
-	nftnl_batch_end(nftnl_batch_buffer(b->batch), seq++);
-	nftnl_batch_update(b->batch);
-	return b;
+	return batch_end(b, seq);
 }
 
 void

@@ -17,8 +17,10 @@
  *   set dN_tcp_443         timeout sets: *.domain entries with that proto·port
  *   set host_ports         inet_service: --allow-host-port (tcp, 10.0.2.2 only)
  *   chain output  hook output, policy drop:
+ *       [ct state established,related accept]         (see below)
  *       oifname "lo" accept
- *       ct state established,related accept
+ *       [ct state established,related accept]         (max_connections)
+ *       tcp sport @publish_ports, ACK, to 10.0.2.2 accept (otherwise)
  *       icmpv6 type 133-137 accept                     (neighbour discovery)
  *       udp dport 53 to 10.0.2.3 / fd00::3 accept      (built-in resolver)
  *       [ct count over MAX → jump deny]               (max_connections; DNS
@@ -38,12 +40,21 @@
  * overlapping range with EEXIST.  Both kinds were checked in an unprivileged
  * user+net namespace on this kernel.
  *
+ * Conntrack only where needed: its first rule in a namespace registers
+ * conntrack's hooks, which on a host without a firewall costs 1-3 ms of
+ * kernel text patching (issue 19).  With max_connections ("ct count") the
+ * start-up ruleset has "ct state established,related accept" after the
+ * loopback rule.  Without, a set publish_ports lets replies of --publish
+ * connections (ACK set, from a published port) through to the gateway, and
+ * the first run-time answer for a *.domain entry inserts the ct rule at the
+ * head of the chain before its addresses go in (nft_add_conntrack_rule()):
+ * flows to an answer's addresses outlive its TTL, as the launcher's frame
+ * filter lets them.  Other flows need no state: their packets go to the
+ * same statically allowed destination.
+ *
  * Unrestricted tapbox (allow_all): chain output with policy accept, keeping
  * only the gateway rules: the host's loopback stays closed except for
- * --allow-host-port.  Without max_connections it needs no conntrack: the
- * gateway rules come first, and instead of "ct state" a set publish_ports
- * lets replies of --publish connections (ACK set, from a published port)
- * through to the gateway.
+ * --allow-host-port.  The gateway rules come first.
  */
 #pragma once
 
@@ -117,6 +128,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NftBatch, nft_batch_free)
 GBytes *nft_batch_bytes(NftBatch *b);
 /* Number of messages that carry NLM_F_ACK (the replies nft_install_run waits for). */
 guint nft_batch_acks(const NftBatch *b);
+/* One rule, "ct state established,related accept", inserted at the head
+ * of chain output (no NLM_F_APPEND), acknowledged. */
+NftBatch *nft_build_conntrack_batch(guint32 seq);
 
 /* ---- nft-apply.c: send, verify, run-time additions ---- */
 
@@ -157,3 +171,7 @@ gboolean nft_add_runtime_addrs(int sock, const char *set, int family, const void
  * address the kernel already timed out is an error (ENOENT). */
 gboolean nft_del_runtime_addrs(int sock, const char *set, int family, const void *addrs,
 			       guint n, GError **error);
+/* Insert nft_build_conntrack_batch()'s rule through SOCK (same socket as
+ * above): called once, before the first run-time addresses go in.  A kernel
+ * without nft_ct gets the "nf_tables unavailable" message with the fix. */
+gboolean nft_add_conntrack_rule(int sock, GError **error);

@@ -201,8 +201,9 @@ def listeners(port):
     return found
 
 
-def published_fetch(workdir, publish, bind, host_addr, host_port):
-    p = subprocess.Popen([TAPBOX, "--publish", publish, "--", PY, "-c", SERVE_ONE, bind, "8000"],
+def published_fetch(workdir, publish, bind, host_addr, host_port, extra=()):
+    p = subprocess.Popen([TAPBOX, *extra, "--publish", publish, "--", PY, "-c", SERVE_ONE, bind,
+                          "8000"],
                          cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, text=True)
     try:
@@ -237,6 +238,17 @@ def test_publish_reachable_from_host(workdir):
     assert listeners(port) == []
 
 
+def test_publish_reachable_from_host_with_an_allowlist(workdir):
+    """With an allowlist (policy drop) the replies of a published
+    connection still reach the gateway: by port and ACK flag, as the
+    start-up ruleset has no conntrack."""
+    port = free_port()
+    body, rc, err, bound = published_fetch(workdir, f"{port}:8000", "0.0.0.0", "127.0.0.1",
+                                           port, extra=("--allow", "198.18.0.10"))
+    assert "from the sandbox 10.0.2.2" in body, err
+    assert rc == 0, err
+
+
 def test_ipv6_publish_reachable_from_host(workdir):
     """IPv6 end to end: host [::1]:PORT → sandbox [fd00::100]:8000."""
     port = free_port("::1")
@@ -262,12 +274,13 @@ except OSError as e:
 """
 
 
-def test_published_port_cannot_open_connections_to_the_host(workdir):
-    """Replies from a published port pass the gateway's deny (without an
-    allowlist by source port and ACK flag, not conntrack): a new connection
-    from that port to the host's loopback does not."""
+@pytest.mark.parametrize("allow", [(), ("--allow", "198.18.0.10")], ids=["open", "list"])
+def test_published_port_cannot_open_connections_to_the_host(workdir, allow):
+    """Replies from a published port pass the gateway's deny (by source
+    port and ACK flag, not conntrack): a new connection from that port to
+    the host's loopback does not, with or without an allowlist."""
     with server(http_handler) as srv:
-        r = sandbox("--publish", f"{free_port()}:8000", "--", PY, "-c",
+        r = sandbox(*allow, "--publish", f"{free_port()}:8000", "--", PY, "-c",
                     CONNECT_FROM_PUBLISHED, str(srv.port), tapbox=True, cwd=workdir, timeout=60)
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip() in ("ECONNREFUSED", "EHOSTUNREACH", "EACCES", "EPERM"), r.stdout
