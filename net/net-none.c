@@ -78,6 +78,11 @@ net_launcher_watch(SbxNet *net, GMainContext *ctx)
 }
 
 void
+net_set_fatal_func(SbxNet *net, SbxNetFatalFunc func, gpointer data)
+{
+}
+
+void
 net_finish(SbxNet *net)
 {
 }

@@ -84,6 +84,17 @@ typedef struct {
 	char message[400];  /* NUL-terminated when failed */
 } NetAnswer;
 
+/* When the launcher loads libslirp (slirp-lib.h: ~2.5 ms and ~4 ms of CPU
+ * time, most of it page faults, on the benchmark VM).  The TCP relay and
+ * the resolver handle the payload's TCP and DNS, and tap0's permanent
+ * neighbour entries (net_configure_tap()) answer what ARP and neighbour
+ * discovery would ask libslirp: most sandboxes never need it. */
+typedef enum {
+	SLIRP_BEFORE_UP,   /* --publish: a host port in use fails the start */
+	SLIRP_AFTER_UP,    /* --slirp-tcp, or no relay: every TCP connection */
+	SLIRP_ON_DEMAND,   /* with the first frame only libslirp handles */
+} SlirpWhen;
+
 struct SbxNet {
 	const SbxConfig *cfg;       /* borrowed: the launcher keeps it alive */
 	SbxNetMode mode;
@@ -93,7 +104,7 @@ struct SbxNet {
 
 	/* Who creates and configures tap0 (tap_attach(), net_configure_tap()):
 	 * pid 1 once its file system is built, or the launcher once the
-	 * ruleset and libslirp are in place, whichever is free first
+	 * ruleset, the relay and the resolver are in place, whichever is free first
 	 * (net_claim_tap()).  One int in a MAP_SHARED page from before the
 	 * clone; the payload's exec drops it. */
 	int *tap_claim;
@@ -106,7 +117,10 @@ struct SbxNet {
 	guint mtu;                  /* tap0's: --mtu or SBX_DEFAULT_MTU */
 
 	/* launcher side */
-	gboolean slirp_after_up;    /* libslirp loads after NET_UP (no --publish) */
+	SlirpWhen slirp_when;       /* when libslirp loads (net_attach_tap()) */
+	GMainContext *ctx;          /* the launcher's, for libslirp on demand */
+	SbxNetFatalFunc fatal;      /* ends the sandbox (net_set_fatal_func()) */
+	gpointer fatal_data;
 	int tap_fd;
 	HostGate *gate;
 	SlirpLoop *slirp;
@@ -192,13 +206,19 @@ net_hosts_file(const SbxNet *net)
 
 /* ---- both sides: tap0 ---------------------------------------------------- */
 
-/* lo and tap0's queueing discipline, MTU, addresses and routes through
+/* lo and tap0's queueing discipline, MTU, addresses, routes and the
+ * gateway's and resolver's neighbour entries through
  * RTNL, the rtnetlink socket pid 1 opened in the sandbox's namespace
  * (netconf.h): pid 1 holds CAP_NET_ADMIN there, and so does the
  * launcher, owner of the sandbox's user namespace.  Takes RTNL. */
 static gboolean
 net_configure_tap(int rtnl, guint mtu, GError **error)
 {
+	/* the gateway and the resolver at libslirp's MACs (vnet.h) */
+	static const guint8 gw4_bytes[4] = VNET_GATEWAY4_BYTES, gw4_mac[6] = VNET_GATEWAY4_MAC;
+	static const guint8 dns4_bytes[4] = VNET_RESOLVER4_BYTES, dns4_mac[6] = VNET_RESOLVER4_MAC;
+	static const guint8 gw6_bytes[16] = VNET_GATEWAY6_BYTES, gw6_mac[6] = VNET_GATEWAY6_MAC;
+	static const guint8 dns6_bytes[16] = VNET_RESOLVER6_BYTES, dns6_mac[6] = VNET_RESOLVER6_MAC;
 	g_autoptr(NetConf) nc = netconf_adopt(rtnl, error);
 	struct in_addr a4, gw4;
 	struct in6_addr a6, gw6;
@@ -220,7 +240,9 @@ net_configure_tap(int rtnl, guint mtu, GError **error)
 	    !netconf_qdisc_noqueue(nc, TAP_NAME, error) ||
 	    !netconf_link_set(nc, TAP_NAME, TRUE, mtu, error) ||
 	    !netconf_addr_add(nc, TAP_NAME, AF_INET, &a4, VNET_NET4_PREFIX, error) ||
-	    !netconf_route_add_default(nc, TAP_NAME, AF_INET, &gw4, error))
+	    !netconf_route_add_default(nc, TAP_NAME, AF_INET, &gw4, error) ||
+	    !netconf_neigh_add(nc, TAP_NAME, AF_INET, gw4_bytes, gw4_mac, error) ||
+	    !netconf_neigh_add(nc, TAP_NAME, AF_INET, dns4_bytes, dns4_mac, error))
 		return FALSE;
 	/* A kernel booted with ipv6.disable=1 has no IPv6 at all (no
 	 * /proc/sys/net/ipv6): the sandbox then simply has none either.  The
@@ -230,7 +252,9 @@ net_configure_tap(int rtnl, guint mtu, GError **error)
 		return TRUE;
 	}
 	return netconf_addr_add(nc, TAP_NAME, AF_INET6, &a6, VNET_NET6_PREFIX, error) &&
-	       netconf_route_add_default(nc, TAP_NAME, AF_INET6, &gw6, error);
+	       netconf_route_add_default(nc, TAP_NAME, AF_INET6, &gw6, error) &&
+	       netconf_neigh_add(nc, TAP_NAME, AF_INET6, gw6_bytes, gw6_mac, error) &&
+	       netconf_neigh_add(nc, TAP_NAME, AF_INET6, dns6_bytes, dns6_mac, error);
 }
 
 /* Create tap0 through TUN (pid 1's /dev/net/tun fd, or the launcher's copy
@@ -453,6 +477,8 @@ net_learn_frame(SbxNet *net, const FrameInfo *fi)
 			 denials_name_for(net->denials, fi->family, fi->daddr));
 }
 
+static gboolean net_slirp_for_frame(SbxNet *net, const FrameInfo *fi);
+
 /* One frame from the guest, LEN bytes at FRAME; FI: what frame_parse()
  * found in it, NULL if it could not be parsed — parsed once here for every
  * check below.  TRUE if only the TCP relay saw it: nothing a GLib source
@@ -486,7 +512,8 @@ net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo 
 		net_learn_frame(net, fi);
 	if (net->relay && tcp_relay_handle_frame(net->relay, frame, len, fi))
 		return TRUE;
-	slirp_loop_input(net->slirp, frame, len);
+	if (net_slirp_for_frame(net, fi))
+		slirp_loop_input(net->slirp, frame, len);
 	return FALSE;
 }
 
@@ -774,9 +801,11 @@ net_start_name_gate(SbxNet *net, GError **error)
  * and read back, the relay with its name gate, the resolver, tap0 made and
  * configured (by us or by pid 1, net_claim_tap()); libslirp too when
  * --publish ports must be bound first (their errors come before the
- * payload).  Otherwise libslirp loads after NET_UP, while the payload
- * starts: no frame is read from tap0 before the main loop, so nothing
- * leaves the sandbox before it is up (net_launcher_attach()). */
+ * payload).  Otherwise libslirp loads after NET_UP (--slirp-tcp: while
+ * the payload starts) or for the first frame that needs it
+ * (net_slirp_for_frame()): no frame is read from tap0 before the main
+ * loop, so nothing leaves the sandbox before it is up
+ * (net_launcher_attach()). */
 static gboolean
 net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 {
@@ -789,8 +818,12 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	/* While pid 1 opens the namespace's sockets: the ruleset's batch
 	 * needs none of them. */
 	egress_policy_prepare_install(net->policy);
-	net->slirp_after_up = !(net->cfg->publish && net->cfg->publish->len);
-	if (!net->slirp_after_up)
+	net->ctx = ctx;
+	if (net->cfg->publish && net->cfg->publish->len)
+		net->slirp_when = SLIRP_BEFORE_UP;
+	else
+		net->slirp_when = net->cfg->slirp_tcp ? SLIRP_AFTER_UP : SLIRP_ON_DEMAND;
+	if (net->slirp_when == SLIRP_BEFORE_UP)
 		slirp_ok = net_start_slirp(net, ctx, &slirp_error);
 	sbx_debug("net: receive the sandbox's fds");
 	/* Even when libslirp failed (a --publish port in use): the child's
@@ -814,9 +847,12 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 		net->relay = tcp_relay_new(ctx, net->tap_fd, net->mtu);
 		/* It needs the loop's epoll set (loop-epoll.h); without one,
 		 * TCP goes through slirp as with --slirp-tcp. */
-		if (!net->relay)
+		if (!net->relay) {
 			sbx_debug("TCP relay unavailable (%s): TCP through libslirp",
 				  g_strerror(errno));
+			if (net->slirp_when == SLIRP_ON_DEMAND)
+				net->slirp_when = SLIRP_AFTER_UP;
+		}
 	}
 	net->denials = denials_new(net->policy, net->cfg, ctx, sbx_steal_fd(&nflog));
 	denials_set_learner(net->denials, net->learner);
@@ -835,13 +871,67 @@ net_attach_tap(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	return TRUE;
 }
 
-/* After NET_UP: libslirp, if it was left for now. */
+/* After NET_UP: libslirp, if it was left until then. */
 static gboolean
 net_finish_attach(SbxNet *net, GMainContext *ctx, GError **error)
 {
-	if (net->slirp_after_up && !net_start_slirp(net, ctx, error))
+	if (net->slirp_when == SLIRP_AFTER_UP && !net_start_slirp(net, ctx, error))
 		return FALSE;
 	return TRUE;
+}
+
+void
+net_set_fatal_func(SbxNet *net, SbxNetFatalFunc func, gpointer data)
+{
+	net->fatal = func;
+	net->fatal_data = data;
+}
+
+/* Would libslirp act on FI's frame?  TCP (not the relay's), UDP other
+ * than DNS to the resolver, ICMP, ICMPv6 echo requests.  The rest is ARP
+ * and neighbour discovery, which tap0's permanent entries leave nothing
+ * to ask of the gateway and the resolver (libslirp answers for no other
+ * address), router solicitations (the routes are static) and multicast
+ * listener reports: libslirp would drop them. */
+static gboolean
+net_frame_needs_slirp(const FrameInfo *fi)
+{
+	if (!fi || fi->family == AF_UNSPEC)
+		return FALSE;
+	switch (fi->l4proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_ICMP:
+		return TRUE;
+	case IPPROTO_ICMPV6:
+		return fi->l4 && fi->l4_caplen >= 1 && fi->l4[0] == 128;   /* echo request */
+	default:
+		return FALSE;
+	}
+}
+
+/* libslirp for a frame that needs it, loaded now if it was left until
+ * then.  FALSE: drop the frame.  A libslirp that cannot load ends the
+ * sandbox, as it did when it was loaded at every start (exit 125, the
+ * message with the fix). */
+static gboolean
+net_slirp_for_frame(SbxNet *net, const FrameInfo *fi)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (net->slirp)
+		return TRUE;
+	if (net->slirp_when != SLIRP_ON_DEMAND || !net_frame_needs_slirp(fi))
+		return FALSE;
+	net->slirp_when = SLIRP_AFTER_UP;   /* one attempt */
+	if (net_start_slirp(net, net->ctx, &error))
+		return TRUE;
+	g_clear_pointer(&net->slirp, slirp_loop_free);
+	if (net->fatal)
+		net->fatal(error, net->fatal_data);
+	else
+		sbx_warn("%s", error->message);
+	return FALSE;
 }
 
 void
@@ -884,8 +974,9 @@ net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **error)
 	if (ret < 0)
 		return sbx_set_errno(error, -ret, "tell the set-up child the network is up");
 	/* The payload may start from here on.  Should libslirp fail to load
-	 * now, the launcher ends the sandbox (launcher_free()) before its
-	 * loop has read a single frame: the payload never had a network. */
+	 * now (--slirp-tcp), the launcher ends the sandbox (launcher_free())
+	 * before its loop has read a single frame: the payload never had a
+	 * network. */
 	return net_finish_attach(net, ctx, error);
 }
 

@@ -59,6 +59,14 @@ gboolean net_launcher_attach(SbxNet *net, int chan, GMainContext *ctx, GError **
  * and would never hear of a frame again. */
 void net_launcher_watch(SbxNet *net, GMainContext *ctx);
 
+/* Launcher side: FUNC is called (at most once, from the loop) when the
+ * network fails in a way the sandbox cannot go on with — libslirp, loaded
+ * with the first frame that needs it, cannot be loaded.  FUNC reports
+ * ERROR and ends the sandbox (exit 125).  Without FUNC the error is only
+ * warned about and the frame dropped. */
+typedef void (*SbxNetFatalFunc)(const GError *error, gpointer data);
+void net_set_fatal_func(SbxNet *net, SbxNetFatalFunc func, gpointer data);
+
 /* At exit: print the one-line denial summary (mini-tapbox) and release. */
 void net_finish(SbxNet *net);
 void net_free(SbxNet *net);

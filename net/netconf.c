@@ -245,3 +245,32 @@ netconf_route_add_default(NetConf *nc, const char *ifname, int family, const voi
 				     ifname);
 	return TRUE;
 }
+
+gboolean
+netconf_neigh_add(NetConf *nc, const char *ifname, int family, const void *addr,
+		  const guint8 *mac, GError **error)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char text[INET6_ADDRSTRLEN];
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	unsigned int index;
+	size_t alen = family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+	int ret;
+
+	if (!netconf_ifindex(nc, ifname, &index, error))
+		return FALSE;
+	nlh = netconf_put_request(nc, buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE);
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof *ndm);
+	ndm->ndm_family = (unsigned char)family;
+	ndm->ndm_ifindex = (int)index;
+	ndm->ndm_state = NUD_PERMANENT;
+	ndm->ndm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, NDA_DST, alen, addr);
+	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
+	ret = netconf_talk(nc, nlh);
+	if (ret < 0)
+		return sbx_set_errno(error, -ret, "add neighbour %s on %s",
+				     inet_ntop(family, addr, text, sizeof text) ? text : "?", ifname);
+	return TRUE;
+}

@@ -48,3 +48,8 @@ gboolean netconf_addr_add(NetConf *nc, const char *ifname, int family, const voi
 gboolean netconf_route_add_default(NetConf *nc, const char *ifname, int family,
 				   const void *gateway, GError **error);
 
+/* Add a permanent neighbour entry on IFNAME: ADDR (FAMILY as above) is at
+ * the 6-byte MAC, without ARP or neighbour discovery ever asking. */
+gboolean netconf_neigh_add(NetConf *nc, const char *ifname, int family, const void *addr,
+			   const guint8 *mac, GError **error);
+

@@ -2,8 +2,9 @@
  *
  * slirp-lib.h — making libslirp callable before its first use.
  *
- * mini-tapbox loads libslirp with dlopen() (slirp-dl.c) after NET_UP, while
- * the payload starts (net_finish_attach(); before NET_UP with --publish):
+ * mini-tapbox loads libslirp with dlopen() (slirp-dl.c) for the first frame
+ * that needs it (net_slirp_for_frame(); after NET_UP with --slirp-tcp,
+ * before it with --publish):
  * libslirp needs the shared GLib, and mapping and relocating the two (with
  * PCRE2 and libm) was ~1.1 ms of every start before main(), and ~2 ms
  * of the launcher's work before NET_UP after the clone (issue 19,

@@ -65,3 +65,16 @@
 /* Gateway and resolver, fd00::2/127. */
 #define VNET_PAIR6_MASK         { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, \
 				  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe }
+
+/* ---- link layer ---- */
+
+/* The MAC addresses libslirp answers ARP and neighbour solicitations with
+ * for its gateway and resolver: 52:55 and the IPv4 address (arp_input()),
+ * 52:56 and the last four bytes of the IPv6 address (in6_compute_ethaddr()).
+ * tap0 gets them as permanent neighbour entries (net_configure_tap()), so
+ * the payload never asks, and libslirp need not be there to answer: it is
+ * loaded only for the first frame that needs it (net.c). */
+#define VNET_GATEWAY4_MAC       { 0x52, 0x55, 10, 0, 2, 2 }
+#define VNET_RESOLVER4_MAC      { 0x52, 0x55, 10, 0, 2, 3 }
+#define VNET_GATEWAY6_MAC       { 0x52, 0x56, 0, 0, 0, 2 }
+#define VNET_RESOLVER6_MAC      { 0x52, 0x56, 0, 0, 0, 3 }

@@ -79,6 +79,7 @@ typedef struct {
 	GMainLoop *loop;
 	int wait_status;          /* pid 1's, once reaped */
 	gboolean wait_failed;     /* waitpid() on pid 1 failed: status unknown */
+	gboolean net_failed;      /* the network failed while it ran (on_net_fatal) */
 	int tty_fd;               /* terminal the payload's group took over, or -1 */
 	int jobctl_fd;            /* read end of the job-control pipe from pid 1, or -1 */
 	gboolean signals_blocked; /* forwarded_signals blocked since before clone */
@@ -529,6 +530,21 @@ launch_clone(Launcher *l, SbxChildArgs *args, GError **error)
 	return LAUNCH_RUNNING;
 }
 
+/* The network cannot go on (net_set_fatal_func(): libslirp, loaded for
+ * the first frame that needs it, would not load): the same message as a
+ * failed start, and the sandbox ends with 125, as it would have before
+ * its command ran had libslirp been loaded then. */
+static void
+on_net_fatal(const GError *error, gpointer data)
+{
+	Launcher *l = data;
+
+	fprintf(stderr, "%s: %s\n", sbx_log_prog(), error->message);
+	sbx_debug("launcher: network failed: %s; SIGKILL", error->message);
+	l->net_failed = TRUE;
+	sbx_sandbox_procs_signal(&l->procs, SIGKILL);
+}
+
 /* Stage 3, handshake with the child over the network channel and the
  * sync socket: pid 1 maps our ids to 0 in its user namespace itself and
  * goes on at once; the network attaches (NetHello/NetAnswer, net.c); last,
@@ -557,6 +573,7 @@ launch_handshake(Launcher *l, GError **error)
 		return FALSE;
 	/* tap0 is attached by now (pid 1 reports after making it, if it
 	 * did): its frames are read from here on */
+	net_set_fatal_func(l->net, on_net_fatal, l);
 	net_launcher_watch(l->net, l->ctx);
 	return TRUE;
 }
@@ -757,7 +774,7 @@ launch_wait(Launcher *l)
 	net_finish(l->net);
 	report_discarded(l);
 	sbx_debug("launcher: network closed; exit");
-	if (l->wait_failed)
+	if (l->wait_failed || l->net_failed)
 		return SBX_EXIT_SETUP;
 	return sbx_status_to_exit_code(l->wait_status);
 }

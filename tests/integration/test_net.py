@@ -650,30 +650,46 @@ def test_tun_not_accessible_fails_with_fix(tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("fake", ["empty", "no-symbols"])
-def test_libslirp_that_cannot_load_fails_with_fix(workdir, tmp_path, fake):
-    """mini-tapbox loads libslirp after NET_UP, while the command starts
-    (net_finish_attach(): the ruleset and tap0 are in place by then, and
-    no frame leaves tap0 before the launcher's loop runs).  A library that
-    is not there or not libslirp ends the sandbox at once: exit 125, a
-    message naming it and the fix, the command killed (it would sleep 60 s)
-    and none of the sandbox's processes left."""
+def fake_libslirp(tmp_path, fake):
+    """A directory with a libslirp.so.0 that is not libslirp: an empty
+    file, or a real shared object without libslirp's symbols; returns the
+    environment that makes mini-tapbox load it."""
     libdir = tmp_path / "lib"
     libdir.mkdir()
     lib = libdir / "libslirp.so.0"
     if fake == "empty":
         lib.write_bytes(b"")
     else:
-        # a real shared object without libslirp's symbols
         src = tmp_path / "x.c"
         src.write_text("int not_slirp(void) { return 0; }\n")
         subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
     os.chmod(tmp_path, 0o755)
     os.chmod(libdir, 0o755)
-    env = dict(os.environ, LD_LIBRARY_PATH=str(libdir))
+    return dict(os.environ, LD_LIBRARY_PATH=str(libdir))
+
+
+# Inside: one UDP datagram to a test host (testhosts.sh's range: nothing
+# of anyone else's; the datagram never leaves here, as libslirp cannot
+# load), then a long sleep; argv[1] marks the process.
+UDP_THEN_SLEEP = r"""
+import socket, sys, time
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.0.21", 9000))
+time.sleep(float(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("fake", ["empty", "no-symbols"])
+def test_libslirp_that_cannot_load_fails_with_fix(workdir, tmp_path, fake):
+    """mini-tapbox loads libslirp only for the first frame that needs it
+    (UDP other than DNS, ICMP: net_slirp_for_frame()).  A library that is
+    not there or not libslirp then ends the sandbox at once: exit 125, a
+    message naming it and the fix, the command killed (it would sleep 60 s)
+    and none of the sandbox's processes left."""
+    env = fake_libslirp(tmp_path, fake)
     nap = "60.%06d" % random.randrange(10**6)   # its command line marks it
     started = time.monotonic()
-    r = run([TAPBOX, "-x", "--", "sleep", nap], cwd=workdir, env=env, timeout=50)
+    r = run([TAPBOX, "-x", "--", PY, "-c", UDP_THEN_SLEEP, nap], cwd=workdir, env=env,
+            timeout=50)
     assert r.returncode == 125, (r.returncode, r.stderr)
     assert time.monotonic() - started < 30, "the command was not ended"
     assert "libslirp.so.0" in r.stderr, r.stderr
@@ -684,8 +700,35 @@ def test_libslirp_that_cannot_load_fails_with_fix(workdir, tmp_path, fake):
     left = "?"
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        left = run(["pgrep", "-f", "sleep " + nap], timeout=10).stdout.split()
+        left = run(["pgrep", "-f", nap], timeout=10).stdout.split()
         if not left:
             break
         time.sleep(0.05)
     assert not left, left
+
+
+def test_tcp_and_dns_do_not_load_libslirp(workdir, tmp_path):
+    """The TCP relay, the resolver and tap0's permanent neighbour entries
+    for the gateway and the resolver serve a payload that only connects
+    and resolves: libslirp is never loaded (here it could not be), over
+    IPv4 and IPv6, and the answer of a host port arrives."""
+    env = fake_libslirp(tmp_path, "empty")
+    code = ("import socket, sys\n"
+            "for host, port in (('10.0.2.2', sys.argv[1]), ('fd00::2', sys.argv[2])):\n"
+            "    c = socket.create_connection((host, int(port)), timeout=10)\n"
+            "    c.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n"
+            "    print(c.recv(100).split(b'\\r\\n')[0].decode())\n"
+            "    c.close()\n"
+            "print(open('/proc/net/arp').read())\n")
+    with server(http_handler) as srv4, server(http_handler, host="::1") as srv6:
+        r = run([TAPBOX, "--allow-host-port", str(srv4.port), "--allow-host-port",
+                 str(srv6.port), "--", PY, "-c", code, str(srv4.port), str(srv6.port)],
+                cwd=workdir, env=env, timeout=30)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    assert lines[:2] == ["HTTP/1.0 200 OK"] * 2, r.stdout
+    # IP, HW type, flags 0x6 (ATF_COM | ATF_PERM), libslirp's MAC, mask, device
+    arp = {f[0]: (f[2], f[3]) for f in (ln.split() for ln in lines[3:]) if len(f) == 6}
+    assert arp == {"10.0.2.2": ("0x6", "52:55:0a:00:02:02"),
+                   "10.0.2.3": ("0x6", "52:55:0a:00:02:03")}, r.stdout
+    assert "libslirp" not in r.stderr, r.stderr
