@@ -261,8 +261,8 @@ done < <(startup_all 65520 mini-tapbox mini-sandbox-N slirp4netns pasta)
 echo
 echo "(interleaved, STARTS=$STARTS rounds.  mini-sandbox-N: the same sandbox on the host's"
 echo " network, no network stage.  mini-tapbox - mini-sandbox-N per round, median:"
-echo " ${start_diff:-n/a}: what tap0, the ruleset and libslirp cost the first"
-echo " connection; issue 19 asks <= 5 ms.)"
+echo " ${start_diff:-n/a}: what the network stage (tap0, the ruleset, the relay)"
+echo " costs the first connection; issue 19 asks <= 5 ms.)"
 fi
 
 # ---- the issue's targets as ratios ----
