@@ -168,3 +168,54 @@ frame_csum_pseudo(int family, const uint8_t *saddr, const uint8_t *daddr, guint8
 	sum = frame_csum_add(sum, daddr, alen);
 	return sum + proto + (guint32)l4len;
 }
+
+size_t
+frame_build_arp_announce(const uint8_t mac[6], const uint8_t ip4[4], uint8_t *out)
+{
+	uint8_t *arp = out + FRAME_ETH_HLEN;
+
+	memset(out, 0xff, 6);                       /* broadcast */
+	memcpy(out + 6, mac, 6);
+	frame_wr16(out + 12, FRAME_ETHERTYPE_ARP);
+	frame_wr16(arp, 1);                         /* Ethernet */
+	frame_wr16(arp + 2, FRAME_ETHERTYPE_IPV4);
+	arp[4] = 6;
+	arp[5] = 4;
+	frame_wr16(arp + 6, 1);                     /* request */
+	memcpy(arp + 8, mac, 6);                    /* sender */
+	memcpy(arp + 14, ip4, 4);
+	memset(arp + 18, 0, 6);                     /* target: the same IP */
+	memcpy(arp + 24, ip4, 4);
+	return FRAME_ETH_HLEN + 28;
+}
+
+size_t
+frame_build_na_announce(const uint8_t mac[6], const uint8_t ip6[16], uint8_t *out)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	uint8_t *ip = out + FRAME_ETH_HLEN, *icmp = ip + FRAME_IPV6_HLEN;
+	const size_t icmp_len = 24 + 8;             /* NA + target link-layer option */
+
+	memcpy(out, all_nodes_mac, 6);
+	memcpy(out + 6, mac, 6);
+	frame_wr16(out + 12, FRAME_ETHERTYPE_IPV6);
+	memset(ip, 0, FRAME_IPV6_HLEN);
+	ip[0] = 0x60;
+	frame_wr16(ip + 4, (guint16)icmp_len);
+	ip[6] = IPPROTO_ICMPV6;
+	ip[7] = 255;                                /* hop limit: on-link only */
+	memcpy(ip + 8, ip6, 16);
+	memcpy(ip + 24, all_nodes, 16);
+	memset(icmp, 0, icmp_len);
+	icmp[0] = 136;                              /* neighbour advertisement */
+	icmp[4] = 0x20;                             /* O; neither R nor S */
+	memcpy(icmp + 8, ip6, 16);                  /* target */
+	icmp[24] = 2;                               /* target link-layer address */
+	icmp[25] = 1;                               /* 8 bytes */
+	memcpy(icmp + 26, mac, 6);
+	frame_wr16(icmp + 2, frame_csum_fold(frame_csum_add(
+		frame_csum_pseudo(AF_INET6, ip6, all_nodes, IPPROTO_ICMPV6, icmp_len), icmp,
+		icmp_len)));
+	return FRAME_ETH_HLEN + FRAME_IPV6_HLEN + icmp_len;
+}

@@ -6,7 +6,8 @@
  * Pure code, no allocation, no syscalls: it runs on every
  * frame the guest sends (unit test: tests/unit/test-frame.c).  Its users are
  * the per-frame egress check (policy-frame.c), the host-port gate and its
- * RSTs (hostgate.c) and the built-in resolver (dns-responder.c).
+ * RSTs (hostgate.c), the built-in resolver (dns-responder.c) and net.c,
+ * which announces the guest to a libslirp loaded late.
  *
  * The parser reads, never trusts: every field it reports lies inside the
  * LEN bytes it was given.  It decides nothing; each caller keeps its own
@@ -122,3 +123,14 @@ guint16 frame_csum_fold(guint32 sum);
  * payload, then frame_csum_fold(). */
 guint32 frame_csum_pseudo(int family, const uint8_t *saddr, const uint8_t *daddr, guint8 proto,
 			  size_t l4len);
+
+/* Frames in which the guest announces itself: a gratuitous ARP request
+ * (sender = target = IP4) and an unsolicited neighbour advertisement of
+ * IP6 to all nodes (hop limit 255, override flag, target link-layer
+ * address option), both from MAC.  libslirp learns a guest's MAC from
+ * such frames; it is loaded after the guest's first packets, which it
+ * never saw (net.c).  Write into OUT (FRAME_ANNOUNCE_MAX bytes at least);
+ * return the length. */
+#define FRAME_ANNOUNCE_MAX 86
+size_t frame_build_arp_announce(const uint8_t mac[6], const uint8_t ip4[4], uint8_t *out);
+size_t frame_build_na_announce(const uint8_t mac[6], const uint8_t ip6[16], uint8_t *out);

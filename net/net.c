@@ -93,6 +93,7 @@ typedef enum {
 	SLIRP_BEFORE_UP,   /* --publish: a host port in use fails the start */
 	SLIRP_AFTER_UP,    /* --slirp-tcp, or no relay: every TCP connection */
 	SLIRP_ON_DEMAND,   /* with the first frame only libslirp handles */
+	SLIRP_FAILED,      /* that load failed: the sandbox is being ended */
 } SlirpWhen;
 
 struct SbxNet {
@@ -477,7 +478,7 @@ net_learn_frame(SbxNet *net, const FrameInfo *fi)
 			 denials_name_for(net->denials, fi->family, fi->daddr));
 }
 
-static gboolean net_slirp_for_frame(SbxNet *net, const FrameInfo *fi);
+static gboolean net_slirp_for_frame(SbxNet *net, const uint8_t *frame, const FrameInfo *fi);
 
 /* One frame from the guest, LEN bytes at FRAME; FI: what frame_parse()
  * found in it, NULL if it could not be parsed — parsed once here for every
@@ -512,7 +513,7 @@ net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo 
 		net_learn_frame(net, fi);
 	if (net->relay && tcp_relay_handle_frame(net->relay, frame, len, fi))
 		return TRUE;
-	if (net_slirp_for_frame(net, fi))
+	if (net_slirp_for_frame(net, frame, fi))
 		slirp_loop_input(net->slirp, frame, len);
 	return FALSE;
 }
@@ -910,12 +911,30 @@ net_frame_needs_slirp(const FrameInfo *fi)
 	}
 }
 
+/* A libslirp loaded after the guest's first packets has not seen the
+ * ARP request and neighbour solicitation from which it used to learn the
+ * guest's MAC (tap0's permanent entries made them unnecessary): without
+ * it, libslirp's first packet to the guest waits for an ARP round trip
+ * and is sent only at its next poll, up to a second later.  So the guest
+ * (MAC, the source of the frame that needed libslirp) is announced to it
+ * first, for both its addresses. */
+static void
+net_slirp_meet_guest(SbxNet *net, const uint8_t *mac)
+{
+	static const guint8 guest4[4] = VNET_GUEST4_BYTES;
+	static const guint8 guest6[16] = VNET_GUEST6_BYTES;
+	uint8_t f[FRAME_ANNOUNCE_MAX];
+
+	slirp_loop_input(net->slirp, f, frame_build_arp_announce(mac, guest4, f));
+	slirp_loop_input(net->slirp, f, frame_build_na_announce(mac, guest6, f));
+}
+
 /* libslirp for a frame that needs it, loaded now if it was left until
  * then.  FALSE: drop the frame.  A libslirp that cannot load ends the
  * sandbox, as it did when it was loaded at every start (exit 125, the
  * message with the fix). */
 static gboolean
-net_slirp_for_frame(SbxNet *net, const FrameInfo *fi)
+net_slirp_for_frame(SbxNet *net, const uint8_t *frame, const FrameInfo *fi)
 {
 	g_autoptr(GError) error = NULL;
 
@@ -923,9 +942,11 @@ net_slirp_for_frame(SbxNet *net, const FrameInfo *fi)
 		return TRUE;
 	if (net->slirp_when != SLIRP_ON_DEMAND || !net_frame_needs_slirp(fi))
 		return FALSE;
-	net->slirp_when = SLIRP_AFTER_UP;   /* one attempt */
-	if (net_start_slirp(net, net->ctx, &error))
+	if (net_start_slirp(net, net->ctx, &error)) {
+		net_slirp_meet_guest(net, frame + 6);
 		return TRUE;
+	}
+	net->slirp_when = SLIRP_FAILED;   /* one attempt */
 	g_clear_pointer(&net->slirp, slirp_loop_free);
 	if (net->fatal)
 		net->fatal(error, net->fatal_data);

@@ -407,6 +407,53 @@ test_csum_pseudo(void **state)
 			 frame_csum_fold(frame_csum_add(0, p6, 40)));
 }
 
+/* The guest's announcements (libslirp learns its MAC from them): parsed
+ * back, with the fields libslirp checks — a gratuitous ARP (sender IP =
+ * target IP), an NA with hop limit 255, code 0, S clear, a valid checksum
+ * and the MAC in its target link-layer option. */
+static void
+test_announce(void **state)
+{
+	static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	static const uint8_t ip4[4] = { 10, 0, 2, 100 };
+	static const uint8_t ip6[16] = { 0xfd, [14] = 1 };
+	uint8_t f[FRAME_ANNOUNCE_MAX];
+	FrameInfo fi;
+	size_t n;
+
+	n = frame_build_arp_announce(mac, ip4, f);
+	assert_int_equal(n, 42);
+	assert_true(frame_parse(f, n, &fi));
+	assert_int_equal(fi.ethertype, FRAME_ETHERTYPE_ARP);
+	assert_memory_equal(f + 6, mac, 6);
+	assert_int_equal(frame_rd16(f + 14 + 6), 1);              /* request */
+	assert_memory_equal(f + 14 + 8, mac, 6);
+	assert_memory_equal(f + 14 + 14, ip4, 4);
+	assert_memory_equal(f + 14 + 24, ip4, 4);
+
+	n = frame_build_na_announce(mac, ip6, f);
+	assert_true(n <= FRAME_ANNOUNCE_MAX);
+	assert_true(frame_parse(f, n, &fi));
+	assert_int_equal(fi.family, AF_INET6);
+	assert_int_equal(fi.l4proto, IPPROTO_ICMPV6);
+	assert_int_equal(fi.ip_len, n - FRAME_ETH_HLEN);
+	assert_memory_equal(fi.saddr, ip6, 16);
+	assert_int_equal(fi.daddr[0], 0xff);                      /* multicast */
+	assert_int_equal(fi.l3[7], 255);
+	assert_int_equal(fi.l4_caplen, 32);
+	assert_int_equal(fi.l4[0], 136);
+	assert_int_equal(fi.l4[1], 0);
+	assert_int_equal(fi.l4[4] & 0xe0, 0x20);                  /* O only */
+	assert_memory_equal(fi.l4 + 8, ip6, 16);
+	assert_int_equal(fi.l4[24], 2);
+	assert_int_equal(fi.l4[25], 1);
+	assert_memory_equal(fi.l4 + 26, mac, 6);
+	/* summed over with its checksum in place, the total folds to 0 */
+	assert_int_equal(frame_csum_fold(frame_csum_add(
+		frame_csum_pseudo(AF_INET6, fi.saddr, fi.daddr, IPPROTO_ICMPV6, fi.l4_caplen),
+		fi.l4, fi.l4_caplen)), 0);
+}
+
 int
 main(void)
 {
@@ -422,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_csum),
 		cmocka_unit_test(test_csum_wide),
 		cmocka_unit_test(test_csum_pseudo),
+		cmocka_unit_test(test_announce),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
