@@ -120,6 +120,7 @@ struct SbxNet {
 	/* launcher side */
 	SlirpWhen slirp_when;       /* when libslirp loads (net_attach_tap()) */
 	GMainContext *ctx;          /* the launcher's, for libslirp on demand */
+	gboolean slirp_met_guest;   /* net_slirp_meet_guest() done */
 	SbxNetFatalFunc fatal;      /* ends the sandbox (net_set_fatal_func()) */
 	gpointer fatal_data;
 	int tap_fd;
@@ -478,7 +479,7 @@ net_learn_frame(SbxNet *net, const FrameInfo *fi)
 			 denials_name_for(net->denials, fi->family, fi->daddr));
 }
 
-static gboolean net_slirp_for_frame(SbxNet *net, const uint8_t *frame, const FrameInfo *fi);
+static gboolean net_slirp_for_frame(SbxNet *net, const FrameInfo *fi);
 
 /* One frame from the guest, LEN bytes at FRAME; FI: what frame_parse()
  * found in it, NULL if it could not be parsed — parsed once here for every
@@ -513,7 +514,7 @@ net_handle_frame(SbxNet *net, const uint8_t *frame, size_t len, const FrameInfo 
 		net_learn_frame(net, fi);
 	if (net->relay && tcp_relay_handle_frame(net->relay, frame, len, fi))
 		return TRUE;
-	if (net_slirp_for_frame(net, frame, fi))
+	if (net_slirp_for_frame(net, fi))
 		slirp_loop_input(net->slirp, frame, len);
 	return FALSE;
 }
@@ -888,6 +889,33 @@ net_set_fatal_func(SbxNet *net, SbxNetFatalFunc func, gpointer data)
 	net->fatal_data = data;
 }
 
+/* libslirp learns the guest's MAC from its ARP requests and neighbour
+ * solicitations, which tap0's permanent entries made unnecessary: without
+ * it, libslirp's first packet to the guest (an answer, a SYN-ACK with
+ * --slirp-tcp, a published connection's SYN) waits behind its own ARP
+ * request until its next poll, 0.5-1 s later, or is dropped after a
+ * second.  So once libslirp runs and tap0 is attached, the guest is
+ * announced to it, for both its addresses. */
+static void
+net_slirp_meet_guest(SbxNet *net)
+{
+	static const guint8 guest4[4] = VNET_GUEST4_BYTES;
+	static const guint8 guest6[16] = VNET_GUEST6_BYTES;
+	uint8_t f[FRAME_ANNOUNCE_MAX];
+	guint8 mac[6];
+
+	if (!net->slirp || net->slirp_met_guest)
+		return;
+	if (!tap_get_mac(net->tap_fd, mac)) {
+		sbx_debug("net: %s's MAC: %s; libslirp will ask for it", TAP_NAME,
+			  g_strerror(errno));
+		return;
+	}
+	net->slirp_met_guest = TRUE;
+	slirp_loop_input(net->slirp, f, frame_build_arp_announce(mac, guest4, f));
+	slirp_loop_input(net->slirp, f, frame_build_na_announce(mac, guest6, f));
+}
+
 /* Would libslirp act on FI's frame?  TCP (not the relay's), UDP other
  * than DNS to the resolver, ICMP, ICMPv6 echo requests.  The rest is ARP
  * and neighbour discovery, which tap0's permanent entries leave nothing
@@ -911,30 +939,13 @@ net_frame_needs_slirp(const FrameInfo *fi)
 	}
 }
 
-/* A libslirp loaded after the guest's first packets has not seen the
- * ARP request and neighbour solicitation from which it used to learn the
- * guest's MAC (tap0's permanent entries made them unnecessary): without
- * it, libslirp's first packet to the guest waits for an ARP round trip
- * and is sent only at its next poll, up to a second later.  So the guest
- * (MAC, the source of the frame that needed libslirp) is announced to it
- * first, for both its addresses. */
-static void
-net_slirp_meet_guest(SbxNet *net, const uint8_t *mac)
-{
-	static const guint8 guest4[4] = VNET_GUEST4_BYTES;
-	static const guint8 guest6[16] = VNET_GUEST6_BYTES;
-	uint8_t f[FRAME_ANNOUNCE_MAX];
-
-	slirp_loop_input(net->slirp, f, frame_build_arp_announce(mac, guest4, f));
-	slirp_loop_input(net->slirp, f, frame_build_na_announce(mac, guest6, f));
-}
 
 /* libslirp for a frame that needs it, loaded now if it was left until
  * then.  FALSE: drop the frame.  A libslirp that cannot load ends the
  * sandbox, as it did when it was loaded at every start (exit 125, the
  * message with the fix). */
 static gboolean
-net_slirp_for_frame(SbxNet *net, const uint8_t *frame, const FrameInfo *fi)
+net_slirp_for_frame(SbxNet *net, const FrameInfo *fi)
 {
 	g_autoptr(GError) error = NULL;
 
@@ -943,7 +954,7 @@ net_slirp_for_frame(SbxNet *net, const uint8_t *frame, const FrameInfo *fi)
 	if (net->slirp_when != SLIRP_ON_DEMAND || !net_frame_needs_slirp(fi))
 		return FALSE;
 	if (net_start_slirp(net, net->ctx, &error)) {
-		net_slirp_meet_guest(net, frame + 6);
+		net_slirp_meet_guest(net);
 		return TRUE;
 	}
 	net->slirp_when = SLIRP_FAILED;   /* one attempt */
@@ -961,6 +972,7 @@ net_launcher_watch(SbxNet *net, GMainContext *ctx)
 	if (net->mode != SBX_NET_TAP || net->tap_source || net->tap_events)
 		return;
 	net->frame_buf = g_malloc(TAP_VNET_HLEN + FRAME_BUF_SIZE);
+	net_slirp_meet_guest(net);   /* --publish, --slirp-tcp: loaded already */
 	net_watch_tap(net, ctx);
 	sbx_debug("network up: %s MTU %u, host ports %s, %u published", TAP_NAME, net->mtu,
 		  host_gate_has_ports(net->gate) ? "open" : "closed",

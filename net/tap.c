@@ -98,3 +98,15 @@ tap_attach(int fd, const char *ifname, GError **error)
 	tap_hand_teardown_to_namespace(fd, ifname);
 	return TRUE;
 }
+
+gboolean
+tap_get_mac(int fd, guint8 mac[6])
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof ifr);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		return FALSE;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return TRUE;
+}

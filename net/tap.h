@@ -31,3 +31,7 @@ int tap_open_device(GError **error);
  * it.  The device is made persistent so that the launcher's last close()
  * does not wait for its unregistration; it goes away with the namespace. */
 gboolean tap_attach(int fd, const char *ifname, GError **error);
+
+/* The MAC address of the device FD is attached to (TUN answers
+ * SIOCGIFHWADDR on its fd); FALSE + errno before tap_attach(). */
+gboolean tap_get_mac(int fd, guint8 mac[6]);
